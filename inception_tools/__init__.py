@@ -1,0 +1,1 @@
+"""inception_tools: graph surgery and feature studies on frozen image classifiers."""

@@ -1,0 +1,3 @@
+from inception_tools.cli import main
+
+raise SystemExit(main())

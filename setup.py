@@ -1,0 +1,32 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="inception_tools",
+    version="0.1.0",
+    description="Graph surgery, mean-ablation importance and Lucid visualizations "
+    "for frozen TensorFlow image classifiers (InceptionV1 first).",
+    python_requires=">=3.11",
+    packages=find_packages(include=["inception_tools", "inception_tools.*"]),
+    include_package_data=True,
+    package_data={"inception_tools": ["web/*", "web/**/*"]},
+    install_requires=[
+        "tensorflow-cpu>=2.16,<3",
+        "numpy",
+        "pillow",
+        "scipy",
+        "matplotlib",
+        "tqdm",
+        "mlxtend",
+        # What the installed lucid 0.3.10 really imports (it is installed with
+        # --no-deps because its own pins, numpy<=1.19, cannot install on 3.11).
+        "ipython",
+        "decorator",
+        "filelock",
+        "cachetools",
+        "future",
+        "more-itertools",
+        "tf-slim",
+    ],
+    extras_require={"test": ["pytest"]},
+    entry_points={"console_scripts": ["inception-tools=inception_tools.cli:main"]},
+)
