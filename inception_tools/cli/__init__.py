@@ -17,6 +17,21 @@ COMMANDS = [
 ]
 
 
+def import_tensorflow_quietly():
+    """Import TensorFlow with file descriptor 2 closed: its C++ start-up notes
+    (oneDNN, CPU features) bypass every log-level setting and would bury a
+    one-line error message."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="inception-tools",
@@ -32,6 +47,7 @@ def main(argv=None):
     from inception_tools.errors import UserError
 
     args = build_parser().parse_args(argv)
+    import_tensorflow_quietly()
     try:
         return args.func(args) or 0
     except UserError as e:

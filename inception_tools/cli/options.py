@@ -1,0 +1,61 @@
+"""Arguments shared by several subcommands, and their checks."""
+
+import os
+
+from inception_tools.errors import UserError
+
+
+def add_model_arguments(parser, layer_default=None):
+    parser.add_argument("--model", default="embedded", help="model name: embedded (default), InceptionV1, ...")
+    parser.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the zoo download")
+    parser.add_argument("--layer", default=layer_default, help="layer to study (default: the model's last mixed layer but one for InceptionV1 = mixed5a)")
+
+
+def add_data_arguments(parser):
+    parser.add_argument("--data", default=None,
+                        help="image folder, downsampled-ImageNet .npz, or 'embedded' (default for the embedded model)")
+    parser.add_argument("--resize", choices=["center-crop", "64-upscale"], default=None,
+                        help="photographs: center-crop (default); .npz: 64-upscale (default, the study's)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
+    parser.add_argument("--pixel-scaling", choices=["once", "study"], default="once",
+                        help="'study' reproduces the original study's double scaling of pixels")
+
+
+DEFAULT_LAYERS = {"InceptionV1": "mixed5a", "InceptionV1_adv_finetuned": "mixed5a", "embedded": "mixed4a"}
+
+
+def layer_of(args):
+    return args.layer or DEFAULT_LAYERS.get(args.model, "mixed5a")
+
+
+def data_of(args):
+    if args.data is not None:
+        return args.data
+    if args.model == "embedded":
+        return "embedded"
+    raise UserError("--data is required for this model (an image folder or a downsampled-ImageNet .npz)")
+
+
+def parse_channels(spec, depth):
+    """'0-31', '3,7,9-12' or None (every channel) -> sorted list of channel indices."""
+    if spec is None:
+        return list(range(depth))
+    channels = set()
+    for part in spec.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                first, last = (int(x) for x in part.split("-", 1))
+                channels.update(range(first, last + 1))
+            else:
+                channels.add(int(part))
+        except ValueError:
+            raise UserError(f"bad channel list {spec!r}: use forms like 0-31 or 3,7,9-12") from None
+    out_of_range = sorted(c for c in channels if not 0 <= c < depth)
+    if out_of_range:
+        raise UserError(f"channel {out_of_range[0]} out of range: the layer has channels 0-{depth - 1}")
+    return sorted(channels)
+
+
+def default_out(args, name):
+    return os.path.join("outputs", f"{args.model}-{layer_of(args)}", name)

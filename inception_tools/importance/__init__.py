@@ -1,0 +1,13 @@
+"""Mean-ablation importance of every channel of a layer.
+
+``importance(c)`` = (images whose true class is in the top k, unablated) minus
+(the same with channel ``c`` replaced by its mean over images and positions).
+Besides that integer, each channel gets the images it newly gets wrong and
+newly gets right, an exact two-sided McNemar p-value from those two counts,
+and the mean change in the true class's log-probability.
+"""
+
+from inception_tools.importance.outcomes import Baseline, baseline, channel_means
+from inception_tools.importance.run import score_layer
+
+__all__ = ["Baseline", "baseline", "channel_means", "score_layer"]

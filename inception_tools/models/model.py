@@ -1,0 +1,128 @@
+"""A loaded model: a checked GraphDef, its Lucid model class, labels and layers."""
+
+import copy
+import os
+
+import tensorflow as tf
+
+from inception_tools.errors import UserError
+from inception_tools.models import catalog, graph, zoo
+
+tf1 = tf.compat.v1
+
+
+class Model:
+    """A frozen classifier ready for surgery (see docs/CONTRACTS.md)."""
+
+    def __init__(self, name, lucid_model, graph_def, path, entry, label_lines):
+        self.name = name
+        self.path = path
+        self.lucid = lucid_model
+        self.lucid._graph_def = graph_def
+        self.graph_def = graph_def
+        self.input_name = lucid_model.input_name
+        self.output_name = entry.output_name
+        self.image_shape = tuple(lucid_model.image_shape)
+        self.value_range = tuple(lucid_model.image_value_range)
+        self.default_top_k = entry.default_top_k
+        present = graph.node_names(graph_def)
+        self.layer_depths = {layer.name: layer.depth for layer in lucid_model.layers if layer.name in present}
+        self.num_classes = self.layer_depths.get(self.output_name) or _output_width(graph_def, self.output_name)
+        self.label_ids, self.label_names = _labels(label_lines, self.num_classes)
+
+    def depth(self, layer):
+        base = layer[: -len("_pre_relu")] if layer.endswith("_pre_relu") else layer
+        if base not in self.layer_depths:
+            raise UserError(f"unknown layer {layer!r} for {self.name}; layers: {', '.join(self.layer_depths)}")
+        return self.layer_depths[base]
+
+    def check_channels(self, layer, channels):
+        depth = self.depth(layer)
+        bad = [c for c in channels if not 0 <= c < depth]
+        if bad:
+            raise UserError(f"channel {bad[0]} out of range: {layer} has channels 0-{depth - 1}")
+        return list(channels)
+
+    def with_graph_def(self, graph_def):
+        """A copy of this model whose Lucid import uses ``graph_def`` (after surgery)."""
+        clone = copy.copy(self)
+        clone.lucid = copy.copy(self.lucid)
+        clone.lucid._graph_def = graph_def
+        clone.graph_def = graph_def
+        return clone
+
+    def import_graph(self, t_input=None, scope="import"):
+        """Lucid's ``import_graph``: ``t_input`` takes [N, H, W, 3] images in [0, 1]."""
+        if t_input is None:
+            t_input = tf1.placeholder(tf.float32, (None,) + self.image_shape, name="images01")
+        T = self.lucid.import_graph(t_input, scope=scope)
+        return t_input, T
+
+    def logits_name(self):
+        """Pre-softmax node of the output when the graph has one, else None."""
+        name = self.output_name + "_pre_activation"
+        return name if name in graph.node_names(self.graph_def) else None
+
+
+def _output_width(graph_def, output_name):
+    for node in graph_def.node:
+        if node.name == output_name + "_b" and node.op == "Const":
+            return node.attr["value"].tensor.tensor_shape.dim[0].size
+    raise UserError(f"cannot tell the number of classes of {output_name}")
+
+
+def _labels(lines, num_classes):
+    """Line i of a label file is output i; 'dummy' lines and missing tail entries are marked."""
+    ids, names = [], []
+    for line in lines[:num_classes]:
+        token, _, rest = line.strip().partition(" ")
+        if "dummy" in line.lower() or not token:
+            token, rest = "dummy", "dummy"
+        ids.append(token)
+        names.append(rest.strip() or token)
+    for i in range(len(ids), num_classes):
+        ids.append(f"unused-{i}")
+        names.append(f"unused output {i}")
+    return ids, names
+
+
+def _read_lines(path):
+    with open(path, encoding="utf-8") as f:
+        return [line for line in f.read().splitlines() if line.strip()]
+
+
+def _resolve_path(name, entry, lucid_class, path):
+    path = path or catalog.env_path(entry)
+    if path:
+        return os.fspath(path)
+    model_path = lucid_class.model_path
+    if model_path.startswith("gs://"):
+        return zoo.fetch(model_path, check=lambda tmp: graph.read_graphdef(tmp))
+    return model_path
+
+
+def _label_lines(entry, lucid_class, model_path):
+    beside = os.path.join(os.path.dirname(model_path), entry.label_file)
+    if os.path.isfile(beside):
+        return _read_lines(beside)
+    synsets = getattr(lucid_class, "synsets_path", None) or getattr(lucid_class, "labels_path", None)
+    if synsets and synsets.startswith("gs://"):
+        return _read_lines(zoo.fetch(synsets))
+    if synsets and os.path.isfile(synsets):
+        return _read_lines(synsets)
+    raise UserError(f"no label file for {model_path}: expected {beside}")
+
+
+def load_model(name, path=None, layers=()):
+    """Load model ``name`` (``InceptionV1``, ``embedded``, ...) checked for ``layers``."""
+    entry = catalog.entry(name)
+    lucid_class = catalog.lucid_class(entry)
+    model_path = _resolve_path(name, entry, lucid_class, path)
+    graph_def = graph.read_graphdef(model_path)
+    lucid_model = lucid_class()
+    base_layers = [layer[: -len("_pre_relu")] if layer.endswith("_pre_relu") else layer for layer in layers]
+    graph.require_nodes(graph_def, [lucid_model.input_name, entry.output_name, *base_layers], model_path)
+    model = Model(name, lucid_model, graph_def, model_path, entry, _label_lines(entry, lucid_class, model_path))
+    for layer in layers:
+        model.depth(layer)
+    return model

@@ -1,0 +1,115 @@
+"""Graph surgery: read a layer, replace some of its channels, run on from there.
+
+Method (the study's, with ``Session.partial_run``):
+
+1. Before import, an ``Identity`` node ``<layer>_imputed`` is spliced in after
+   ``<layer>`` and every consumer of ``<layer>`` is rewired to read it. (A
+   tensor cannot be both fetched and fed in one partial run, so the layer and
+   the value the rest of the network sees must be two tensors.)
+2. ``partial_run_setup(fetches=[layer, logits], feeds=[images, imputed])``.
+3. ``partial_run`` fetches the layer's activations for a batch of images.
+4. The chosen channels are overwritten (with their dataset mean, zero, or any
+   given values) and fed to ``imputed``; a second ``partial_run`` fetches the
+   logits. Only the part of the graph after the layer runs in step 4.
+
+Feeding the activations back unchanged must reproduce the unablated logits;
+:meth:`Network.verify` checks exactly that.
+
+Pixel scaling happens once: images go in as [0, 1] floats and Lucid's
+``create_input`` maps them to the model's value range. ``pixel_scaling=
+"study"`` reproduces the original study, which fed images already scaled to
+the value range into Lucid's ``import_graph`` and so scaled them twice.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from inception_tools.errors import UserError
+
+tf1 = tf.compat.v1
+# partial_run is deprecated in TF2 but kept in tf.compat.v1; it is the study's method.
+tf.get_logger().setLevel("ERROR")
+
+PIXEL_SCALINGS = ("once", "study")
+
+
+def splice_identity(graph_def, layer, suffix="_imputed"):
+    """Copy of ``graph_def`` with ``<layer><suffix>`` between ``layer`` and its consumers."""
+    spliced = tf1.GraphDef()
+    spliced.CopyFrom(graph_def)
+    name = layer + suffix
+    for node in spliced.node:
+        node.input[:] = [name if i in (layer, layer + ":0") else i for i in node.input]
+    identity = spliced.node.add()
+    identity.name = name
+    identity.op = "Identity"
+    identity.input.append(layer)
+    identity.attr["T"].type = tf.float32.as_datatype_enum
+    return spliced
+
+
+def scale_for_study(images, value_range):
+    """The study's inputs: [0, 1] images already mapped to the value range."""
+    lo, hi = value_range
+    return lo + images * (hi - lo)
+
+
+class Network:
+    """One model imported with an imputation point after ``layer``."""
+
+    def __init__(self, model, layer, pixel_scaling="once", threads=None):
+        if pixel_scaling not in PIXEL_SCALINGS:
+            raise UserError(f"unknown pixel scaling {pixel_scaling!r}; use one of {', '.join(PIXEL_SCALINGS)}")
+        model.depth(layer)
+        self.model = model
+        self.layer = layer
+        self.pixel_scaling = pixel_scaling
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            surgical = model.with_graph_def(splice_identity(model.graph_def, layer))
+            self.images, T = surgical.import_graph(scope="import")
+            self.activations = T(layer)
+            self.imputed = T(layer + "_imputed")
+            logits_name = model.logits_name()
+            self.logits = T(logits_name) if logits_name else tf.math.log(T(model.output_name) + 1e-30)
+            self.T = T
+        config = tf1.ConfigProto(intra_op_parallelism_threads=threads or 0, inter_op_parallelism_threads=threads or 0)
+        self.session = tf1.Session(graph=self.graph, config=config)
+
+    def close(self):
+        self.session.close()
+
+    def feed(self, images):
+        if self.pixel_scaling == "study":
+            images = scale_for_study(images, self.model.value_range)
+        return {self.images: images}
+
+    def run(self, fetches, images):
+        return self.session.run(fetches, self.feed(images))
+
+    def layer_activations(self, images):
+        return self.run(self.activations, images)
+
+    def unablated_logits(self, images):
+        return self.run(self.logits, images)
+
+    def imputed_logits(self, images, channels, values):
+        """Logits with ``activations[..., channels] = values`` (one partial run)."""
+        handle = self.session.partial_run_setup([self.activations, self.logits], [self.images, self.imputed])
+        acts = self.session.partial_run(handle, self.activations, self.feed(images))
+        acts[..., channels] = values
+        return self.session.partial_run(handle, self.logits, {self.imputed: acts})
+
+    def verify(self, images, rtol=1e-5, atol=1e-4):
+        """Impute every channel with its own value; the logits must not change.
+
+        Returns the largest absolute difference; raises UserError past tolerance.
+        """
+        plain = self.unablated_logits(images)
+        handle = self.session.partial_run_setup([self.activations, self.logits], [self.images, self.imputed])
+        acts = self.session.partial_run(handle, self.activations, self.feed(images))
+        echoed = self.session.partial_run(handle, self.logits, {self.imputed: acts})
+        diff = float(np.max(np.abs(plain - echoed)))
+        if not np.allclose(plain, echoed, rtol=rtol, atol=atol):
+            raise UserError(f"verify failed: imputing {self.layer} with its own values moved the logits by up to {diff:g}")
+        return diff
