@@ -14,6 +14,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 COMMANDS = [
     "fetch_model",
     "importance",
+    "select",
+    "analyze",
+    "gallery",
+    "survey",
 ]
 
 

@@ -39,7 +39,7 @@ def baseline(net, dataset, top_k, batch_size):
     return Baseline(topk_correct(logits, labels, top_k), true_logprob(logits, labels), accuracy)
 
 
-def reference_outcomes(net, dataset, channels, values, top_k, batch_size, progress=None):
+def reference_outcomes(net, dataset, channels, values, top_k, batch_size, progress=None, workdir=None):
     """Yield ``(channel, correct [N], logprob [N])`` one channel at a time."""
     for channel in channels:
         logits = []

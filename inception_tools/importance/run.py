@@ -132,8 +132,9 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
                 outcomes=reference_outcomes, method="reference", meta=None):
     """Score ``channels`` of ``net.layer`` over ``dataset``; write ``out_csv`` and its summary.
 
-    ``outcomes(net, dataset, channels, values, top_k, batch_size, progress)``
-    yields per-channel outcomes (the reference engine by default).
+    ``outcomes(net, dataset, channels, values, top_k, batch_size, progress, workdir=...)``
+    yields per-channel outcomes: the reference engine by default, or
+    :func:`~inception_tools.importance.fast.fast_outcomes`.
     ``meta`` adds entries to the summary dict written beside the CSV, which is returned.
     """
     model = net.model
@@ -154,7 +155,8 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     if done and todo:
         print(f"resuming: {len([c for c in channels if c in done])} of {len(channels)} channels already scored")
     with tqdm(total=len(todo) * len(dataset), unit="img", desc=f"{method} {net.layer}") as bar:
-        for channel, correct, logprob in outcomes(net, dataset, todo, state["values"], top_k, batch_size, bar):
+        for channel, correct, logprob in outcomes(net, dataset, todo, state["values"], top_k, batch_size, bar,
+                                                  workdir=progress.dir):
             row = _format_row(model.name, net.layer, channel,
                               summarize(state["correct"], state["logprob"], correct, logprob))
             progress.append(row)

@@ -97,7 +97,8 @@ def _resolve_path(name, entry, lucid_class, path):
         return os.fspath(path)
     model_path = lucid_class.model_path
     if model_path.startswith("gs://"):
-        return zoo.fetch(model_path, check=lambda tmp: graph.read_graphdef(tmp))
+        needed = [lucid_class.input_name, entry.output_name]
+        return zoo.fetch(model_path, check=lambda tmp: graph.require_nodes(graph.read_graphdef(tmp), needed, tmp))
     return model_path
 
 

@@ -1,0 +1,30 @@
+"""``inception-tools select``: choose the top and middle groups of channels for the survey."""
+
+from inception_tools.analysis.tables import read_importance
+from inception_tools.selection import choose_groups, group_means, write_groups
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "select",
+        help="choose the most important and the median-ranked channels, in one blind order",
+        description="Write groups.csv: the --top most important channels (ties by channel index) and "
+        "the --middle channels centred on the median rank, shuffled together with --seed.",
+    )
+    p.add_argument("--importance", required=True, help="importance CSV of one layer")
+    p.add_argument("--top", type=int, default=40, help="size of the top group (default 40)")
+    p.add_argument("--middle", type=int, default=40, help="size of the middle group (default 40)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the blind order (default 0)")
+    p.add_argument("--out", required=True, help="groups CSV to write")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    table = read_importance(args.importance)
+    members = choose_groups(table, args.top, args.middle, args.seed)
+    write_groups(members, args.out)
+    for name, (size, mean) in group_means(members).items():
+        print(f"{name}: {size} channels, mean importance {mean:.6g}")
+    print(f"all {len(table.channels)} channels of {table.layer}: mean importance {table.importance.mean():.6g}")
+    print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,157 @@
+"""The fast engine: the layer once per image batch, only the suffix per channel.
+
+The reference runs the whole network twice per channel. Here each batch of
+images goes through the network once; then, for every channel, only the part
+after the layer runs, on the cached activations with that channel imputed:
+
+- Several channels per session run: their variants are stacked along the
+  batch axis (``G`` channels x ``B`` images), sized from available memory.
+- Where the layer's linear frontier covers every path to the output (see
+  :mod:`.frontier`), the next 1x1 convolutions / matrix product are not
+  recomputed per channel but updated by a rank-one term; the session is fed
+  those linear outputs. Otherwise the whole imputed layer is fed.
+- Memory stays bounded: nothing but the current batch is held; the per-image
+  outcomes (``correct`` bool and ``logprob`` float64, C x N) live in
+  memory-mapped files in the scan's partial folder, checkpointed after each
+  batch, so an interrupted scan resumes at the first unfinished batch.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from inception_tools.atomic import atomic_open
+from inception_tools.importance.frontier import channel_variants, find_frontier
+from inception_tools.importance.stats import topk_correct, true_logprob
+
+
+def available_memory():
+    """Bytes of memory available now (Linux), or 4 GiB where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 4 << 30
+
+
+class Suffix:
+    """How one network's suffix is fed: through its linear frontier, or the whole layer."""
+
+    def __init__(self, net, shortcut=True):
+        self.net = net
+        self.branches = find_frontier(net.imputed, net.logits) if shortcut else None
+        if self.branches:
+            with net.graph.as_default():
+                weights = net.session.run([b.weight for b in self.branches])
+            self.weights = [w.reshape(-1, w.shape[-1]) for w in weights]
+            self.prefix_fetches = [[b.pooled for b in self.branches], [b.linear for b in self.branches]]
+        else:
+            self.prefix_fetches = [[], []]
+
+    @property
+    def uses_shortcut(self):
+        return bool(self.branches)
+
+    def prefix(self, images):
+        """Run the network up to the frontier once: (activations, pooled, linear)."""
+        acts, pooled, linear = self.net.run([self.net.activations, *self.prefix_fetches], images)
+        return acts, pooled, linear
+
+    def variant_logits(self, cached, channels, values):
+        """Logits [G, B, classes] with ``channels[g]`` imputed by ``values[g]``."""
+        acts, pooled, linear = cached
+        if self.branches:
+            feed = {b.linear: channel_variants(l, p, w, channels, values)
+                    for b, l, p, w in zip(self.branches, linear, pooled, self.weights)}
+        else:
+            stacked = np.repeat(acts[None], len(channels), axis=0)
+            for g, c in enumerate(channels):
+                stacked[g, ..., c] = values[g]
+            feed = {self.net.imputed: stacked.reshape((-1,) + acts.shape[1:])}
+        logits = self.net.session.run(self.net.logits, feed)
+        return logits.reshape(len(channels), len(acts), -1)
+
+    def bytes_per_variant_image(self, cached):
+        """Rough working memory of one imputed image through the suffix (float32)."""
+        acts, _, linear = cached
+        fed = sum(l[0].size for l in linear) if self.branches else acts[0].size
+        return 4 * 8 * max(fed, acts[0].size)
+
+
+def plan_groups(n_channels, batch, bytes_per_variant_image, memory=None, max_variants=128):
+    """Channels per session run: as many as fit a quarter of free memory, up to ``max_variants`` images."""
+    memory = available_memory() if memory is None else memory
+    fits = max(1, int(memory // 4 // max(1, bytes_per_variant_image)))
+    return max(1, min(n_channels, min(fits, max_variants) // batch))
+
+
+class _Checkpoint:
+    """Per-image outcomes on disk (memory-mapped) and how many images are done."""
+
+    def __init__(self, workdir, channels, n_images):
+        os.makedirs(workdir, exist_ok=True)
+        self.state_path = os.path.join(workdir, "fast_state.json")
+        state = {"channels": list(channels), "images_done": 0}
+        if os.path.isfile(self.state_path):
+            with open(self.state_path) as f:
+                saved = json.load(f)
+            if saved["channels"] == state["channels"]:
+                state = saved
+        fresh = state["images_done"] == 0
+        mode = "w+" if fresh else "r+"
+        shape = (len(channels), n_images)
+        self.correct = np.lib.format.open_memmap(os.path.join(workdir, "fast_correct.npy"), mode, np.bool_, shape)
+        self.logprob = np.lib.format.open_memmap(os.path.join(workdir, "fast_logprob.npy"), mode, np.float64, shape)
+        self.images_done = state["images_done"]
+        self.channels = state["channels"]
+
+    def commit(self, images_done):
+        self.correct.flush()
+        self.logprob.flush()
+        self.images_done = images_done
+        with atomic_open(self.state_path) as f:
+            json.dump({"channels": self.channels, "images_done": images_done}, f)
+
+
+def fast_outcomes(net, dataset, channels, values, top_k, batch_size, progress=None, workdir=None,
+                  shortcut=True, group=None, report=print):
+    """Yield ``(channel, correct [N], logprob [N])`` like the reference engine, computed batch-first."""
+    if not channels:
+        return
+    suffix = Suffix(net, shortcut)
+    checkpoint = _Checkpoint(workdir, channels, len(dataset))
+    labels = dataset.labels
+    values = np.asarray(values, np.float32)
+    if progress is not None:
+        progress.update(checkpoint.images_done * len(channels))
+    first = True
+    for start in range(checkpoint.images_done, len(dataset), batch_size):
+        images = dataset.images(start, start + batch_size)
+        cached = suffix.prefix(images)
+        if first:
+            per_variant = suffix.bytes_per_variant_image(cached)
+            group = group or plan_groups(len(channels), len(images), per_variant)
+            if report:
+                outcome_mb = len(channels) * len(dataset) * 9 / 2**20
+                work_mb = group * len(images) * per_variant / 2**20
+                report(f"fast engine: {'linear shortcut, ' if suffix.uses_shortcut else ''}{group} channels x "
+                       f"{len(images)} images per run; memory about {work_mb:.0f} MB working set + "
+                       f"{outcome_mb:.0f} MB of outcomes on disk")
+            first = False
+        batch_labels = labels[start:start + len(images)]
+        for g0 in range(0, len(channels), group):
+            chunk = channels[g0:g0 + group]
+            logits = suffix.variant_logits(cached, chunk, values[chunk])
+            for g in range(len(chunk)):
+                rows = g0 + g
+                checkpoint.correct[rows, start:start + len(images)] = topk_correct(logits[g], batch_labels, top_k)
+                checkpoint.logprob[rows, start:start + len(images)] = true_logprob(logits[g], batch_labels)
+            if progress is not None:
+                progress.update(len(chunk) * len(images))
+        checkpoint.commit(start + len(images))
+    for row, channel in enumerate(channels):
+        yield channel, np.array(checkpoint.correct[row]), np.array(checkpoint.logprob[row])

@@ -1,0 +1,52 @@
+"""Fixtures shared by the tests: the shared folder, the real and stand-in InceptionV1."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+INCEPTIONV1_PB = SHARED / "models" / "inceptionv1" / "InceptionV1.pb"
+IMAGENET_SAMPLE = SHARED / "data" / "imagenet-sample"
+
+
+@pytest.fixture(scope="session")
+def inceptionv1_path():
+    """The local copy of Lucid's InceptionV1 (skips when ../shared is absent)."""
+    if not INCEPTIONV1_PB.is_file():
+        pytest.skip("../shared/models/inceptionv1 is absent")
+    return str(INCEPTIONV1_PB)
+
+
+@pytest.fixture(scope="session")
+def imagenet_sample():
+    if not IMAGENET_SAMPLE.is_dir():
+        pytest.skip("../shared/data/imagenet-sample is absent")
+    return str(IMAGENET_SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def standin_dir(tmp_path_factory):
+    """A random-weight InceptionV1 stand-in with its synsets file (needs no ../shared)."""
+    from inception_tools.models.standin import write_standin
+
+    folder = tmp_path_factory.mktemp("standin")
+    write_standin(folder / "InceptionV1.pb", seed=0)
+    lines = ["????????? dummy class for index 0"] + [f"n{i:08d} class {i}" for i in range(1, 1001)]
+    (folder / "synsets.txt").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def embedded_model():
+    from inception_tools.models import load_model
+
+    return load_model("embedded")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path, monkeypatch):
+    """No test reads or writes the user's model cache or reaches the internet."""
+    monkeypatch.setenv("INCEPTION_TOOLS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("INCEPTION_TOOLS_ZOO_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("INCEPTION_TOOLS_INCEPTIONV1", raising=False)

@@ -1,0 +1,117 @@
+"""The fast engine gives the reference engine's per-image outcomes."""
+
+import numpy as np
+import pytest
+
+from inception_tools.data import load_dataset
+from inception_tools.importance.fast import fast_outcomes, plan_groups
+from inception_tools.importance.frontier import find_frontier
+from inception_tools.importance.outcomes import channel_means, reference_outcomes
+from inception_tools.importance.stats import topk_correct
+from inception_tools.surgery import Network
+
+
+def _assert_same_outcomes(net, dataset, channels, values, top_k, batch_size, tmp_path, **fast_options):
+    reference = list(reference_outcomes(net, dataset, channels, values, top_k, batch_size))
+    fast = list(fast_outcomes(net, dataset, channels, values, top_k, batch_size, workdir=str(tmp_path),
+                              report=None, **fast_options))
+    assert [c for c, _, _ in fast] == channels
+    images = dataset.images(0, len(dataset))
+    for (channel, correct, logprob), (_, fast_correct, fast_logprob) in zip(reference, fast):
+        np.testing.assert_allclose(fast_logprob, logprob, rtol=0, atol=1e-5)
+        for i in np.flatnonzero(correct != fast_correct):
+            # Only a float-level tie at the top-k boundary may differ: show that it is one.
+            logits = net.imputed_logits(images[i:i + 1], [channel], values[channel])[0]
+            true = logits[dataset.labels[i]]
+            kth = np.sort(logits)[::-1][top_k - 1]
+            assert abs(true - kth) < 1e-4, f"channel {channel}, image {i}: not a tie"
+
+
+@pytest.fixture(scope="module")
+def digits(embedded_model):
+    return load_dataset("embedded", embedded_model, limit=200)
+
+
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_embedded_every_channel_same_as_reference(embedded_model, digits, tmp_path, shortcut):
+    layer = "mixed4a"
+    net = Network(embedded_model, layer)
+    values = channel_means(net, digits, 100)
+    channels = list(range(embedded_model.depth(layer)))
+    _assert_same_outcomes(net, digits, channels, values, 1, 64, tmp_path, shortcut=shortcut)
+
+
+def test_embedded_earlier_layer_and_zero_ablation(embedded_model, digits, tmp_path):
+    net = Network(embedded_model, "mixed3a")
+    values = np.zeros(embedded_model.depth("mixed3a"))
+    _assert_same_outcomes(net, digits, list(range(0, embedded_model.depth("mixed3a"), 3)), values, 1, 50, tmp_path)
+
+
+def _inceptionv1(inceptionv1_path, imagenet_sample, n_images):
+    from inception_tools.models import load_model
+
+    model = load_model("InceptionV1", inceptionv1_path, layers=["mixed5a"])
+    return model, load_dataset(imagenet_sample, model, limit=n_images)
+
+
+def test_inceptionv1_mixed5a_same_as_reference(inceptionv1_path, imagenet_sample, tmp_path):
+    model, dataset = _inceptionv1(inceptionv1_path, imagenet_sample, 16)
+    net = Network(model, "mixed5a")
+    values = channel_means(net, dataset, 16)
+    _assert_same_outcomes(net, dataset, list(range(8)), values, 10, 16, tmp_path)
+
+
+@pytest.mark.slow
+def test_inceptionv1_mixed5a_32_channels_64_images(inceptionv1_path, imagenet_sample, tmp_path):
+    model, dataset = _inceptionv1(inceptionv1_path, imagenet_sample, 64)
+    net = Network(model, "mixed5a")
+    values = channel_means(net, dataset, 32)
+    _assert_same_outcomes(net, dataset, list(range(32)), values, 10, 32, tmp_path)
+
+
+def test_every_mixed_layer_of_inceptionv1_has_a_linear_frontier(standin_dir):
+    from inception_tools.models import load_model
+
+    model = load_model("InceptionV1", str(standin_dir / "InceptionV1.pb"))
+    for layer in [name for name in model.layer_depths if name.startswith("mixed")]:
+        net = Network(model, layer)
+        branches = find_frontier(net.imputed, net.logits)
+        assert branches, layer
+        expected = 1 if layer == "mixed5b" else 4
+        assert len(branches) == expected, layer
+
+
+def test_checkpoint_resumes_at_the_first_unfinished_batch(embedded_model, digits, tmp_path):
+    net = Network(embedded_model, "mixed4a")
+    values = channel_means(net, digits, 100)
+    channels = list(range(6))
+    whole = list(fast_outcomes(net, digits, channels, values, 1, 50, workdir=str(tmp_path / "a"), report=None))
+
+    class Interrupted(Exception):
+        pass
+
+    calls = []
+    original = net.run
+
+    def run_then_stop(fetches, images):
+        calls.append(len(images))
+        if len(calls) == 3:
+            raise Interrupted
+        return original(fetches, images)
+
+    net.run = run_then_stop
+    with pytest.raises(Interrupted):
+        list(fast_outcomes(net, digits, channels, values, 1, 50, workdir=str(tmp_path / "b"), report=None))
+    net.run = original
+    resumed_calls = []
+    net.run = lambda fetches, images: (resumed_calls.append(len(images)), original(fetches, images))[1]
+    resumed = list(fast_outcomes(net, digits, channels, values, 1, 50, workdir=str(tmp_path / "b"), report=None))
+    assert len(resumed_calls) == 2  # batches 3 and 4 of 4
+    for (c, correct, logprob), (c2, correct2, logprob2) in zip(whole, resumed):
+        assert c == c2 and (correct == correct2).all() and (logprob == logprob2).all()
+
+
+def test_plan_groups_fits_memory():
+    assert plan_groups(832, 32, bytes_per_variant_image=1 << 20, memory=64 << 20) == 1
+    assert plan_groups(832, 32, bytes_per_variant_image=1 << 10, memory=64 << 30) == 4
+    assert plan_groups(3, 32, bytes_per_variant_image=1, memory=1 << 40) == 3
