@@ -20,6 +20,9 @@ COMMANDS = [
     "survey",
 ]
 
+# Subcommands that never touch TensorFlow skip its slow import.
+WITHOUT_TENSORFLOW = {"select", "analyze", "gallery", "survey"}
+
 
 def import_tensorflow_quietly():
     """Import TensorFlow with file descriptor 2 closed: its C++ start-up notes
@@ -51,7 +54,8 @@ def main(argv=None):
     from inception_tools.errors import UserError
 
     args = build_parser().parse_args(argv)
-    import_tensorflow_quietly()
+    if args.command not in WITHOUT_TENSORFLOW:
+        import_tensorflow_quietly()
     try:
         return args.func(args) or 0
     except UserError as e:

@@ -8,7 +8,7 @@ from inception_tools.errors import UserError
 def add_model_arguments(parser, layer_default=None):
     parser.add_argument("--model", default="embedded", help="model name: embedded (default), InceptionV1, ...")
     parser.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the zoo download")
-    parser.add_argument("--layer", default=layer_default, help="layer to study (default: the model's last mixed layer but one for InceptionV1 = mixed5a)")
+    parser.add_argument("--layer", default=layer_default, help="layer to study (default: the last mixed layer but one: mixed5a for InceptionV1, mixed3a for embedded)")
 
 
 def add_data_arguments(parser):
@@ -21,7 +21,7 @@ def add_data_arguments(parser):
                         help="'study' reproduces the original study's double scaling of pixels")
 
 
-DEFAULT_LAYERS = {"InceptionV1": "mixed5a", "InceptionV1_adv_finetuned": "mixed5a", "embedded": "mixed4a"}
+DEFAULT_LAYERS = {"InceptionV1": "mixed5a", "InceptionV1_adv_finetuned": "mixed5a", "embedded": "mixed3a"}
 
 
 def layer_of(args):

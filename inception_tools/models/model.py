@@ -122,6 +122,10 @@ def load_model(name, path=None, layers=()):
     graph_def = graph.read_graphdef(model_path)
     lucid_model = lucid_class()
     base_layers = [layer[: -len("_pre_relu")] if layer.endswith("_pre_relu") else layer for layer in layers]
+    declared = [layer.name for layer in lucid_model.layers]
+    for layer in base_layers:
+        if layer not in declared:
+            raise UserError(f"unknown layer {layer!r} for {name}; layers: {', '.join(declared)}")
     graph.require_nodes(graph_def, [lucid_model.input_name, entry.output_name, *base_layers], model_path)
     model = Model(name, lucid_model, graph_def, model_path, entry, _label_lines(entry, lucid_class, model_path))
     for layer in layers:
