@@ -1,0 +1,79 @@
+"""The labelled image set that every reader returns, and the label checks they share.
+
+A :class:`Dataset` keeps its images as one uint8 array [N, h, w, 3] (N*h*w*3
+bytes: h x w is the model's input size for "center-crop" and "native", 64 x 64
+for "64-upscale") and hands out float32 slices in [0, 1] at the model's input
+size on request (see :mod:`inception_tools.data.resize`). Labels are model
+output indices, found by exact match of each image's label id (a WordNet id,
+or a digit) in ``model.label_ids``; nothing is matched by name.
+"""
+
+import numpy as np
+from tqdm import tqdm
+
+from inception_tools.data import resize as resizing
+from inception_tools.errors import UserError
+
+# How models mark outputs that are no class: "dummy" (InceptionV1's index 0) and
+# "unused-<index>" (its outputs 1001..1007).
+DUMMY_LABEL_ID = "dummy"
+UNUSED_PREFIX = "unused-"
+
+
+class Dataset:
+    """Images with their true class: ``len()``, ``labels``, ``ids``, ``resize``, ``skipped``.
+
+    ``images(start, stop)`` returns float32 [n, H, W, 3] in [0, 1]; scaling to
+    the model's value range is left to Lucid's ``create_input``.
+    """
+
+    def __init__(self, stored, labels, ids, resize, image_shape, skipped=0, source=""):
+        if not len(stored):
+            raise UserError(f"no images in {source}")
+        self.stored = stored
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.ids = list(ids)
+        self.resize = resize
+        self.image_shape = tuple(image_shape)
+        self.skipped = skipped
+        self.source = str(source)
+
+    def __len__(self):
+        return len(self.stored)
+
+    def images(self, start=0, stop=None):
+        """float32 [n, H, W, 3] in [0, 1] for images ``start:stop``."""
+        return resizing.finish(self.stored[start:stop], self.image_shape)
+
+    def batches(self, batch_size, desc=None):
+        """Yield ``(start, images)`` for consecutive batches; with ``desc``, a progress bar on stderr."""
+        if batch_size < 1:
+            raise UserError(f"batch size must be at least 1, got {batch_size}")
+        with tqdm(total=len(self), desc=desc, unit="img", disable=desc is None) as bar:
+            for start in range(0, len(self), batch_size):
+                batch = self.images(start, start + batch_size)
+                yield start, batch
+                bar.update(len(batch))
+
+
+def is_placeholder(label_id):
+    """True for the label id of an output that stands for no class."""
+    return label_id in (DUMMY_LABEL_ID, "") or label_id.startswith(UNUSED_PREFIX)
+
+
+def label_index(model):
+    """Dict label id -> output index for every real class of ``model``."""
+    return {label_id: index for index, label_id in enumerate(model.label_ids) if not is_placeholder(label_id)}
+
+
+def label_mismatch(model, unknown):
+    """UserError for label ids the model does not know; ``unknown`` maps each to an example."""
+    shown = ", ".join(f"{label_id!r} ({example})" for label_id, example in list(unknown.items())[:5])
+    more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    return UserError(f"label mismatch: not a class of model {model.name}: {shown}{more}")
+
+
+def check_limit(limit):
+    """Raise UserError unless ``limit`` is None or a positive integer."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):
+        raise UserError(f"limit must be a positive number of images, got {limit!r}")

@@ -1,0 +1,126 @@
+"""Read a folder of labelled photographs into a :class:`Dataset`.
+
+Two layouts, which may be mixed:
+
+- flat: ``<folder>/<wnid>_<anything>.<ext>`` -- the label id is the file name
+  up to its first ``_`` (e.g. ``n01440764_tench.JPEG``);
+- ILSVRC: ``<folder>/<wnid>/<anything>.<ext>`` (any depth below) -- the label
+  id is the name of the top sub-folder.
+
+The label id must equal one of ``model.label_ids`` exactly; any that does not
+is a "label mismatch" UserError, raised before anything is decoded. Files are
+taken in sorted path order; ``limit`` keeps the first ``limit`` readable ones.
+Hidden files and files without an image extension are ignored.
+
+Every image is fully decoded at load time (a truncated JPEG fails here), made
+RGB (grayscale, palette, RGBA and CMYK alike; alpha is dropped) and passed
+through :func:`inception_tools.data.resize.prepare`; files that cannot be
+decoded are skipped, counted in ``Dataset.skipped`` and reported in one line
+on stderr. Memory: N*h*w*3 bytes (see :mod:`inception_tools.data.dataset`).
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from inception_tools.data import resize as resizing
+from inception_tools.data.dataset import Dataset, label_index, label_mismatch
+from inception_tools.errors import UserError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
+
+# What PIL raises for a file it cannot decode (UnidentifiedImageError is an OSError).
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
+# How many unreadable file names the warning line shows.
+SHOWN_SKIPPED = 3
+
+
+def image_files(folder):
+    """Relative paths of the image files under ``folder``, sorted."""
+    return sorted(
+        path.relative_to(folder)
+        for path in folder.rglob("*")
+        if path.suffix.lower() in IMAGE_EXTENSIONS
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        and path.is_file()
+    )
+
+
+def label_id(relative_path):
+    """The label id of a file: its top sub-folder, or its name up to the first ``_`` (or extension)."""
+    if len(relative_path.parts) > 1:
+        return relative_path.parts[0]
+    return relative_path.stem.split("_", 1)[0]
+
+
+def labels_of(files, model):
+    """Output index of each file's label id; UserError naming the ids the model lacks."""
+    index = label_index(model)
+    unknown = {}
+    for path in files:
+        if label_id(path) not in index:
+            unknown.setdefault(label_id(path), path.as_posix())
+    if unknown:
+        raise label_mismatch(model, unknown)
+    return [index[label_id(path)] for path in files]
+
+
+def decode_rgb(path):
+    """Decode every pixel of the image file at ``path`` into an RGB PIL image."""
+    with Image.open(path) as image:
+        image.load()
+        return image.convert("RGB")
+
+
+def warn_skipped(skipped_files):
+    """One line on stderr naming how many files were unreadable and the first few."""
+    shown = ", ".join(skipped_files[:SHOWN_SKIPPED])
+    more = ", ..." if len(skipped_files) > SHOWN_SKIPPED else ""
+    print(f"warning: skipped {len(skipped_files)} unreadable image file(s): {shown}{more}", file=sys.stderr)
+
+
+def decode_files(folder, files, wanted, mode, image_shape):
+    """Decode ``files`` in order until ``wanted`` are read: (stored uint8, kept indices, skipped names)."""
+    stored = np.empty((wanted, *resizing.stored_size(mode, image_shape), 3), np.uint8)
+    kept, skipped = [], []
+    with tqdm(total=wanted, desc=f"decoding {folder.name}", unit="img") as bar:
+        for i, path in enumerate(files):
+            try:
+                image = decode_rgb(folder / path)
+            except DECODE_ERRORS:
+                skipped.append(path.as_posix())
+                continue
+            stored[len(kept)] = resizing.prepare(image, mode, image_shape, name=path.as_posix())
+            kept.append(i)
+            bar.update(1)
+            if len(kept) == wanted:
+                break
+    return stored[: len(kept)], kept, skipped
+
+
+def load_folder(folder, model, mode, limit=None):
+    """A :class:`Dataset` of the images under ``folder``, resized with ``mode``."""
+    folder = Path(folder)
+    files = image_files(folder)
+    if not files:
+        raise UserError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in folder {folder}")
+    labels = labels_of(files, model)
+    wanted = min(limit or len(files), len(files))
+    stored, kept, skipped = decode_files(folder, files, wanted, mode, model.image_shape)
+    if skipped:
+        warn_skipped(skipped)
+    if not kept:
+        raise UserError(f"none of the {len(skipped)} image files in {folder} could be read")
+    return Dataset(
+        stored,
+        [labels[i] for i in kept],
+        [files[i].as_posix() for i in kept],
+        resize=mode,
+        image_shape=model.image_shape,
+        skipped=len(skipped),
+        source=folder,
+    )

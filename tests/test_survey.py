@@ -1,0 +1,252 @@
+"""The blind survey: answer rules over HTTP, storage on disk, resuming, and the page in a browser."""
+
+import csv
+import json
+import os
+import re
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from browser import chromium, chromium_missing_reason, write_fake_study
+from inception_tools.cli import build_parser
+from inception_tools.errors import UserError
+from inception_tools.survey import ANSWER_COLUMNS, make_server
+
+# Distinctive channel numbers, so a leak of one into the page would be noticed.
+SURVEYED = (517, 623, 748, 809, 931, 954)
+N_CHANNELS = 1000
+RATINGS = {"question3": 3, "question4": 4, "question5": 1, "question6": 2}
+
+
+@pytest.fixture
+def study(tmp_path):
+    return write_fake_study(tmp_path / "study", N_CHANNELS, imaged=SURVEYED, surveyed=SURVEYED)
+
+
+def blind_order(study):
+    with open(os.path.join(study, "groups.csv"), newline="") as f:
+        return [int(r["feature_ind"]) for r in sorted(csv.DictReader(f), key=lambda r: int(r["order"]))]
+
+
+@pytest.fixture
+def start(study):
+    """Start a survey server on a free port; every one started is stopped after the test."""
+    servers = []
+
+    def start_server(participants=("alice", "bob")):
+        server = make_server(study, participants)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start_server
+    for server in servers:
+        stop(server)
+
+
+def stop(server):
+    server.shutdown()
+    server.server_close()
+
+
+def request(server, path, body=None):
+    """(status, parsed JSON or raw bytes) of a GET, or of a POST when ``body`` is given."""
+    url = f"http://127.0.0.1:{server.server_port}{path}"
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            status, raw, kind = response.status, response.read(), response.headers["Content-Type"]
+    except urllib.error.HTTPError as e:
+        status, raw, kind = e.code, e.read(), e.headers["Content-Type"]
+    return status, json.loads(raw) if kind == "application/json" else raw
+
+
+def describe(server, position, question1=4, text="red dog, fur", participant="alice"):
+    body = {"participant": participant, "position": position, "question1": question1, "text_question": text}
+    return request(server, "/api/describe", body)
+
+
+def rate(server, position, participant="alice", **ratings):
+    return request(server, "/api/rate", {"participant": participant, "position": position, **RATINGS, **ratings})
+
+
+def state(server, participant="alice"):
+    return request(server, f"/api/state?participant={participant}")[1]
+
+
+def answer_rows(study):
+    with open(os.path.join(study, "answers.csv"), newline="") as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames) == ANSWER_COLUMNS
+        return list(reader)
+
+
+def test_an_answered_feature_is_one_csv_row_in_the_schema(study, start):
+    server = start()
+    assert describe(server, 1, question1=5, text='a "red", dog\n  fur') == (200, {"ok": True})
+    assert rate(server, 1, question6=5) == (200, {"ok": True})
+    assert answer_rows(study) == [{
+        "model": "InceptionV1", "layer": "mixed5a", "neuron": str(blind_order(study)[0]),
+        "question1": "5", "text_question": 'a "red", dog fur',
+        "question3": "3", "question4": "4", "question5": "1", "question6": "5", "participant": "alice",
+    }]
+    assert state(server)["position"] == 2
+
+
+@pytest.mark.parametrize("bad", [0, 6, "abc", 3.5, "3.0", True, None, "6"])
+def test_ratings_outside_1_to_5_are_refused_and_nothing_is_written(study, start, bad):
+    server = start()
+    status, reply = describe(server, 1, question1=bad)
+    assert status == 400 and "question1" in reply["error"]
+    assert not os.path.exists(os.path.join(study, "answers.locked.json"))
+    assert state(server)["stage"] == "describe"
+    assert describe(server, 1) == (200, {"ok": True})
+    status, reply = rate(server, 1, question4=bad)
+    assert status == 400 and "question4" in reply["error"]
+    assert not os.path.exists(os.path.join(study, "answers.csv"))
+    assert state(server)["stage"] == "rate"
+
+
+def test_the_description_locks_once_saved(start):
+    server = start()
+    describe(server, 1, question1=2, text="stripes")
+    status, _ = describe(server, 1, question1=5, text="something else")
+    assert status == 409
+    current = state(server)
+    assert (current["stage"], current["question1"], current["text_question"]) == ("rate", 2, "stripes")
+
+
+def test_a_locked_description_survives_a_server_restart(study, start):
+    server = start()
+    describe(server, 1, question1=2, text="stripes")
+    stop(server)
+    server = start()
+    current = state(server)
+    assert (current["position"], current["stage"], current["question1"]) == (1, "rate", 2)
+    assert describe(server, 1)[0] == 409
+    rate(server, 1)
+    assert [(r["question1"], r["text_question"]) for r in answer_rows(study)] == [("2", "stripes")]
+
+
+def test_a_returning_participant_resumes_at_the_first_unanswered_feature(study, start):
+    server = start()
+    for position in (1, 2):
+        describe(server, position)
+        rate(server, position)
+    stop(server)
+    server = start()
+    assert (state(server)["position"], state(server)["stage"]) == (3, "describe")
+    assert state(server, "bob")["position"] == 1
+
+
+def test_answers_out_of_turn_are_refused(start):
+    server = start()
+    assert rate(server, 1)[0] == 409  # rated before the description is saved
+    assert describe(server, 2)[0] == 409  # not the current feature
+    assert describe(server, "x")[0] == 400
+
+
+def test_unknown_participants_are_refused(study, start):
+    server = start(["alice"])
+    assert request(server, "/api/state?participant=mallory")[0] == 403
+    assert request(server, "/api/state")[0] == 403
+    assert describe(server, 1, participant="mallory")[0] == 403
+    assert request(server, "/image/visualizations/1?participant=mallory")[0] == 403
+    assert not os.path.exists(os.path.join(study, "answers.csv"))
+
+
+def test_dataset_examples_appear_only_after_the_description(study, start):
+    server = start()
+    assert request(server, "/image/examples/1?participant=alice")[0] == 403
+    describe(server, 1)
+    status, image = request(server, "/image/examples/1?participant=alice")
+    channel = blind_order(study)[0]
+    with open(os.path.join(study, "examples", "mixed5a", f"channel_{channel:04d}_top.png"), "rb") as f:
+        assert (status, image) == (200, f.read())
+    assert request(server, "/image/examples/2?participant=alice")[0] == 403
+    assert request(server, "/image/visualizations/7?participant=alice")[0] == 404
+
+
+def test_the_survey_needs_participants_and_every_image(study, tmp_path):
+    with pytest.raises(UserError, match="participant"):
+        make_server(study, [" "])
+    with pytest.raises(UserError, match="twice"):
+        make_server(study, ["alice", "alice"])
+    os.remove(os.path.join(study, "visualizations", "mixed5a", f"channel_{SURVEYED[2]:04d}.png"))
+    with pytest.raises(UserError, match=f"channel_{SURVEYED[2]:04d}.png is missing"):
+        make_server(study, ["alice"])
+    with pytest.raises(UserError, match="groups.csv not found"):
+        make_server(write_fake_study(tmp_path / "no_groups", 4), ["alice"])
+
+
+def assert_blind(text):
+    """No channel number, group, importance or rank in what the browser received."""
+    for channel in SURVEYED:
+        assert not re.search(rf"(?<!\d)0?{channel}(?!\d)", text), f"channel {channel} leaked"
+    for word in ("top", "middle", "importance", "rank", "channel"):
+        assert not re.search(rf"\b{word}\b", text, re.IGNORECASE), f"{word!r} leaked"
+
+
+def answer_in_page(page, question1, text, ratings):
+    page.check(f"#question1-{question1}")
+    page.fill("#text_question", text)
+    page.click("#save-description")
+    page.wait_for_selector("#rate:not([hidden])")
+    assert page.is_disabled("#question1-1") and page.is_disabled("#text_question")
+    page.wait_for_function("document.getElementById('examples').naturalWidth > 0")
+    assert_blind(page.content())
+    for name, value in ratings.items():
+        page.check(f"#{name}-{value}")
+    page.click("#submit-ratings")
+
+
+@pytest.mark.skipif(chromium_missing_reason() is not None, reason=str(chromium_missing_reason()))
+def test_survey_in_a_browser(study, start):
+    server = start()
+    second = {"question3": 5, "question4": 2, "question5": 4, "question6": 1}
+    with chromium() as browser:
+        page = browser.new_page()
+        received, errors = [], []
+        page.on("request", lambda r: received.append(r.url))
+        page.on("response", lambda r: received.append(r.text()) if "/api/" in r.url else None)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(server.url("alice"))
+        page.wait_for_selector("#progress:has-text('Feature 1 of 6')")
+        assert page.is_hidden("#rate") and not any("/image/examples/" in u for u in received)
+        assert_blind(page.content())
+        answer_in_page(page, 4, "red dog, fur", RATINGS)
+        page.wait_for_selector("#progress:has-text('Feature 2 of 6')")
+        answer_in_page(page, 2, "stripes", second)
+        page.wait_for_selector("#progress:has-text('Feature 3 of 6')")
+
+        base = f"http://127.0.0.1:{server.server_port}"
+        for bad in (0, 6):
+            body = {"participant": "alice", "position": 3, "question1": bad, "text_question": "x"}
+            assert page.request.post(f"{base}/api/describe", data=body).status == 400
+
+        page.reload()
+        page.wait_for_selector("#progress:has-text('Feature 3 of 6')")
+        assert page.is_enabled("#question1-1") and page.is_hidden("#rate")
+        assert_blind(page.content() + "\n".join(received))
+        assert errors == []
+
+    order = blind_order(study)
+    assert answer_rows(study) == [
+        {"model": "InceptionV1", "layer": "mixed5a", "neuron": str(order[0]), "question1": "4",
+         "text_question": "red dog, fur", **{k: str(v) for k, v in RATINGS.items()}, "participant": "alice"},
+        {"model": "InceptionV1", "layer": "mixed5a", "neuron": str(order[1]), "question1": "2",
+         "text_question": "stripes", **{k: str(v) for k, v in second.items()}, "participant": "alice"},
+    ]
+
+
+def test_command_takes_repeated_participants_and_refuses_a_study_without_groups(tmp_path):
+    argv = ["survey", "--study", os.fspath(write_fake_study(tmp_path / "s", 4)), "--participant", "a",
+            "--participant", "b", "--port", "0"]
+    args = build_parser().parse_args(argv)
+    assert args.participant == ["a", "b"]
+    with pytest.raises(UserError, match="groups.csv not found"):
+        args.func(args)
