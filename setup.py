@@ -27,6 +27,6 @@ setup(
         "more-itertools",
         "tf-slim",
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest", "playwright"]},
     entry_points={"console_scripts": ["inception-tools=inception_tools.cli:main"]},
 )

@@ -18,6 +18,7 @@ COMMANDS = [
     "analyze",
     "gallery",
     "survey",
+    "run",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

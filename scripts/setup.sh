@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Create .venv with the toolkit, the real lucid and the test tools. Idempotent:
+# reinstalls only when setup.py or this script changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-}
+if [ -z "$python" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null; then python=$candidate; break; fi
+  done
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+
+stamp=".venv/.installed-$(cat setup.py scripts/setup.sh | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "setting up .venv (TensorFlow, lucid, ...; a few minutes the first time)" >&2
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[test]"
+  # lucid 0.3.10 pins numpy<=1.19, which cannot install on Python 3.11: install it
+  # without its pins; setup.py declares what it really imports.
+  .venv/bin/python -m pip install -q --no-deps lucid==0.3.10
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
