@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from inception_tools.data import load_dataset
-from inception_tools.importance.fast import fast_outcomes, plan_groups
+from inception_tools.importance.fast import Suffix, fast_outcomes, plan_groups
 from inception_tools.importance.frontier import find_frontier
 from inception_tools.importance.outcomes import channel_means, reference_outcomes
 from inception_tools.importance.stats import topk_correct
@@ -81,7 +81,7 @@ def test_every_mixed_layer_of_inceptionv1_has_a_linear_frontier(standin_dir):
         assert len(branches) == expected, layer
 
 
-def test_checkpoint_resumes_at_the_first_unfinished_batch(embedded_model, digits, tmp_path):
+def test_checkpoint_resumes_at_the_first_unfinished_batch(embedded_model, digits, tmp_path, monkeypatch):
     net = Network(embedded_model, "mixed4a")
     values = channel_means(net, digits, 100)
     channels = list(range(6))
@@ -90,23 +90,22 @@ def test_checkpoint_resumes_at_the_first_unfinished_batch(embedded_model, digits
     class Interrupted(Exception):
         pass
 
-    calls = []
-    original = net.run
+    batches = []
+    prefix = Suffix.prefix
 
-    def run_then_stop(fetches, images):
-        calls.append(len(images))
-        if len(calls) == 3:
+    def counting_prefix(self, images, stop_at=None):
+        batches.append(len(images))
+        if len(batches) == stop_at:
             raise Interrupted
-        return original(fetches, images)
+        return prefix(self, images)
 
-    net.run = run_then_stop
+    monkeypatch.setattr(Suffix, "prefix", lambda self, images: counting_prefix(self, images, stop_at=3))
     with pytest.raises(Interrupted):
         list(fast_outcomes(net, digits, channels, values, 1, 50, workdir=str(tmp_path / "b"), report=None))
-    net.run = original
-    resumed_calls = []
-    net.run = lambda fetches, images: (resumed_calls.append(len(images)), original(fetches, images))[1]
+    batches.clear()
+    monkeypatch.setattr(Suffix, "prefix", counting_prefix)
     resumed = list(fast_outcomes(net, digits, channels, values, 1, 50, workdir=str(tmp_path / "b"), report=None))
-    assert len(resumed_calls) == 2  # batches 3 and 4 of 4
+    assert batches == [50, 50]  # batches 3 and 4 of 4: the first two were checkpointed
     for (c, correct, logprob), (c2, correct2, logprob2) in zip(whole, resumed):
         assert c == c2 and (correct == correct2).all() and (logprob == logprob2).all()
 

@@ -22,8 +22,12 @@ import os
 import numpy as np
 
 from inception_tools.atomic import atomic_open
-from inception_tools.importance.frontier import channel_variants, find_frontier
+import tensorflow as tf
+
+from inception_tools.importance.frontier import find_frontier, rank_one_variants
 from inception_tools.importance.stats import topk_correct, true_logprob
+
+tf1 = tf.compat.v1
 
 
 def available_memory():
@@ -39,47 +43,69 @@ def available_memory():
 
 
 class Suffix:
-    """How one network's suffix is fed: through its linear frontier, or the whole layer."""
+    """How one network's suffix runs per channel: through its linear frontier, or the whole layer.
+
+    With a frontier, each batch's pooled inputs ``P`` and linear outputs ``L``
+    stay in the session (resource variables); a run feeds only the channels
+    and their values, builds the rank-one variants in the graph and runs a
+    second import of the model whose frontier tensors are mapped to them.
+    """
 
     def __init__(self, net, shortcut=True):
         self.net = net
         self.branches = find_frontier(net.imputed, net.logits) if shortcut else None
         if self.branches:
             with net.graph.as_default():
-                weights = net.session.run([b.weight for b in self.branches])
-            self.weights = [w.reshape(-1, w.shape[-1]) for w in weights]
-            self.prefix_fetches = [[b.pooled for b in self.branches], [b.linear for b in self.branches]]
-        else:
-            self.prefix_fetches = [[], []]
+                self._build_variant_graph()
+            net.session.run([v.initializer for v in self._variables])
+
+    def _build_variant_graph(self):
+        self.channels = tf1.placeholder(tf.int32, [None], name="variant_channels")
+        self.values = tf1.placeholder(tf.float32, [None], name="variant_values")
+        self._variables, self._stores, input_map = [], [], {}
+        for i, branch in enumerate(self.branches):
+            pooled = self._keep(branch.pooled, f"frontier{i}_pooled")
+            linear = self._keep(branch.linear, f"frontier{i}_linear")
+            weight = tf.reshape(branch.weight, [-1, branch.weight.shape[-1]])
+            input_map[branch.linear.name.split("/", 1)[1]] = rank_one_variants(
+                linear, pooled, weight, self.channels, self.values)
+        logits_name = self.net.logits.name.split("/", 1)[1]
+        (self.variant_logits_tensor,) = tf.import_graph_def(
+            self.net.model.graph_def, input_map=input_map, return_elements=[logits_name], name="variants")
+
+    def _keep(self, tensor, name):
+        variable = tf1.Variable(tf.zeros([0] * tensor.shape.rank), shape=tf.TensorShape([None] * tensor.shape.rank),
+                                trainable=False, name=name, use_resource=True)
+        self._variables.append(variable)
+        self._stores.append(variable.assign(tensor, read_value=False))
+        return variable.read_value()
 
     @property
     def uses_shortcut(self):
         return bool(self.branches)
 
     def prefix(self, images):
-        """Run the network up to the frontier once: (activations, pooled, linear)."""
-        acts, pooled, linear = self.net.run([self.net.activations, *self.prefix_fetches], images)
-        return acts, pooled, linear
+        """Run the network up to the layer (and its frontier) once; keep what the variants need."""
+        if self.branches:
+            self.net.run(self._stores, images)
+            return len(images)
+        return self.net.layer_activations(images)
 
     def variant_logits(self, cached, channels, values):
         """Logits [G, B, classes] with ``channels[g]`` imputed by ``values[g]``."""
-        acts, pooled, linear = cached
         if self.branches:
-            feed = {b.linear: channel_variants(l, p, w, channels, values)
-                    for b, l, p, w in zip(self.branches, linear, pooled, self.weights)}
-        else:
-            stacked = np.repeat(acts[None], len(channels), axis=0)
-            for g, c in enumerate(channels):
-                stacked[g, ..., c] = values[g]
-            feed = {self.net.imputed: stacked.reshape((-1,) + acts.shape[1:])}
-        logits = self.net.session.run(self.net.logits, feed)
-        return logits.reshape(len(channels), len(acts), -1)
+            logits = self.net.session.run(self.variant_logits_tensor, {self.channels: channels, self.values: values})
+            return logits.reshape(len(channels), cached, -1)
+        stacked = np.repeat(cached[None], len(channels), axis=0)
+        for g, c in enumerate(channels):
+            stacked[g, ..., c] = values[g]
+        logits = self.net.session.run(self.net.logits, {self.net.imputed: stacked.reshape((-1,) + cached.shape[1:])})
+        return logits.reshape(len(channels), len(cached), -1)
 
-    def bytes_per_variant_image(self, cached):
-        """Rough working memory of one imputed image through the suffix (float32)."""
-        acts, _, linear = cached
-        fed = sum(l[0].size for l in linear) if self.branches else acts[0].size
-        return 4 * 8 * max(fed, acts[0].size)
+    def bytes_per_variant_image(self, images):
+        """Rough working memory of one imputed image through the suffix: 8 float32 copies of the layer."""
+        acts = self.net.layer_activations(images[:1])
+        return 4 * 8 * acts[0].size
 
 
 def plan_groups(n_channels, batch, bytes_per_variant_image, memory=None, max_variants=128):
@@ -133,7 +159,7 @@ def fast_outcomes(net, dataset, channels, values, top_k, batch_size, progress=No
         images = dataset.images(start, start + batch_size)
         cached = suffix.prefix(images)
         if first:
-            per_variant = suffix.bytes_per_variant_image(cached)
+            per_variant = suffix.bytes_per_variant_image(images)
             group = group or plan_groups(len(channels), len(images), per_variant)
             if report:
                 outcome_mb = len(channels) * len(dataset) * 9 / 2**20

@@ -7,7 +7,7 @@ the classifier's matrix product (after ``mixed5b``). Replacing channel ``c``
 by a constant ``v`` leaves every other channel alone, keeps channel ``c``
 equal to ``v`` through the pools, and changes each linear output ``L = P @ W``
 by ``(v - P[..., c]) * W[c, :]``. So the linear outputs of the unablated
-images are computed once, each channel's variant is a cheap rank-one update,
+images are computed once, each channel's variant is a cheap rank-one update (built in the graph),
 and only the network after those outputs runs per channel.
 
 :func:`find_frontier` walks from the layer through pools and flattening
@@ -18,7 +18,7 @@ imputed layers instead.
 
 import dataclasses
 
-import numpy as np
+import tensorflow as tf
 
 PASS_THROUGH = {"MaxPool", "AvgPool", "Identity", "Reshape"}
 
@@ -83,13 +83,16 @@ def find_frontier(layer, logits):
     return branches
 
 
-def channel_variants(linear, pooled, weight, channels, values):
-    """``L`` of every channel variant, stacked: [G*B, ...] from L [B, ..., O], P [B, ..., C].
+def rank_one_variants(linear, pooled, weight, channels, values):
+    """In-graph ``L`` of every channel variant, stacked: [G*B, ...].
 
-    ``weight`` is W as a [C, O] matrix; variant g imputes ``channels[g]`` with ``values[g]``.
+    ``linear`` L [B, ..., O] and ``pooled`` P [B, ..., C] are the unablated
+    batch, ``weight`` W the [C, O] matrix; variant g imputes ``channels[g]``
+    with ``values[g]``: ``L + (values[g] - P[..., channels[g]]) * W[channels[g]]``.
     """
-    spatial = (1,) * (pooled.ndim - 1)
-    deltas = np.asarray(values, np.float32).reshape((-1,) + spatial) - np.moveaxis(pooled[..., channels], -1, 0)
-    rows = weight[channels].reshape((len(channels),) + spatial + (weight.shape[1],))
-    out = linear[None] + deltas[..., None] * rows
-    return out.reshape((-1,) + linear.shape[1:])
+    rank = pooled.shape.rank
+    columns = tf.transpose(tf.gather(pooled, channels, axis=-1), [rank - 1] + list(range(rank - 1)))
+    deltas = tf.reshape(values, [-1] + [1] * (rank - 1)) - columns  # [G, B, ...]
+    rows = tf.reshape(tf.gather(weight, channels), tf.concat([[-1], [1] * (rank - 1), [tf.shape(weight)[1]]], 0))
+    variants = linear[None] + deltas[..., None] * rows
+    return tf.reshape(variants, tf.concat([[-1], tf.shape(linear)[1:]], 0))
