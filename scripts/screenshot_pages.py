@@ -45,7 +45,7 @@ def shoot_survey(browser, study_dir, out_dir):
             page.goto(server.url("reader"))
             page.wait_for_selector("#describe:not([hidden]) #question1-1")
             page.check("#question1-3")
-            page.fill("#text_question", "dog snout, fur")
+            page.fill("#text_question", "curved stroke, loop")
             page.screenshot(path=os.path.join(out_dir, "survey_describe.png"), full_page=True)
             page.click("#save-description")
             page.wait_for_selector("#rate:not([hidden])")

@@ -19,6 +19,8 @@ COMMANDS = [
     "gallery",
     "survey",
     "run",
+    "visualize",
+    "examples",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

@@ -20,12 +20,13 @@ class Entry:
     default_top_k: int = 10
     path_env: str = ""
     label_file: str = "synsets.txt"  # looked for beside the model file
+    diversity_weight: float = 1e2  # Lucid visualizations; see visualization.model_diversity_weight
 
 
 ENTRIES = {
     "InceptionV1": Entry("InceptionV1", path_env="INCEPTION_TOOLS_INCEPTIONV1"),
     "InceptionV1_adv_finetuned": Entry("InceptionV1_adv_finetuned"),
-    "embedded": Entry("EmbeddedInception", default_top_k=1, label_file="labels.txt"),
+    "embedded": Entry("EmbeddedInception", default_top_k=1, label_file="labels.txt", diversity_weight=1.0),
 }
 
 

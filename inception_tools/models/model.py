@@ -25,6 +25,7 @@ class Model:
         self.image_shape = tuple(lucid_model.image_shape)
         self.value_range = tuple(lucid_model.image_value_range)
         self.default_top_k = entry.default_top_k
+        self.diversity_weight = entry.diversity_weight
         present = graph.node_names(graph_def)
         self.layer_depths = {layer.name: layer.depth for layer in lucid_model.layers if layer.name in present}
         self.num_classes = self.layer_depths.get(self.output_name) or _output_width(graph_def, self.output_name)

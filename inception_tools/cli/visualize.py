@@ -1,0 +1,52 @@
+"""``inception-tools visualize``: Lucid feature visualizations of channels of a layer."""
+
+import csv
+
+from inception_tools.cli import options
+from inception_tools.errors import UserError
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "visualize",
+        help="render Lucid feature visualizations (4 diverse images per channel)",
+        description="For each channel, optimize four images with Lucid's render_vis for "
+        "channel(<layer>_pre_relu) - 1e2 * diversity(<layer>) (the study's objective) and write "
+        "visualizations/<layer>/channel_<cccc>.png and .npy. Channels already on disk are skipped.",
+    )
+    options.add_model_arguments(p)
+    p.add_argument("--channels", help="channels, e.g. 0-31 or 3,7,9-12 (default: all, or those of --groups)")
+    p.add_argument("--groups", help="groups.csv: render the channels it lists")
+    p.add_argument("--objective", choices=["diversity", "channel", "neuron", "negative"], default="diversity")
+    p.add_argument("--diversity-weight", type=float, default=None,
+                   help="weight of the diversity term (default: the model's, 1e2 for InceptionV1, 1 for embedded)")
+    p.add_argument("--steps", type=int, default=512, help="optimization steps (default 512, Lucid's)")
+    p.add_argument("--size", type=int, default=None, help="image size in pixels (default: the model's input size)")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same images on the same machine (default 0)")
+    p.add_argument("--per-call", type=int, default=1, help="channels optimized together in one render_vis call")
+    p.add_argument("--out", help="study folder (default outputs/<model>-<layer>)")
+    p.set_defaults(func=run)
+
+
+def group_channels(path):
+    try:
+        with open(path, newline="") as f:
+            return sorted(int(row["feature_ind"]) for row in csv.DictReader(f))
+    except (OSError, KeyError, ValueError) as e:
+        raise UserError(f"cannot read channels from {path}: {e}") from None
+
+
+def run(args):
+    from inception_tools.models import load_model
+    from inception_tools.visualization import output_dir, render_channels
+
+    layer = options.layer_of(args)
+    model = load_model(args.model, args.model_path, layers=[layer])
+    if args.groups and args.channels:
+        raise UserError("give --channels or --groups, not both")
+    channels = group_channels(args.groups) if args.groups else options.parse_channels(args.channels, model.depth(layer))
+    out = args.out or options.default_out(args, "")
+    render_channels(model, layer, channels, out, steps=args.steps, size=args.size, seed=args.seed,
+                    objective=args.objective, per_call=args.per_call, diversity_weight=args.diversity_weight)
+    print(f"{len(channels)} channels of {model.name} {layer} in {output_dir(out, layer, args.objective)}")
+    return 0

@@ -1,0 +1,252 @@
+"""Dataset examples: the images that drive each channel of a layer most and least, in one pass.
+
+Every image goes through the model once; the ``<layer>_pre_relu`` activations
+of the whole batch are scored for every channel at once:
+
+- ``mode="center"`` (the study's choice): the activation at the centre position
+  ``(h // 2, w // 2)`` (Lucid's ``neuron`` objective's position); the ``k``
+  largest are the top examples, the ``k`` smallest the bottom ones, shown as
+  whole images;
+- ``mode="max"``: the top examples have the largest spatial maximum, the bottom
+  ones the smallest spatial minimum; each is shown as the receptive field of the
+  position where that extreme occurs (see :mod:`inception_tools.receptive_field`),
+  shifted to lie inside the image, or the whole image when the field is larger.
+
+A streaming top-k per channel keeps the ``k`` best values seen so far; each
+batch is merged into it for all channels together with one vectorised sort
+(ties go to the lower image index), so the result is the same as sorting every
+channel's values over the whole dataset. The pass saves a checkpoint every few
+batches and resumes from it.
+
+Results: ``<out>/examples/<layer>[-max]/channel_<cccc>_top.png`` and
+``_bottom.png`` (``k`` images side by side, strongest first), ``examples.json``
+(``{"<c>": {"top": [ids], "top_values": [...], "top_positions": [[y, x], ...],
+"top_rows": [dataset indices], "bottom": ..., ...}}``) and
+``settings.json``.
+"""
+
+import functools
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools.errors import UserError
+from inception_tools.receptive_field import layer_field
+from inception_tools.surgery import scale_for_study
+from inception_tools.visualization import check_layer, check_settings, save_strip
+
+tf1 = tf.compat.v1
+
+MODES = ("center", "max")
+CHECKPOINT_EVERY = 20  # batches
+
+
+class LayerReader:
+    """``<layer>_pre_relu`` activations [n, h, w, C] of [0, 1] images, one ``session.run`` per call."""
+
+    def __init__(self, model, layer, pixel_scaling="once"):
+        self.scale = (lambda images: scale_for_study(images, model.value_range)) if pixel_scaling == "study" else None
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.t_input, T = model.import_graph()
+            self.t_acts = T(f"{layer}_pre_relu")
+        self.session = tf1.Session(graph=self.graph)
+
+    def __call__(self, images):
+        images = self.scale(images) if self.scale else images
+        return self.session.run(self.t_acts, {self.t_input: images})
+
+    def close(self):
+        self.session.close()
+
+
+class StreamingTopK:
+    """The ``k`` largest values of each of ``channels`` columns seen so far, with image index and position."""
+
+    def __init__(self, k, channels):
+        self.k = k
+        self.values = np.zeros((channels, 0), np.float32)
+        self.rows = np.zeros((channels, 0), np.int64)
+        self.positions = np.zeros((channels, 0, 2), np.int64)
+
+    def update(self, values, rows, positions):
+        """Merge a batch: ``values`` [n, C], image indices ``rows`` [n], ``positions`` [n, C, 2]."""
+        n, channels = values.shape
+        values = np.concatenate([self.values, values.T], axis=1)
+        rows = np.concatenate([self.rows, np.broadcast_to(rows, (channels, n))], axis=1)
+        positions = np.concatenate([self.positions, positions.transpose(1, 0, 2)], axis=1)
+        keep = np.lexsort((rows, -values), axis=-1)[:, : self.k]
+        self.values = np.take_along_axis(values, keep, axis=1)
+        self.rows = np.take_along_axis(rows, keep, axis=1)
+        self.positions = np.take_along_axis(positions, keep[..., None], axis=1)
+
+    def state(self, prefix):
+        return {f"{prefix}_values": self.values, f"{prefix}_rows": self.rows, f"{prefix}_positions": self.positions}
+
+    def load(self, state, prefix):
+        self.values, self.rows = state[f"{prefix}_values"], state[f"{prefix}_rows"]
+        self.positions = state[f"{prefix}_positions"]
+
+
+def batch_scores(acts, mode):
+    """Scores of a batch of activations [n, h, w, C] for every channel.
+
+    Returns ``(top, bottom)``, each ``(values [n, C], positions [n, C, 2])``:
+    larger top values and smaller bottom values are stronger examples.
+    """
+    n, h, w, channels = acts.shape
+    if mode == "center":
+        values = acts[:, h // 2, w // 2, :]
+        positions = np.broadcast_to(np.array([h // 2, w // 2]), (n, channels, 2))
+        return (values, positions), (values, positions)
+    flat = acts.reshape(n, h * w, channels)
+    extremes = []
+    for arg in (np.argmax, np.argmin):
+        where = arg(flat, axis=1)
+        values = np.take_along_axis(flat, where[:, None, :], axis=1)[:, 0, :]
+        extremes.append((values, np.stack(np.divmod(where, w), axis=-1)))
+    return tuple(extremes)
+
+
+def single_pass(model, layer, dataset, k=8, mode="center", batch_size=32, checkpoint=None, pixel_scaling="once"):
+    """Stream ``dataset`` through the model once; return the (top, bottom) :class:`StreamingTopK`."""
+    depth = model.depth(layer)
+    top, bottom = StreamingTopK(k, depth), StreamingTopK(k, depth)
+    start = _resume(checkpoint, top, bottom)
+    reader = LayerReader(model, layer, pixel_scaling)
+    try:
+        with tqdm(total=len(dataset), initial=start, desc=f"examples {layer}", unit="img") as bar:
+            for batch_number, first in enumerate(range(start, len(dataset), batch_size), 1):
+                images = dataset.images(first, first + batch_size)
+                (top_values, top_positions), (low_values, low_positions) = batch_scores(reader(images), mode)
+                rows = np.arange(first, first + len(images))
+                top.update(top_values, rows, top_positions)
+                bottom.update(-low_values, rows, low_positions)
+                bar.update(len(images))
+                if checkpoint and batch_number % CHECKPOINT_EVERY == 0:
+                    _save_checkpoint(checkpoint, top, bottom, first + len(images))
+    finally:
+        reader.close()
+    bottom.values = -bottom.values
+    return top, bottom
+
+
+def _resume(checkpoint, top, bottom):
+    if not checkpoint or not os.path.isfile(checkpoint):
+        return 0
+    with np.load(checkpoint) as state:
+        top.load(state, "top")
+        bottom.load(state, "bottom")
+        return int(state["next"])
+
+
+def _save_checkpoint(path, top, bottom, next_start):
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, next=next_start, **top.state("top"), **bottom.state("bottom"))
+
+
+def examples_table(top, bottom, ids, channels):
+    """The ``examples.json`` content for ``channels``."""
+    table = {}
+    for c in channels:
+        entry = {}
+        for name, kept in (("top", top), ("bottom", bottom)):
+            entry[name] = [ids[r] for r in kept.rows[c]]
+            entry[f"{name}_values"] = [float(v) for v in kept.values[c]]
+            entry[f"{name}_positions"] = kept.positions[c].tolist()
+            entry[f"{name}_rows"] = kept.rows[c].tolist()
+        table[str(c)] = entry
+    return table
+
+
+def output_dir(out_dir, layer, mode="center"):
+    return os.path.join(out_dir, "examples", layer if mode == "center" else f"{layer}-{mode}")
+
+
+def crop_box(field_y, field_x, y, x, height, width):
+    """``(top, left, bottom, right)`` of unit (y, x)'s receptive field, shifted inside the image."""
+    box = []
+    for field, index, extent in ((field_y, y, height), (field_x, x, width)):
+        lo, hi = field.window(index)
+        size = min(hi - lo, extent)
+        lo = min(max(lo, 0), extent - size)
+        box.append((lo, lo + size))
+    (top, bottom), (left, right) = box
+    return top, left, bottom, right
+
+
+def example_tiles(load, rows, positions, fields=None):
+    """Images ``rows`` (``load(row)`` -> [H, W, 3]); receptive-field crops at ``positions`` if ``fields``.
+
+    Every crop of a layer has the same size (see :func:`crop_box`), so the tiles sit side by side.
+    """
+    tiles = []
+    for row, (y, x) in zip(rows, positions):
+        image = load(int(row))
+        if fields is not None:
+            top, left, bottom, right = crop_box(*fields, y, x, *image.shape[:2])
+            image = image[top:bottom, left:right]
+        tiles.append(image)
+    return tiles
+
+
+def dataset_examples(model, layer, dataset, out_dir, k=8, mode="center", channels=None, batch_size=32,
+                     pixel_scaling="once"):
+    """Find and save the top and bottom ``k`` dataset examples of every channel of ``layer``.
+
+    ``pixel_scaling="study"`` feeds images as the original study did (see
+    :mod:`inception_tools.surgery`).
+
+    The pass over ``dataset`` covers every channel of the layer; ``channels``
+    (default all) only limits which PNG strips are written. Returns the
+    ``examples.json`` table.
+    """
+    if mode not in MODES:
+        raise UserError(f"unknown examples mode {mode!r}; choose one of {', '.join(MODES)}")
+    if k < 1 or batch_size < 1:
+        raise UserError("k and batch size must be at least 1")
+    if k > len(dataset):
+        raise UserError(f"cannot pick {k} examples from {len(dataset)} images")
+    check_layer(model, layer)
+    channels = model.check_channels(layer, range(model.depth(layer)) if channels is None else channels)
+    folder = output_dir(out_dir, layer, mode)
+    os.makedirs(folder, exist_ok=True)
+    check_settings(folder, dict(model=model.name, layer=layer, mode=mode, k=k, dataset=getattr(dataset, "source", ""),
+                                n_images=len(dataset), resize=getattr(dataset, "resize", None),
+                                pixel_scaling=pixel_scaling))
+    table_path = os.path.join(folder, "examples.json")
+    if os.path.isfile(table_path):
+        with open(table_path) as f:
+            table = json.load(f)
+    else:
+        checkpoint = os.path.join(folder, ".partial.npz")
+        top, bottom = single_pass(model, layer, dataset, k, mode, batch_size, checkpoint, pixel_scaling)
+        table = examples_table(top, bottom, dataset.ids, range(model.depth(layer)))
+        with atomic_open(table_path) as f:
+            json.dump(table, f)
+        if os.path.isfile(checkpoint):
+            os.remove(checkpoint)
+    fields = None
+    if mode == "max":
+        h, w = model.image_shape[:2]
+        fields = tuple(layer_field(model.graph_def, layer, model.input_name, n, axis)
+                       for n, axis in ((h, 1), (w, 2)))
+    write_strips(dataset, table, folder, channels, fields)
+    return table
+
+
+def write_strips(dataset, table, folder, channels, fields=None):
+    """Write the top and bottom PNG strips of ``channels`` that are not on disk yet."""
+    load = functools.lru_cache(maxsize=64)(lambda row: dataset.images(row, row + 1)[0])
+    for c in tqdm(channels, desc="example strips", unit="channel"):
+        for name in ("top", "bottom"):
+            path = os.path.join(folder, f"channel_{c:04d}_{name}.png")
+            if not os.path.isfile(path):
+                entry = table[str(c)]
+                tiles = example_tiles(load, entry[f"{name}_rows"], entry[f"{name}_positions"], fields)
+                save_strip(tiles, path)

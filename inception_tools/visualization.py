@@ -1,0 +1,216 @@
+"""Lucid feature visualizations of the channels of a layer, cached on disk.
+
+Method (the study's, with Lucid's defaults): for channel ``c`` of layer ``L``,
+``lucid.optvis.render.render_vis`` optimizes a batch of four images,
+parameterised by ``param.image(size, batch=4)`` (Fourier spectrum,
+decorrelated colour, sigmoid), seen through Lucid's standard transforms
+(pad, jitter, scale, rotate, jitter), with Adam (learning rate 0.05) for
+``steps`` steps (``thresholds=(steps,)``; Lucid's default is 512), maximizing
+
+- ``"diversity"`` (the study): ``channel(L_pre_relu, c) - 1e2 * diversity(L)``
+  (the weight is an option: on a small model such as the embedded one the
+  diversity term can outweigh the channel for three of the four images);
+- ``"channel"``: ``channel(L_pre_relu, c)``, the mean over positions;
+- ``"neuron"``: ``neuron(L_pre_relu, c)``, the centre position only;
+- ``"negative"``: ``-channel(L_pre_relu, c)``.
+
+``L_pre_relu`` of a mixed layer is the concat of its branches' pre-ReLU
+tensors that Lucid's InceptionV1 adds at import.
+
+Several channels can share one ``render_vis`` call (``per_call``): the batch
+holds four images per channel and channel ``i``'s objective is built by
+Lucid's objective functions on images ``4i..4i+3`` only, so the channels
+do not interact except by sharing the random transform of each step.
+
+Reproducible: Lucid's ``use_fixed_seed`` leaves the NumPy draw that
+initialises the spectrum unseeded (lucid issue #278), so instead the
+``param_f`` given to ``render_vis``, which ``make_vis_T`` calls first in the
+fresh graph, sets the graph-level seed and draws the spectrum from a seeded
+NumPy state. Every later random op (the transforms) then gets a fixed seed.
+The seed of a call is derived from ``seed`` and its first channel.
+
+Results: ``<out>/visualizations/<layer>[-<objective>]/channel_<cccc>.png``
+(four images side by side) and ``.npy`` (float32 [4, S, S, 3] in [0, 1]),
+plus ``settings.json``; a rerun skips channels already on disk and refuses
+to mix settings in one folder.
+"""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+from tensorflow.python.util import deprecation
+from tqdm import tqdm
+
+from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools.errors import UserError
+from inception_tools.lucid_compat import import_lucid
+
+IMAGES_PER_CHANNEL = 4
+DIVERSITY_WEIGHT = 1e2
+OBJECTIVES = ("diversity", "channel", "neuron", "negative")
+
+
+def model_diversity_weight(model, weight=None):
+    """``weight``, or the model's default: 1e2 (the study's) for InceptionV1.
+
+    Lucid's diversity term is scale-free (cosine similarity of Gram
+    matrices) while the channel term grows with the activations: InceptionV1's
+    mixed5a channels reach several hundred, the embedded model's about 35, so
+    its default weight is 1 (at 1e2 three of the four images stay below the
+    dataset's best).
+    """
+    return getattr(model, "diversity_weight", DIVERSITY_WEIGHT) if weight is None else weight
+
+
+def channel_objective(kind, layer, channel, images, diversity_weight=DIVERSITY_WEIGHT):
+    """Lucid objective ``kind`` for ``channel`` of ``layer``, reading only batch rows ``images``."""
+    import_lucid()
+    from lucid.optvis import objectives
+
+    pre_relu = f"{layer}_pre_relu"
+    if kind == "diversity":
+        objective = objectives.channel(pre_relu, channel) - diversity_weight * objectives.diversity(layer)
+    elif kind == "channel":
+        objective = objectives.channel(pre_relu, channel)
+    elif kind == "neuron":
+        objective = objectives.neuron(pre_relu, channel)
+    elif kind == "negative":
+        objective = -objectives.channel(pre_relu, channel)
+    else:
+        raise UserError(f"unknown objective {kind!r}; choose one of {', '.join(OBJECTIVES)}")
+    return objectives.Objective(lambda T: objective(_rows(T, images)), objective.name, objective.description)
+
+
+def _rows(T, rows):
+    """Lucid's tensor lookup ``T`` restricted to the batch rows ``rows`` (a slice)."""
+    return lambda name: T(name)[rows]
+
+
+def call_objective(kind, layer, channels, diversity_weight=DIVERSITY_WEIGHT):
+    """The sum of each channel's objective over its own four batch rows."""
+    n = IMAGES_PER_CHANNEL
+    parts = [channel_objective(kind, layer, c, slice(n * i, n * (i + 1)), diversity_weight)
+             for i, c in enumerate(channels)]
+    return sum(parts[1:], parts[0])
+
+
+def seeded_image_param(size, batch, seed):
+    """A ``param_f`` for ``render_vis``: Lucid's default image, with every random draw seeded."""
+    import_lucid()
+    from lucid.optvis import param
+
+    def param_f():
+        tf.compat.v1.set_random_seed(seed)
+        saved = np.random.get_state()
+        np.random.seed(seed)
+        try:
+            return param.image(size, batch=batch)
+        finally:
+            np.random.set_state(saved)
+
+    return param_f
+
+
+def call_seed(seed, first_channel):
+    """A 31-bit seed for the call that renders ``first_channel`` first."""
+    return int(np.random.SeedSequence([seed, first_channel]).generate_state(1)[0] >> 1)
+
+
+def render(model, layer, channels, steps=512, size=None, seed=0, objective="diversity",
+           diversity_weight=None):
+    """Render ``channels`` in one ``render_vis`` call: float32 [len(channels), 4, S, S, 3] in [0, 1]."""
+    import_lucid()
+    from lucid.optvis import render as lucid_render
+
+    size = size or model.image_shape[0]
+    channels = list(channels)
+    with deprecation.silence():  # Lucid's TF1 calls (resize_bilinear, ...) would each warn once
+        images = lucid_render.render_vis(
+            model.lucid,
+            call_objective(objective, layer, channels, model_diversity_weight(model, diversity_weight)),
+            param_f=seeded_image_param(size, IMAGES_PER_CHANNEL * len(channels), call_seed(seed, channels[0])),
+            thresholds=(steps,),
+            verbose=False,
+        )[-1]
+    return images.reshape(len(channels), IMAGES_PER_CHANNEL, size, size, 3).astype(np.float32)
+
+
+def check_layer(model, layer):
+    """Raise UserError unless ``layer`` has the ``<layer>_pre_relu`` tensor the objectives read."""
+    model.depth(layer)
+    nodes = {node.name: node.op for node in model.graph_def.node}
+    if nodes.get(layer) != "Concat" and f"{layer}_pre_relu" not in nodes:  # Lucid adds the Concat's
+        raise UserError(f"layer {layer} of {model.name} has no {layer}_pre_relu tensor to visualize")
+
+
+def output_dir(out_dir, layer, objective="diversity"):
+    name = layer if objective == "diversity" else f"{layer}-{objective}"
+    return os.path.join(out_dir, "visualizations", name)
+
+
+def channel_path(folder, channel, ext):
+    return os.path.join(folder, f"channel_{channel:04d}.{ext}")
+
+
+def save_strip(images, path):
+    """Save float [n, H, W, 3] images in [0, 1] side by side as one PNG."""
+    strip = np.concatenate(list(images), axis=1)
+    pixels = (np.clip(strip, 0, 1) * 255).round().astype(np.uint8)
+    with atomic_path(path) as tmp:
+        Image.fromarray(pixels).save(tmp, format="PNG")
+
+
+def check_settings(folder, settings):
+    """Write ``settings.json`` in ``folder``, or refuse if the folder holds other settings."""
+    path = os.path.join(folder, "settings.json")
+    if os.path.isfile(path):
+        with open(path) as f:
+            stored = json.load(f)
+        if stored != settings:
+            changed = ", ".join(f"{k}={stored.get(k)!r}" for k in settings if stored.get(k) != settings[k])
+            raise UserError(f"{folder} holds results made with {changed}; use another output folder")
+        return
+    with atomic_open(path) as f:
+        json.dump(settings, f, indent=1)
+
+
+def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=0, objective="diversity",
+                    per_call=1, diversity_weight=None):
+    """Render and save every channel of ``channels`` not yet on disk; return the PNG paths.
+
+    ``per_call`` channels share one ``render_vis`` call; calls are formed from
+    ``channels`` in the order given, so a rerun of the same command forms the
+    same calls and the images of a channel depend only on the settings.
+    """
+    if objective not in OBJECTIVES:
+        raise UserError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    if steps < 1 or per_call < 1 or (size is not None and size < 8):
+        raise UserError("steps and per-call must be at least 1, size at least 8 pixels")
+    check_layer(model, layer)
+    channels = model.check_channels(layer, channels)
+    size = size or model.image_shape[0]
+    folder = output_dir(out_dir, layer, objective)
+    os.makedirs(folder, exist_ok=True)
+    check_settings(folder, dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size,
+                                seed=seed, per_call=per_call,
+                                diversity_weight=model_diversity_weight(model, diversity_weight)))
+    calls = [channels[i:i + per_call] for i in range(0, len(channels), per_call)]
+    todo = [call for call in calls if not all(os.path.isfile(channel_path(folder, c, "png")) for c in call)]
+    with tqdm(total=len(channels), initial=len(channels) - sum(map(len, todo)), desc=f"render {layer}",
+              unit="channel") as bar:
+        for call in todo:
+            for c, images in zip(call, render(model, layer, call, steps, size, seed, objective, diversity_weight)):
+                with atomic_path(channel_path(folder, c, "npy")) as tmp:
+                    with open(tmp, "wb") as f:
+                        np.save(f, images)
+                save_strip(images, channel_path(folder, c, "png"))
+                bar.update(1)
+    return [channel_path(folder, c, "png") for c in channels]
+
+
+def load_channel(out_dir, layer, channel, objective="diversity"):
+    """The saved float32 [4, S, S, 3] images of ``channel``."""
+    return np.load(channel_path(output_dir(out_dir, layer, objective), channel, "npy"))
