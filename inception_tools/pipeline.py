@@ -35,8 +35,8 @@ def importance_stage(model, layer, dataset, path, top_k, batch_size, pixel_scali
     summary = score_layer(net, dataset, list(range(model.depth(layer))), path, top_k, "mean", batch_size,
                           outcomes=fast_outcomes, method="fast", meta={"data": dataset.source})
     acc = summary["accuracy"]
-    report(f"1/5 importance: {len(dataset)} images, unablated top-1 {acc['top1']:.1%} / top-{top_k} "
-           f"correct {acc.get(f'top{top_k}', float('nan')):.1%}; wrote {path}")
+    report(f"1/5 importance: {len(dataset)} images, unablated top-1 {acc['top1']:.1%}, top-5 {acc['top5']:.1%}, "
+           f"top-10 {acc['top10']:.1%}; importance uses top-{top_k}; wrote {path}")
 
 
 def groups_stage(importance_csv, path, top, middle, seed, report):
@@ -55,7 +55,7 @@ def run_study(model, layer, dataset, study_dir, top_k, top=40, middle=40, seed=0
     paths = study_paths(study_dir)
     importance_stage(model, layer, dataset, paths["importance.csv"], top_k, batch_size, pixel_scaling, report)
     channels = groups_stage(paths["importance.csv"], paths["groups.csv"], top, middle, seed, report)
-    dataset_examples(model, layer, dataset, study_dir, batch_size=batch_size)
+    dataset_examples(model, layer, dataset, study_dir, batch_size=batch_size, pixel_scaling=pixel_scaling)
     report(f"3/5 dataset examples: every channel of {layer}")
     render_channels(model, layer, channels, study_dir, steps=steps, size=size, seed=seed, per_call=per_call)
     report(f"4/5 visualizations: {len(channels)} channels, {steps} steps")
