@@ -23,13 +23,10 @@ same seed drifts to visibly different images within a few steps; one op at a
 time they are identical, at about the same speed on a few cores.
 """
 
-import os
 import sys
 import types
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
 # Lucid modules this project uses, imported once under the TF1 view.
 LUCID_MODULES = (

@@ -9,8 +9,6 @@ import importlib
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 COMMANDS = [
     "fetch_model",
     "importance",
