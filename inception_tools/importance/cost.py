@@ -2,15 +2,15 @@
 
 import numpy as np
 
-from inception_tools.importance.frontier import _ancestor_ops
+from inception_tools.importance.frontier import ancestor_ops
 
 COUNTED = ("Conv2D", "MatMul")
 
 
 def suffix_ops(net):
     """Convolutions and matrix products between ``net.layer`` and the logits."""
-    before = _ancestor_ops(net.activations)
-    return [op for op in _ancestor_ops(net.logits) if op.type in COUNTED and op not in before]
+    before = ancestor_ops(net.activations)
+    return [op for op in ancestor_ops(net.logits) if op.type in COUNTED and op not in before]
 
 
 def multiply_adds(op, output_shape):

@@ -1,15 +1,16 @@
 """The fast engine: the layer once per image batch, only the suffix per channel.
 
-The reference runs the whole network twice per channel. Here each batch of
+The reference runs the whole network for every channel. Here each batch of
 images goes through the network once; then, for every channel, only the part
-after the layer runs, on the cached activations with that channel imputed:
+after the layer runs, on the batch's activations with that channel imputed:
 
 - Several channels per session run: their variants are stacked along the
   batch axis (``G`` channels x ``B`` images), sized from available memory.
 - Where the layer's linear frontier covers every path to the output (see
   :mod:`.frontier`), the next 1x1 convolutions / matrix product are not
-  recomputed per channel but updated by a rank-one term; the session is fed
-  those linear outputs. Otherwise the whole imputed layer is fed.
+  recomputed per channel but updated by a rank-one term, built in the graph
+  from the batch's frontier tensors kept in the session; a run is fed only
+  the channels and their values. Otherwise the whole imputed layer is fed.
 - Memory stays bounded: nothing but the current batch is held; the per-image
   outcomes (``correct`` bool and ``logprob`` float64, C x N) live in
   memory-mapped files in the scan's partial folder, checkpointed after each
@@ -20,10 +21,9 @@ import json
 import os
 
 import numpy as np
-
-from inception_tools.atomic import atomic_open
 import tensorflow as tf
 
+from inception_tools.atomic import atomic_open
 from inception_tools.importance.frontier import find_frontier, rank_one_variants
 from inception_tools.importance.stats import topk_correct, true_logprob
 

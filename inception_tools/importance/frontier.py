@@ -30,7 +30,7 @@ class Branch:
     weight: object  # tensor W: [1, 1, C, O] kernel or [C, O] matrix
 
 
-def _ancestor_ops(tensor, stop=()):
+def ancestor_ops(tensor, stop=()):
     stop_ops = {t.op for t in stop}
     seen, stack = set(), [tensor.op]
     while stack:
@@ -63,7 +63,7 @@ def _is_plain_matmul(op):
 def find_frontier(layer, logits):
     """Branches that cover every path from tensor ``layer`` to ``logits``, or None."""
     channels = layer.shape[-1]
-    on_path = _ancestor_ops(logits)
+    on_path = ancestor_ops(logits)
     branches, stack = [], [layer]
     while stack:
         tensor = stack.pop()
@@ -78,7 +78,7 @@ def find_frontier(layer, logits):
                 branches.append(Branch(tensor, op.outputs[0], op.inputs[1]))
             else:
                 return None
-    if not branches or layer.op in _ancestor_ops(logits, stop=[b.linear for b in branches]):
+    if not branches or layer.op in ancestor_ops(logits, stop=[b.linear for b in branches]):
         return None
     return branches
 
