@@ -30,16 +30,14 @@ import json
 import os
 
 import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
+from inception_tools.layout import channel_file, examples_dir
 from inception_tools.receptive_field import layer_field
-from inception_tools.surgery import scale_for_study
+from inception_tools.surgery import Network
 from inception_tools.visualization import check_layer, check_settings, save_strip
-
-tf1 = tf.compat.v1
 
 MODES = ("center", "max")
 CHECKPOINT_EVERY = 20  # batches
@@ -49,19 +47,14 @@ class LayerReader:
     """``<layer>_pre_relu`` activations [n, h, w, C] of [0, 1] images, one ``session.run`` per call."""
 
     def __init__(self, model, layer, pixel_scaling="once"):
-        self.scale = (lambda images: scale_for_study(images, model.value_range)) if pixel_scaling == "study" else None
-        self.graph = tf.Graph()
-        with self.graph.as_default():
-            self.t_input, T = model.import_graph()
-            self.t_acts = T(f"{layer}_pre_relu")
-        self.session = tf1.Session(graph=self.graph)
+        self.net = Network(model, layer, pixel_scaling)
+        self.t_acts = self.net.T(f"{layer}_pre_relu")
 
     def __call__(self, images):
-        images = self.scale(images) if self.scale else images
-        return self.session.run(self.t_acts, {self.t_input: images})
+        return self.net.run(self.t_acts, images)
 
     def close(self):
-        self.session.close()
+        self.net.close()
 
 
 class StreamingTopK:
@@ -164,10 +157,6 @@ def examples_table(top, bottom, ids, channels):
     return table
 
 
-def output_dir(out_dir, layer, mode="center"):
-    return os.path.join(out_dir, "examples", layer if mode == "center" else f"{layer}-{mode}")
-
-
 def crop_box(field_y, field_x, y, x, height, width):
     """``(top, left, bottom, right)`` of unit (y, x)'s receptive field, shifted inside the image."""
     box = []
@@ -214,7 +203,7 @@ def dataset_examples(model, layer, dataset, out_dir, k=8, mode="center", channel
         raise UserError(f"cannot pick {k} examples from {len(dataset)} images")
     check_layer(model, layer)
     channels = model.check_channels(layer, range(model.depth(layer)) if channels is None else channels)
-    folder = output_dir(out_dir, layer, mode)
+    folder = examples_dir(out_dir, layer, mode)
     os.makedirs(folder, exist_ok=True)
     check_settings(folder, dict(model=model.name, layer=layer, mode=mode, k=k, dataset=getattr(dataset, "source", ""),
                                 n_images=len(dataset), resize=getattr(dataset, "resize", None),
@@ -245,7 +234,7 @@ def write_strips(dataset, table, folder, channels, fields=None):
     load = functools.lru_cache(maxsize=64)(lambda row: dataset.images(row, row + 1)[0])
     for c in tqdm(channels, desc="example strips", unit="channel"):
         for name in ("top", "bottom"):
-            path = os.path.join(folder, f"channel_{c:04d}_{name}.png")
+            path = channel_file(folder, c, f"_{name}.png")
             if not os.path.isfile(path):
                 entry = table[str(c)]
                 tiles = example_tiles(load, entry[f"{name}_rows"], entry[f"{name}_positions"], fields)

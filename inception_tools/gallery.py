@@ -35,6 +35,7 @@ from tqdm import tqdm
 from inception_tools.analysis.tables import parse_finite, parse_int, read_rows
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
+from inception_tools.layout import channel_stem, examples_png, visualization_png
 
 IMPORTANCE_COLUMNS = (
     "model", "layer", "feature_ind", "importance",
@@ -62,19 +63,6 @@ class ChannelImportance:
 
 
 # --- The study's files (docs/CONTRACTS.md, "Outputs of one study") ---------
-
-
-def channel_stem(channel):
-    return f"channel_{channel:04d}"
-
-
-def visualization_png(study_dir, layer, channel):
-    return os.path.join(study_dir, "visualizations", layer, channel_stem(channel) + ".png")
-
-
-def examples_png(study_dir, layer, channel, which):
-    """``which`` is ``"top"`` (strongest activations) or ``"bottom"``."""
-    return os.path.join(study_dir, "examples", layer, f"{channel_stem(channel)}_{which}.png")
 
 
 def read_importance(study_dir):

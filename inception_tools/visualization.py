@@ -46,6 +46,7 @@ from tqdm import tqdm
 
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
+from inception_tools.layout import channel_file, visualization_dir
 from inception_tools.lucid_compat import import_lucid
 
 IMAGES_PER_CHANNEL = 4
@@ -146,15 +147,6 @@ def check_layer(model, layer):
         raise UserError(f"layer {layer} of {model.name} has no {layer}_pre_relu tensor to visualize")
 
 
-def output_dir(out_dir, layer, objective="diversity"):
-    name = layer if objective == "diversity" else f"{layer}-{objective}"
-    return os.path.join(out_dir, "visualizations", name)
-
-
-def channel_path(folder, channel, ext):
-    return os.path.join(folder, f"channel_{channel:04d}.{ext}")
-
-
 def save_strip(images, path):
     """Save float [n, H, W, 3] images in [0, 1] side by side as one PNG."""
     strip = np.concatenate(list(images), axis=1)
@@ -192,25 +184,25 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
     check_layer(model, layer)
     channels = model.check_channels(layer, channels)
     size = size or model.image_shape[0]
-    folder = output_dir(out_dir, layer, objective)
+    folder = visualization_dir(out_dir, layer, objective)
     os.makedirs(folder, exist_ok=True)
     check_settings(folder, dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size,
                                 seed=seed, per_call=per_call,
                                 diversity_weight=model_diversity_weight(model, diversity_weight)))
     calls = [channels[i:i + per_call] for i in range(0, len(channels), per_call)]
-    todo = [call for call in calls if not all(os.path.isfile(channel_path(folder, c, "png")) for c in call)]
+    todo = [call for call in calls if not all(os.path.isfile(channel_file(folder, c, ".png")) for c in call)]
     with tqdm(total=len(channels), initial=len(channels) - sum(map(len, todo)), desc=f"render {layer}",
               unit="channel") as bar:
         for call in todo:
             for c, images in zip(call, render(model, layer, call, steps, size, seed, objective, diversity_weight)):
-                with atomic_path(channel_path(folder, c, "npy")) as tmp:
+                with atomic_path(channel_file(folder, c, ".npy")) as tmp:
                     with open(tmp, "wb") as f:
                         np.save(f, images)
-                save_strip(images, channel_path(folder, c, "png"))
+                save_strip(images, channel_file(folder, c, ".png"))
                 bar.update(1)
-    return [channel_path(folder, c, "png") for c in channels]
+    return [channel_file(folder, c, ".png") for c in channels]
 
 
 def load_channel(out_dir, layer, channel, objective="diversity"):
     """The saved float32 [4, S, S, 3] images of ``channel``."""
-    return np.load(channel_path(output_dir(out_dir, layer, objective), channel, "npy"))
+    return np.load(channel_file(visualization_dir(out_dir, layer, objective), channel, ".npy"))

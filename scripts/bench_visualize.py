@@ -24,7 +24,8 @@ from PIL import Image
 from inception_tools.data import load_dataset
 from inception_tools.examples import LayerReader
 from inception_tools.models import load_model
-from inception_tools.visualization import load_channel, output_dir, render, render_channels
+from inception_tools.layout import visualization_png
+from inception_tools.visualization import load_channel, render, render_channels
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -86,7 +87,7 @@ def main():
         print(json.dumps(row), flush=True)
         if args.docs:
             os.makedirs(args.docs, exist_ok=True)
-            png = os.path.join(output_dir(args.out, args.layer), f"channel_{channel:04d}.png")
+            png = visualization_png(args.out, args.layer, channel)
             save_half_size(png, os.path.join(args.docs, f"render_{args.layer}_{channel:04d}.png"))
     per_step = float(np.mean([r["seconds_per_step"] for r in results]))
     depth = model.depth(args.layer)

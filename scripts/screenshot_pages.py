@@ -19,7 +19,8 @@ import threading
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from browser import chromium  # noqa: E402  (the tests' Chromium launcher)
 
-from inception_tools.gallery import build_gallery, channel_stem, read_importance  # noqa: E402
+from inception_tools.gallery import build_gallery, read_importance  # noqa: E402
+from inception_tools.layout import channel_stem  # noqa: E402
 from inception_tools.survey import make_server  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 900}

@@ -24,7 +24,8 @@ def add_parser(subparsers):
 
 def run(args):
     from inception_tools.data import load_dataset
-    from inception_tools.examples import dataset_examples, output_dir
+    from inception_tools.examples import dataset_examples
+    from inception_tools.layout import examples_dir
     from inception_tools.models import load_model
 
     layer = options.layer_of(args)
@@ -35,5 +36,5 @@ def run(args):
     dataset_examples(model, layer, dataset, out, k=args.k, mode=args.mode, channels=channels,
                      batch_size=args.batch_size, pixel_scaling=args.pixel_scaling)
     print(f"top and bottom {args.k} of {len(dataset)} images for {model.depth(layer)} channels of {layer} "
-          f"({args.mode}) in {output_dir(out, layer, args.mode)}")
+          f"({args.mode}) in {examples_dir(out, layer, args.mode)}")
     return 0

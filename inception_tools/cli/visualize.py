@@ -38,7 +38,8 @@ def group_channels(path):
 
 def run(args):
     from inception_tools.models import load_model
-    from inception_tools.visualization import output_dir, render_channels
+    from inception_tools.layout import visualization_dir
+    from inception_tools.visualization import render_channels
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, layers=[layer])
@@ -48,5 +49,5 @@ def run(args):
     out = args.out or options.default_out(args, "")
     render_channels(model, layer, channels, out, steps=args.steps, size=args.size, seed=args.seed,
                     objective=args.objective, per_call=args.per_call, diversity_weight=args.diversity_weight)
-    print(f"{len(channels)} channels of {model.name} {layer} in {output_dir(out, layer, args.objective)}")
+    print(f"{len(channels)} channels of {model.name} {layer} in {visualization_dir(out, layer, args.objective)}")
     return 0

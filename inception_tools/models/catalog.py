@@ -8,6 +8,7 @@ default model is a Lucid model class of ours (``models/embedded.py``).
 """
 
 import dataclasses
+import importlib
 import os
 
 from inception_tools.lucid_compat import import_lucid
@@ -15,7 +16,7 @@ from inception_tools.lucid_compat import import_lucid
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    lucid_class_name: str
+    lucid_class: str  # "module:Class" of a lucid.modelzoo Model class
     output_name: str = "softmax2"
     default_top_k: int = 10
     path_env: str = ""
@@ -23,10 +24,12 @@ class Entry:
     diversity_weight: float = 1e2  # Lucid visualizations; see visualization.model_diversity_weight
 
 
+LUCID_ZOO = "lucid.modelzoo.vision_models"
 ENTRIES = {
-    "InceptionV1": Entry("InceptionV1", path_env="INCEPTION_TOOLS_INCEPTIONV1"),
-    "InceptionV1_adv_finetuned": Entry("InceptionV1_adv_finetuned"),
-    "embedded": Entry("EmbeddedInception", default_top_k=1, label_file="labels.txt", diversity_weight=1.0),
+    "InceptionV1": Entry(f"{LUCID_ZOO}:InceptionV1", path_env="INCEPTION_TOOLS_INCEPTIONV1"),
+    "InceptionV1_adv_finetuned": Entry(f"{LUCID_ZOO}:InceptionV1_adv_finetuned"),
+    "embedded": Entry("inception_tools.models.embedded:EmbeddedInception", default_top_k=1,
+                      label_file="labels.txt", diversity_weight=1.0),
 }
 
 
@@ -40,13 +43,8 @@ def entry(name):
 
 def lucid_class(entry):
     import_lucid()
-    if entry.lucid_class_name == "EmbeddedInception":
-        from inception_tools.models.embedded import EmbeddedInception
-
-        return EmbeddedInception
-    import lucid.modelzoo.vision_models as vision_models
-
-    return getattr(vision_models, entry.lucid_class_name)
+    module, _, name = entry.lucid_class.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def env_path(entry):

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from inception_tools.analysis.tables import parse_int, read_rows
 from inception_tools.errors import UserError
-from inception_tools.gallery import examples_png, read_importance, visualization_png
+from inception_tools.gallery import read_importance
+from inception_tools.layout import examples_png, visualization_png
 
 GROUPS_COLUMNS = ("order", "feature_ind")
 
