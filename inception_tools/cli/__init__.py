@@ -19,6 +19,7 @@ COMMANDS = [
     "run",
     "visualize",
     "examples",
+    "blocks",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

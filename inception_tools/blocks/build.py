@@ -1,0 +1,200 @@
+"""One image's building blocks: every layer's dictionary, attributions and groups.
+
+:func:`analyse_layer` computes the numbers of one layer (no rendering);
+:func:`build_blocks` does every layer, renders the thumbnails the page shows
+through the shared render cache and writes the page (:mod:`.page`).
+"""
+
+import dataclasses
+import logging
+import time
+
+import numpy as np
+from PIL import Image
+
+from inception_tools.blocks.attribution import attribute
+from inception_tools.blocks.dictionary import semantic_dictionary
+from inception_tools.blocks.groups import neuron_groups
+from inception_tools.blocks.render_cache import RenderSettings, Unit, ensure_renders
+from inception_tools.data import resize as resizing
+from inception_tools.data.dataset import is_placeholder
+from inception_tools.data.folder import DECODE_ERRORS, decode_rgb
+from inception_tools.errors import UserError
+from inception_tools.surgery import Network
+
+log = logging.getLogger(__name__)
+
+RESIZES = ("center-crop", "squash", "native")
+
+
+def load_image(path, model, resize="center-crop"):
+    """float32 [1, H, W, 3] in [0, 1] at the model's input size.
+
+    ``resize``: ``center-crop`` and ``native`` as in :mod:`inception_tools.data.resize`;
+    ``squash`` resizes the whole image to H x W (bilinear, aspect ratio not kept).
+    """
+    if resize not in RESIZES:
+        raise UserError(f"unknown resize {resize!r}; choose one of {', '.join(RESIZES)}")
+    try:
+        image = decode_rgb(path)
+    except FileNotFoundError:
+        raise UserError(f"image {path} does not exist") from None
+    except DECODE_ERRORS as e:
+        raise UserError(f"cannot read image {path}: {e}") from None
+    height, width = model.image_shape[:2]
+    if resize == "squash":
+        pixels = np.asarray(image.resize((width, height), Image.BILINEAR), np.uint8)
+    else:
+        pixels = resizing.prepare(image, resize, model.image_shape, name=str(path))
+    return resizing.finish(pixels[None], model.image_shape)
+
+
+def real_classes(model):
+    return [i for i, label_id in enumerate(model.label_ids) if not is_placeholder(label_id)]
+
+
+def top_classes(logits, model, n):
+    """The ``n`` real classes with the largest logits, largest first."""
+    real = np.array(real_classes(model))
+    return [int(c) for c in real[np.argsort(-logits[real], kind="stable")[:n]]]
+
+
+def parse_classes(spec, model):
+    """``"208,tiger cat"``: output indices, label ids or label names -> output indices."""
+    by_name = {}
+    for i in real_classes(model):
+        by_name.setdefault(model.label_names[i].lower(), i)
+        by_name.setdefault(model.label_ids[i].lower(), i)
+    classes = []
+    for part in (p.strip() for p in spec.split(",")):
+        if part.isdigit() and int(part) in real_classes(model):
+            classes.append(int(part))
+        elif part.lower() in by_name:
+            classes.append(by_name[part.lower()])
+        else:
+            raise UserError(f"unknown class {part!r} for {model.name}: give an output index, label id or label name")
+    return classes
+
+
+@dataclasses.dataclass
+class LayerBlocks:
+    """The numbers of one layer on one image."""
+
+    layer: str
+    acts: np.ndarray  # [1, H, W, C]
+    dictionary: object  # SemanticDictionary
+    attributions: list  # ClassAttribution per class
+    groups: object  # NeuronGroups
+    group_attributions: np.ndarray  # [classes, groups]
+    baseline: str  # "zero" or "mean of <n> images of <source>"
+    seconds: float
+
+
+def analyse_layer(model, image, layer, classes, top_n=4, n_groups=6, means=None, baseline="zero",
+                  net=None, batch_size=64):
+    """:class:`LayerBlocks` of ``layer`` on ``image`` [1, H, W, 3] for output indices ``classes``.
+
+    ``means`` (float [C]) is the ablation baseline, named by ``baseline``; zero when None.
+    """
+    start = time.monotonic()
+    own = net is None
+    net = net or Network(model, layer)
+    try:
+        acts = net.layer_activations(image)
+        values = np.zeros(acts.shape[-1]) if means is None else np.asarray(means, np.float64)
+        attributions = attribute(net, acts, classes, values, batch_size)
+    finally:
+        if own:
+            net.close()
+    groups = neuron_groups(acts, n_groups)
+    group_attr = np.array([groups.attribution(a.gradient) for a in attributions])
+    return LayerBlocks(layer, acts, semantic_dictionary(acts, top_n), attributions, groups, group_attr,
+                       baseline, time.monotonic() - start)
+
+
+def shown_channels(blocks, per_sign=4):
+    """Channels the page shows for a layer: the dictionary's and each class's strongest
+    (``per_sign`` positive and negative, by ablation and by linear attribution)."""
+    shown = set(blocks.dictionary.unique_channels())
+    for a in blocks.attributions:
+        for scores in (a.ablation_channel, a.linear_channel):
+            order = np.argsort(-scores, kind="stable")
+            shown.update(int(c) for c in order[:per_sign])
+            shown.update(int(c) for c in order[::-1][:per_sign])
+    return sorted(shown)
+
+
+def layer_units(blocks, per_sign=4):
+    return ([Unit.channel_of(c) for c in shown_channels(blocks, per_sign)]
+            + [Unit.direction(v) for v in blocks.groups.directions])
+
+
+def dataset_means(model, layers, data, limit=None, batch_size=32):
+    """``{layer: channel means}`` over ``data`` and its description, or ``({}, "zero")``."""
+    if data is None:
+        return {}, "zero"
+    from inception_tools.data import load_dataset
+    from inception_tools.importance.outcomes import channel_means
+
+    dataset = load_dataset(data, model, limit=limit)
+    means = {}
+    for layer in layers:
+        net = Network(model, layer)
+        try:
+            means[layer] = channel_means(net, dataset, batch_size)
+        finally:
+            net.close()
+    return means, f"channel means over {len(dataset)} images of {data}"
+
+
+def build_blocks(model, image_path, layers, out_dir, classes=None, n_classes=3, top_n=4, n_groups=6,
+                 data=None, limit=None, resize="center-crop", settings=RenderSettings(), per_call=8,
+                 render_root=None):
+    """Compute, render and write the building-blocks page of one image.
+
+    Args:
+        model: a loaded model; layers: layer names (post-ReLU mixed layers).
+        image_path: the photograph; resize: see :func:`load_image`.
+        out_dir: the page folder (``index.html``, ``blocks.json``, ``renders/``, ``assets/``).
+        classes: output indices to attribute to (default: the ``n_classes`` top logits).
+        top_n: channels per position in the semantic dictionary; n_groups: NMF groups.
+        data, limit: dataset whose channel means are the ablation baseline (zero when None).
+        settings, per_call, render_root: thumbnail renders (see :mod:`.render_cache`).
+
+    Returns:
+        ``(index.html path, summary dict)``; the summary holds timings and render counts.
+    """
+    from inception_tools.blocks.page import write_page
+
+    if not layers:
+        raise UserError("give at least one layer")
+    for layer in layers:
+        model.depth(layer)
+    image = load_image(image_path, model, resize)
+    means, baseline = dataset_means(model, layers, data, limit)
+    started = time.monotonic()
+    all_blocks, renders, rendered, render_seconds = [], {}, 0, 0.0
+    for layer in layers:
+        net = Network(model, layer)
+        try:
+            if classes is None:
+                classes = top_classes(net.unablated_logits(image)[0], model, n_classes)
+            blocks = analyse_layer(model, image, layer, classes, top_n, n_groups, means.get(layer), baseline, net)
+        finally:
+            net.close()
+        log.info("%s analysed in %.1f s", layer, blocks.seconds)
+        t = time.monotonic()
+        units = layer_units(blocks)
+        paths, count = ensure_renders(model, layer, units, settings, per_call, render_root)
+        renders[layer] = (units, paths)
+        render_seconds += time.monotonic() - t
+        rendered += count
+        all_blocks.append(blocks)
+    summary = {
+        "renders_shown": sum(len(paths) for _, paths in renders.values()), "renders_made": rendered,
+        "render_seconds": round(render_seconds, 1),
+        "analysis_seconds": round(sum(b.seconds for b in all_blocks), 1),
+        "total_seconds": round(time.monotonic() - started, 1),
+        "render_settings": dataclasses.asdict(settings),
+    }
+    return write_page(out_dir, model, image_path, image, all_blocks, renders, settings, summary), summary
