@@ -17,6 +17,7 @@ setup(
         "matplotlib",
         "tqdm",
         "mlxtend",
+        "scikit-learn",  # NMF behind lucid.misc.channel_reducer (blocks)
         # What the installed lucid 0.3.10 really imports (it is installed with
         # --no-deps because its own pins, numpy<=1.19, cannot install on 3.11).
         "ipython",

@@ -7,6 +7,7 @@ through the shared render cache and writes the page (:mod:`.page`).
 
 import dataclasses
 import logging
+import os
 import time
 
 import numpy as np
@@ -144,7 +145,7 @@ def dataset_means(model, layers, data, limit=None, batch_size=32):
             means[layer] = channel_means(net, dataset, batch_size)
         finally:
             net.close()
-    return means, f"channel means over {len(dataset)} images of {data}"
+    return means, f"channel means over {len(dataset)} images of {os.path.basename(os.path.normpath(str(data)))}"
 
 
 def build_blocks(model, image_path, layers, out_dir, classes=None, n_classes=3, top_n=4, n_groups=6,

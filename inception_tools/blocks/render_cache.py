@@ -66,7 +66,7 @@ class Unit:
 
     @classmethod
     def direction(cls, vector):
-        vector = np.asarray(vector, np.float32)
+        vector = np.asarray(vector, np.float64)
         norm = float(np.linalg.norm(vector))
         if not np.isfinite(norm) or norm == 0:
             raise UserError("cannot render a zero direction")

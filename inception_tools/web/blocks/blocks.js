@@ -14,7 +14,7 @@ function el(tag, attrs, ...children) {
 }
 
 const fmt = (x, d = 3) => Number(x).toPrecision(d);
-const pfmt = (p) => (p < 1e-4 ? Number(p).toExponential(1) : fmt(p, 2));
+const pfmt = (p) => (p === 0 ? "< 1e-300" : p < 1e-4 ? Number(p).toExponential(1) : fmt(p, 2));
 const className = (index) => data.classes.find((c) => c.index === index).name;
 
 // Colour of a value v in [-1, 1]: orange for positive, blue for negative, transparent at 0.
