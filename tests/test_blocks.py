@@ -9,7 +9,7 @@ from PIL import Image
 
 from browser import chromium, chromium_missing_reason
 from inception_tools.blocks.attribution import attribute
-from inception_tools.blocks.build import build_blocks, dataset_means, load_image, parse_classes, top_classes
+from inception_tools.blocks.build import dataset_means, load_image, parse_classes, top_classes
 from inception_tools.blocks.dictionary import semantic_dictionary
 from inception_tools.blocks.groups import neuron_groups
 from inception_tools.blocks.render_cache import RenderSettings, Unit, ensure_renders
@@ -153,11 +153,16 @@ def test_command_refuses_bad_input(digit_png, tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def page(model, digit_png, tmp_path_factory):
+def page(digit_png, tmp_path_factory):
+    """The page of the digit at mixed3a and mixed4a, made by the command with very cheap renders."""
     folder = tmp_path_factory.mktemp("blocks")
-    index, summary = build_blocks(model, digit_png, ["mixed3a", "mixed4a"], folder / "page", n_classes=2, top_n=3,
-                                  n_groups=3, resize="native", settings=CHEAP, render_root=folder / "renders")
-    return index, summary
+    assert main(["blocks", "--image", digit_png, "--layers", "mixed3a,mixed4a", "--n-classes", "2", "--top-n", "3",
+                 "--groups", "3", "--resize", "native", "--render-size", str(CHEAP.size),
+                 "--render-steps", str(CHEAP.steps), "--render-cache", str(folder / "renders"),
+                 "--out", str(folder / "page")]) == 0
+    index = str(folder / "page" / "index.html")
+    with open(folder / "page" / "blocks.json") as f:
+        return index, json.load(f)["summary"]
 
 
 def test_page_files_and_cost(page):
