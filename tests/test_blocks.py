@@ -139,6 +139,17 @@ def test_render_cache_renders_once(model, tmp_path):
     assert made == 1  # other settings, other file
 
 
+def test_image_resizes_to_the_model_input(model, tmp_path):
+    path = tmp_path / "wide.png"
+    Image.new("RGB", (60, 30), (255, 0, 0)).save(path)
+    for resize in ("squash", "center-crop"):
+        image = load_image(path, model, resize)
+        assert image.shape == (1, 28, 28, 3) and image.dtype == np.float32
+        np.testing.assert_allclose(image[0, ..., 0], 1.0)
+    with pytest.raises(UserError, match="native"):
+        load_image(path, model, "native")
+
+
 def test_classes_by_index_id_or_name(model):
     assert parse_classes("3, 7", model) == [3, 7]
     with pytest.raises(UserError, match="unknown class"):

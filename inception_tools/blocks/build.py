@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 from PIL import Image
+from tqdm import tqdm
 
 from inception_tools.blocks.attribution import attribute
 from inception_tools.blocks.dictionary import semantic_dictionary
@@ -103,7 +104,9 @@ def analyse_layer(model, image, layer, classes, top_n=4, n_groups=6, means=None,
     try:
         acts = net.layer_activations(image)
         values = np.zeros(acts.shape[-1]) if means is None else np.asarray(means, np.float64)
-        attributions = attribute(net, acts, classes, values, batch_size)
+        _, height, width, depth = acts.shape
+        with tqdm(total=depth + height * width, desc=f"ablate {layer}", unit="variant") as bar:
+            attributions = attribute(net, acts, classes, values, batch_size, progress=bar.update)
     finally:
         if own:
             net.close()
