@@ -183,9 +183,12 @@ def test_page_files_and_cost(page):
         data = json.load(f)
     assert [layer["name"] for layer in data["layers"]] == ["mixed3a", "mixed4a"]
     assert summary["renders_made"] == summary["renders_shown"] > 0
+    assert summary["renders_shown"] == sum(len(layer["thumbs"]) + len(layer["groups"]) for layer in data["layers"])
     for layer in data["layers"]:
+        # Rendered: exactly the channels the page shows (dictionary entries and class tables).
         shown = {c for row in layer["dictionary"]["channels"] for cell in row for c in cell}
-        assert shown <= {int(c) for c in layer["thumbs"]}
+        shown |= {r["channel"] for a in layer["attributions"] for r in a["positive"] + a["negative"]}
+        assert {int(c) for c in layer["thumbs"]} == shown
         for path in list(layer["thumbs"].values()) + [g["render"] for g in layer["groups"]]:
             assert os.path.isfile(os.path.join(folder, path)) and not os.path.isabs(path)
 

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from inception_tools.blocks.attribution import attribute
 from inception_tools.blocks.dictionary import semantic_dictionary
 from inception_tools.blocks.groups import neuron_groups
+from inception_tools.blocks.page import TABLE_ROWS, write_page
 from inception_tools.blocks.render_cache import RenderSettings, Unit, ensure_renders
 from inception_tools.data import resize as resizing
 from inception_tools.data.dataset import is_placeholder
@@ -116,21 +117,20 @@ def analyse_layer(model, image, layer, classes, top_n=4, n_groups=6, means=None,
                        baseline, time.monotonic() - start)
 
 
-def shown_channels(blocks, per_sign=4):
-    """Channels the page shows for a layer: the dictionary's and each class's strongest
-    (``per_sign`` positive and negative, by ablation and by linear attribution)."""
+def shown_channels(blocks):
+    """Channels the page shows for a layer: the dictionary's, and each class's table
+    (the ``TABLE_ROWS`` most positive and most negative channels by ablation)."""
     shown = set(blocks.dictionary.unique_channels())
     for a in blocks.attributions:
-        for scores in (a.ablation_channel, a.linear_channel):
-            order = np.argsort(-scores, kind="stable")
-            shown.update(int(c) for c in order[:per_sign])
-            shown.update(int(c) for c in order[::-1][:per_sign])
+        order = np.argsort(-a.ablation_channel, kind="stable")
+        shown.update(int(c) for c in order[:TABLE_ROWS])
+        shown.update(int(c) for c in order[::-1][:TABLE_ROWS])
     return sorted(shown)
 
 
-def layer_units(blocks, per_sign=4):
-    return ([Unit.channel_of(c) for c in shown_channels(blocks, per_sign)]
-            + [Unit.direction(v) for v in blocks.groups.directions])
+def layer_units(blocks):
+    """Every thumbnail the page shows for a layer: its channels, then its groups' directions."""
+    return [Unit.channel_of(c) for c in shown_channels(blocks)] + [Unit.direction(v) for v in blocks.groups.directions]
 
 
 def dataset_means(model, layers, data, limit=None, batch_size=32):
@@ -168,8 +168,6 @@ def build_blocks(model, image_path, layers, out_dir, classes=None, n_classes=3, 
     Returns:
         ``(index.html path, summary dict)``; the summary holds timings and render counts.
     """
-    from inception_tools.blocks.page import write_page
-
     if not layers:
         raise UserError("give at least one layer")
     for layer in layers:
