@@ -161,6 +161,9 @@ def test_command_refuses_bad_input(digit_png, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["blocks", "--image", digit_png, "--limit", "3", "--out", str(tmp_path / "p")]) == 2
     assert "--limit needs --data" in capsys.readouterr().err
+    assert main(["blocks", "--image", digit_png, "--layers", "softmax2", "--out", str(tmp_path / "p")]) == 2
+    assert "softmax2" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "p")
 
 
 @pytest.fixture(scope="module")

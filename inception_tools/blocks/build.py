@@ -24,6 +24,7 @@ from inception_tools.data.dataset import is_placeholder
 from inception_tools.data.folder import DECODE_ERRORS, decode_rgb
 from inception_tools.errors import UserError
 from inception_tools.surgery import Network
+from inception_tools.visualization import check_layer
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ def analyse_layer(model, image, layer, classes, top_n=4, n_groups=6, means=None,
     net = net or Network(model, layer)
     try:
         acts = net.layer_activations(image)
+        if acts.ndim != 4:
+            raise UserError(f"{layer} has no spatial positions; give a convolutional layer such as a mixed one")
         values = np.zeros(acts.shape[-1]) if means is None else np.asarray(means, np.float64)
         _, height, width, depth = acts.shape
         with tqdm(total=depth + height * width, desc=f"ablate {layer}", unit="variant") as bar:
@@ -171,7 +174,7 @@ def build_blocks(model, image_path, layers, out_dir, classes=None, n_classes=3, 
     if not layers:
         raise UserError("give at least one layer")
     for layer in layers:
-        model.depth(layer)
+        check_layer(model, layer)
     image = load_image(image_path, model, resize)
     means, baseline = dataset_means(model, layers, data, limit)
     started = time.monotonic()
