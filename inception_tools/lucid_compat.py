@@ -15,6 +15,12 @@ change. No Lucid source is copied or edited. The ``tf.contrib`` pieces:
   the successor of the op contrib used, with the same defaults (nearest
   neighbour, zeros outside the image); TensorFlow registers its gradient.
 
+For notebooks, :func:`install` makes the TF1 view global: after one call,
+``import tensorflow as tf`` gives the view (TF1 names, graph mode), every
+``lucid.*`` module imports against it, and Lucid modules imported earlier are
+rebound to it. The toolkit itself builds explicit ``tf.Graph``s and keeps
+working either way.
+
 One more name differs from ``tf.compat.v1``: ``tf.Session`` made without a
 ``config`` runs one op at a time (``inter_op_parallelism_threads=1``; each op
 still uses every core). With ops running side by side, the floating-point
@@ -39,6 +45,7 @@ LUCID_MODULES = (
 )
 
 _imported = False
+_installed = None
 
 
 def rotation_transforms(angles, height, width):
@@ -90,9 +97,51 @@ def tf1_view():
     contrib.image = types.ModuleType("tensorflow.contrib.image")
     contrib.image.rotate = rotate
     view = types.ModuleType("tensorflow", "tf.compat.v1 with tf.contrib.{slim,image.rotate}, serial Session")
-    view.__getattr__ = lambda name: getattr(tf.compat.v1, name)
+    view.__getattr__ = lambda name: _tf1_name(name)
+    view.__path__ = tf.__path__  # `import tensorflow.io.gfile` and other submodules still resolve
     view.contrib = contrib
     view.Session = Session
+    return view
+
+
+def _tf1_name(name):
+    """A TF1 name, or TF2's where TF1 has none (``tf.raw_ops``-style additions)."""
+    try:
+        return getattr(tf.compat.v1, name)
+    except AttributeError:
+        return getattr(tf, name)
+
+
+def _view_modules(view):
+    return {"tensorflow": view, "tensorflow.contrib": view.contrib,
+            "tensorflow.contrib.slim": view.contrib.slim, "tensorflow.contrib.image": view.contrib.image}
+
+
+def install():
+    """Run TF1 notebooks and any ``lucid`` module on TensorFlow 2, from now on, in this process.
+
+    After this call ``import tensorflow as tf`` returns the TF1 view
+    (``tf.placeholder``, ``tf.Session``, ``tf.gradients``, ``tf.contrib.slim``, ...),
+    eager execution is off (graph mode, as in TF1), every ``lucid.*`` module
+    imports against the view, and Lucid modules imported before the call are
+    rebound to it. Calling it again does nothing.
+
+    Returns:
+        The view module that ``import tensorflow`` now gives.
+    """
+    global _installed
+    if _installed is not None:
+        return _installed
+    real = sys.modules["tensorflow"]
+    tf.compat.v1.disable_eager_execution()
+    view = tf1_view()
+    sys.modules.update(_view_modules(view))
+    for name, module in list(sys.modules.items()):
+        if module is not None and (name == "lucid" or name.startswith("lucid.")):
+            for attribute, value in list(vars(module).items()):
+                if value is real:
+                    setattr(module, attribute, view)
+    _installed = view
     return view
 
 
@@ -103,8 +152,8 @@ def import_lucid():
         return
     import importlib
 
-    view = tf1_view()
-    swapped = {"tensorflow": view, "tensorflow.contrib": view.contrib}
+    view = _installed or tf1_view()
+    swapped = _view_modules(view)
     saved = {name: sys.modules.get(name) for name in swapped}
     sys.modules.update(swapped)
     try:
