@@ -14,7 +14,6 @@ import os
 
 from inception_tools.gallery import build_gallery
 from inception_tools.importance import score_layer
-from inception_tools.importance.fast import fast_outcomes
 from inception_tools.examples import dataset_examples
 from inception_tools.plots import importance_histogram
 from inception_tools.selection import group_means, select_groups, write_groups
@@ -33,7 +32,7 @@ def importance_stage(model, layer, dataset, path, top_k, batch_size, pixel_scali
         return
     net = Network(model, layer, pixel_scaling=pixel_scaling)
     summary = score_layer(net, dataset, list(range(model.depth(layer))), path, top_k, "mean", batch_size,
-                          outcomes=fast_outcomes, method="fast", meta={"data": dataset.source})
+                          meta={"data": dataset.source}, report=report).summary
     acc = summary["accuracy"]
     report(f"1/5 importance: {len(dataset)} images, unablated top-1 {acc['top1']:.1%}, top-5 {acc['top5']:.1%}, "
            f"top-10 {acc['top10']:.1%}; importance uses top-{top_k}; wrote {path}")

@@ -20,10 +20,11 @@ COMMANDS = [
     "visualize",
     "examples",
     "blocks",
+    "reliability",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.
-WITHOUT_TENSORFLOW = {"select", "analyze", "gallery", "survey"}
+WITHOUT_TENSORFLOW = {"select", "analyze", "gallery", "survey", "reliability"}
 
 
 def import_tensorflow_quietly():
