@@ -27,13 +27,16 @@ class Measure:
     name: str  # as in --score
     column: str  # importance.csv column of the channel's score
     description: str
+    sign: int = 1  # score = sign * column: larger is more important
+
+
 
 
 MEASURES = {
     m.name: m
     for m in (
         Measure("importance", "importance", "images whose true class leaves the top k (the study's)"),
-        Measure("delta-logprob", "mean_delta_logprob", "mean drop of log p(true class)"),
+        Measure("delta-logprob", "mean_delta_logprob", "mean drop of log p(true class)", sign=-1),
         Measure("kl", "mean_kl", "mean KL(p || p_ablated) over the real classes"),
         Measure("l1", "mean_abs_prob_change", "mean L1 change of the probability vector"),
     )
