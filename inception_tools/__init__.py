@@ -1,6 +1,29 @@
-"""inception_tools: graph surgery and feature studies on frozen image classifiers."""
+"""inception_tools: graph surgery and feature studies on frozen image classifiers.
+
+From a notebook: ``import inception_tools as it``, then ``it.load_model``, ``it.load_dataset``,
+``it.importance``, ``it.reliability``, ``it.render``, ``it.examples`` (see :mod:`inception_tools.api`).
+"""
 
 import os
+import sys
+import types
 
 # Before TensorFlow is first imported anywhere in the package: keep its C++ logs quiet.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from inception_tools.api import examples, importance, load_dataset, load_model, reliability, render  # noqa: E402
+
+__all__ = ["examples", "importance", "load_dataset", "load_model", "reliability", "render"]
+
+
+class _Package(types.ModuleType):
+    """Keeps ``it.importance`` and ``it.examples`` the API functions: importing the submodules of the
+    same names would otherwise rebind them (use ``importlib.import_module`` for the modules)."""
+
+    def __setattr__(self, name, value):
+        if name in __all__ and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

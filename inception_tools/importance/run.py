@@ -36,7 +36,7 @@ from inception_tools.importance import reliability as rel
 from inception_tools.importance.measures import contributions, measure
 from inception_tools.importance.outcomes import baseline, channel_means
 from inception_tools.importance.store import OutcomeStore, outcome_paths
-from inception_tools.importance.table import channel_rows, write_csv
+from inception_tools.importance.table import COLUMNS, channel_rows, write_csv
 
 ABLATIONS = ("mean", "zero")
 log = logging.getLogger(__name__)
@@ -182,6 +182,11 @@ class ScanResult:
     def column(self, name):
         """One CSV column as a float array, in channel order."""
         return np.array([float(r[name]) for r in sorted(self.rows, key=lambda r: r["feature_ind"])])
+
+    @property
+    def columns(self):
+        """Every numeric CSV column: name -> float array, in channel order."""
+        return {name: self.column(name) for name in COLUMNS if name not in ("model", "layer")}
 
 
 def scan(engine, store, channels, until=None, score="importance", chunk=250, splits=20, report=None):

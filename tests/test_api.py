@@ -1,0 +1,51 @@
+"""The notebook API: the README's snippet runs, and the functions agree with the command line."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import inception_tools as it
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_snippet():
+    text = README.read_text()
+    section = text[text.index("## Python API"):]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_readme_snippet_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(_readme_snippet(), "README.md", "exec"), scope)
+    table = scope["table"]
+    assert len(table.columns["importance"]) == 96
+    assert scope["images"].shape == (4, 28, 28, 3)
+    assert set(scope["top"]) == {83}
+
+
+def test_importance_equals_the_command_line(tmp_path):
+    model = it.load_model("embedded")
+    ds = it.load_dataset("embedded", model, limit=100)
+    table = it.importance(model, "mixed4a", ds, channels=range(6), report=lambda line: None)
+    out = tmp_path / "cli.csv"
+    subprocess.run([sys.executable, "-m", "inception_tools", "importance", "--layer", "mixed4a", "--limit", "100",
+                    "--channels", "0-5", "--out", str(out)], check=True, capture_output=True)
+    rows = out.read_text().splitlines()[1:]
+    assert [int(r.split(",")[3]) for r in rows] == table.columns["importance"].astype(int).tolist()
+    assert it.reliability(table)["measures"]["kl"]["rho"] == table.summary["reliability"]["measures"]["kl"]["rho"]
+
+
+def test_examples_are_the_strongest_activations(embedded_model):
+    ds = it.load_dataset("embedded", embedded_model, limit=64)
+    entry = it.examples(embedded_model, "mixed3a", ds, channels=[5], k=3)[5]
+    from inception_tools.surgery import Network
+
+    acts = Network(embedded_model, "mixed3a").layer_activations(ds.images(0, 64))
+    h, w = acts.shape[1:3]
+    centre = acts[:, h // 2, w // 2, 5]
+    assert entry["top_rows"] == np.argsort(-centre, kind="stable")[:3].tolist()
