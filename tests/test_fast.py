@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from inception_tools.data import load_dataset
-from inception_tools.importance.fast import Suffix, plan_groups
+from inception_tools.importance.fast import FeedSuffix, RankOneSuffix, plan_groups, suffix_for
 from inception_tools.importance.frontier import find_frontier
 from inception_tools.importance.outcomes import channel_means
 from inception_tools.importance.run import engine_for, new_store
@@ -102,7 +102,7 @@ def test_interrupted_fill_resumes_at_the_first_unfinished_batch(embedded_model, 
         pass
 
     batches = []
-    prefix = Suffix.prefix
+    prefix = RankOneSuffix.prefix
 
     def counting_prefix(self, images, stop_at=None):
         batches.append(len(images))
@@ -110,11 +110,11 @@ def test_interrupted_fill_resumes_at_the_first_unfinished_batch(embedded_model, 
             raise Interrupted
         return prefix(self, images)
 
-    monkeypatch.setattr(Suffix, "prefix", lambda self, images: counting_prefix(self, images, stop_at=3))
+    monkeypatch.setattr(RankOneSuffix, "prefix", lambda self, images: counting_prefix(self, images, stop_at=3))
     with pytest.raises(Interrupted):
         _outcomes("fast", net, digits, channels, values, 1, 50, tmp_path / "b")
     batches.clear()
-    monkeypatch.setattr(Suffix, "prefix", counting_prefix)
+    monkeypatch.setattr(RankOneSuffix, "prefix", counting_prefix)
     resumed = _outcomes("fast", net, digits, channels, values, 1, 50, tmp_path / "b")
     assert batches == [50, 50]  # batches 3 and 4 of 4: the first two were stored
     assert (whole.records[:6] == resumed.records[:6]).all()
@@ -141,3 +141,9 @@ def test_model_without_a_pre_softmax_node_uses_log_softmax(embedded_model, digit
     net = Network(model, "mixed4a")
     values = channel_means(net, digits, 100)
     _assert_same_outcomes(net, digits, list(range(0, 80, 9)), values, 1, 100, tmp_path)
+
+
+def test_strategy_follows_the_frontier(embedded_model):
+    net = Network(embedded_model, "mixed4a")
+    assert isinstance(suffix_for(net), RankOneSuffix)
+    assert isinstance(suffix_for(net, shortcut=False), FeedSuffix)

@@ -17,6 +17,9 @@ after the layer runs, on the batch's activations with that channel imputed:
   so an interrupted scan resumes where it stopped.
 """
 
+import dataclasses
+from typing import Optional
+
 import numpy as np
 import tensorflow as tf
 
@@ -38,22 +41,56 @@ def available_memory():
     return 4 << 30
 
 
-class Suffix:
-    """How one network's suffix runs per channel: through its linear frontier, or the whole layer.
+@dataclasses.dataclass
+class Batch:
+    """What one image batch leaves for its variants: its size and, for :class:`FeedSuffix`, the activations.
 
-    With a frontier, each batch's pooled inputs ``P`` and linear outputs ``L``
-    stay in the session (resource variables); a run feeds only the channels
-    and their values, builds the rank-one variants in the graph and runs a
-    second import of the model whose frontier tensors are mapped to them.
+    :class:`RankOneSuffix` keeps the rest (the frontier tensors) in its session's resource variables.
     """
 
-    def __init__(self, net, shortcut=True):
+    size: int
+    activations: Optional[np.ndarray] = None
+
+
+class FeedSuffix:
+    """The suffix fed the whole imputed layer: one stacked copy of the activations per channel."""
+
+    uses_shortcut = False
+
+    def __init__(self, net):
         self.net = net
-        self.branches = find_frontier(net.imputed, net.logits) if shortcut else None
-        if self.branches:
-            with net.graph.as_default():
-                self._build_variant_graph()
-            net.session.run([v.initializer for v in self._variables])
+
+    def prefix(self, images):
+        """Run the network up to the layer once."""
+        return Batch(len(images), self.net.layer_activations(images))
+
+    def variant_logits(self, batch, channels, values):
+        """Logits [G, B, classes] with ``channels[g]`` imputed by ``values[g]``."""
+        acts = batch.activations
+        stacked = np.repeat(acts[None], len(channels), axis=0)
+        for g, c in enumerate(channels):
+            stacked[g, ..., c] = values[g]
+        logits = self.net.session.run(self.net.logits, {self.net.imputed: stacked.reshape((-1,) + acts.shape[1:])})
+        return logits.reshape(len(channels), batch.size, -1)
+
+
+class RankOneSuffix:
+    """The suffix through the layer's linear frontier (:mod:`.frontier`).
+
+    Each batch's pooled inputs ``P`` and linear outputs ``L`` stay in the
+    session (resource variables); a run feeds only the channels and their
+    values, builds the rank-one variants in the graph and runs a second import
+    of the model (scope ``variants``) whose frontier tensors are mapped to them.
+    """
+
+    uses_shortcut = True
+
+    def __init__(self, net, branches):
+        self.net = net
+        self.branches = branches
+        with net.graph.as_default():
+            self._build_variant_graph()
+        net.session.run([v.initializer for v in self._variables])
 
     def _build_variant_graph(self):
         self.channels = tf1.placeholder(tf.int32, [None], name="variant_channels")
@@ -80,32 +117,26 @@ class Suffix:
         self._stores.append(variable.assign(tensor, read_value=False))
         return variable.read_value()
 
-    @property
-    def uses_shortcut(self):
-        return bool(self.branches)
-
     def prefix(self, images):
-        """Run the network up to the layer (and its frontier) once; keep what the variants need."""
-        if self.branches:
-            self.net.run(self._stores, images)
-            return len(images)
-        return self.net.layer_activations(images)
+        """Run the network up to the layer and its frontier once; keep P and L in the session."""
+        self.net.run(self._stores, images)
+        return Batch(len(images))
 
-    def variant_logits(self, cached, channels, values):
+    def variant_logits(self, batch, channels, values):
         """Logits [G, B, classes] with ``channels[g]`` imputed by ``values[g]``."""
-        if self.branches:
-            logits = self.net.session.run(self.variant_logits_tensor, {self.channels: channels, self.values: values})
-            return logits.reshape(len(channels), cached, -1)
-        stacked = np.repeat(cached[None], len(channels), axis=0)
-        for g, c in enumerate(channels):
-            stacked[g, ..., c] = values[g]
-        logits = self.net.session.run(self.net.logits, {self.net.imputed: stacked.reshape((-1,) + cached.shape[1:])})
-        return logits.reshape(len(channels), len(cached), -1)
+        logits = self.net.session.run(self.variant_logits_tensor, {self.channels: channels, self.values: values})
+        return logits.reshape(len(channels), batch.size, -1)
 
-    def bytes_per_variant_image(self, images):
-        """Rough working memory of one imputed image through the suffix: 8 float32 copies of the layer."""
-        acts = self.net.layer_activations(images[:1])
-        return 4 * 8 * acts[0].size
+
+def suffix_for(net, shortcut=True):
+    """:class:`RankOneSuffix` where the frontier covers every path to the output (and ``shortcut``), else feed."""
+    branches = find_frontier(net.imputed, net.logits) if shortcut else None
+    return RankOneSuffix(net, branches) if branches else FeedSuffix(net)
+
+
+def bytes_per_variant_image(net, images):
+    """Rough working memory of one imputed image through the suffix: 8 float32 copies of the layer."""
+    return 4 * 8 * net.layer_activations(images[:1])[0].size
 
 
 def plan_groups(n_channels, batch, bytes_per_variant_image, memory=None, max_variants=128):
@@ -122,13 +153,13 @@ class FastEngine(Engine):
 
     def __init__(self, net, dataset, values, top_k, batch_size, label_free=True, shortcut=True, group=None):
         super().__init__(net, dataset, values, top_k, batch_size, label_free)
-        self.suffix = Suffix(net, shortcut)
+        self.suffix = suffix_for(net, shortcut)
         self.group = group
 
     def plan(self, n_channels):
         """Channels per session run, and the working memory of one run in bytes."""
         images = self.dataset.images(0, min(len(self.dataset), self.batch_size))
-        per_variant = self.suffix.bytes_per_variant_image(images)
+        per_variant = bytes_per_variant_image(self.net, images)
         group = self.group or plan_groups(n_channels, len(images), per_variant)
         return group, group * len(images) * per_variant
 
@@ -149,10 +180,10 @@ class FastEngine(Engine):
             chunks = [(g0, rows[g0:g0 + group]) for g0 in range(0, len(rows), group)]
             todo = [(g0, chunk) for g0, chunk in chunks if store.pending(chunk, b0, b1)]
             if todo:
-                cached = self.suffix.prefix(self.dataset.images(b0, b1))
+                batch = self.suffix.prefix(self.dataset.images(b0, b1))
                 for g0, chunk in todo:
                     chunk_channels = channels[g0:g0 + len(chunk)]
-                    logits = self.suffix.variant_logits(cached, chunk_channels, self.values[chunk_channels])
+                    logits = self.suffix.variant_logits(batch, chunk_channels, self.values[chunk_channels])
                     store.write(chunk, b0, self.outcomes(store, logits, b0))
                 store.flush()
             if progress is not None:
