@@ -34,7 +34,18 @@ def fake_importance(channel):
         "newly_wrong": newly_wrong, "newly_right": newly_right,
         "mcnemar_p": round(0.5 / (1 + (channel * 5) % 11), 6),
         "mean_delta_logprob": round(-0.001 * (channel % 17) - 0.0001 * channel, 6),
+        "mean_kl": round(0.001 * ((channel * 5) % 12) + 0.0001, 6),
+        "mean_abs_prob_change": round(0.01 * ((channel * 7) % 12) + 0.001, 6),
     }
+
+
+# A reliability report (importance.json) in which the study's importance ranks unreliably.
+FAKE_RELIABILITY = {"splits": 20, "measures": {
+    name: {"rho": rho, "rho_sd": 0.05, "spearman_brown": 2 * rho / (1 + rho), "images_for_0.9": images,
+           "n_images": 100, "overlap": {"10": 0.5}}
+    for name, rho, images in (("importance", 0.1, 4050), ("delta-logprob", 0.3, 1050), ("kl", 0.8, 113),
+                              ("l1", 0.7, 193))
+}}
 
 
 def _strip(channel, tiles, shade):
@@ -53,7 +64,8 @@ def write_fake_study(root, n_channels=12, imaged=None, surveyed=()):
     rows = [fake_importance(c) for c in range(n_channels)]
     _write_csv(os.path.join(root, "importance.csv"), rows)
     with open(os.path.join(root, "importance.json"), "w") as f:
-        json.dump({"dataset": "fake", "n_images": 100, "top_k": 10, "ablation": "mean"}, f)
+        json.dump({"dataset": "fake", "n_images": 100, "top_k": 10, "ablation": "mean",
+                   "reliability": FAKE_RELIABILITY}, f)
     vis_dir = os.path.join(root, "visualizations", LAYER)
     ex_dir = os.path.join(root, "examples", LAYER)
     os.makedirs(vis_dir, exist_ok=True)

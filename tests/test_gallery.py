@@ -151,6 +151,16 @@ def test_gallery_in_a_browser_from_disk(study):
         assert visible_channels(page) == list(range(N_CHANNELS))
         page.click("button[data-sort=importance]")
         assert visible_channels(page) == expected_ranking()
+        page.click("button[data-sort=kl]")
+        by_kl = sorted(rows, key=lambda r: (-r["mean_kl"], r["feature_ind"]))
+        assert visible_channels(page) == [r["feature_ind"] for r in by_kl]
+        page.click("button[data-sort=dlogp]")  # the largest drop of log-probability first
+        by_dlogp = sorted(rows, key=lambda r: (r["mean_delta_logprob"], r["feature_ind"]))
+        assert visible_channels(page) == [r["feature_ind"] for r in by_dlogp]
+        warning = page.inner_text("header .warning")
+        assert "ranking by importance is unreliable" in warning and "kl is reliable" in warning
+        assert page.locator("header .reliability li").count() == 4
+        page.click("button[data-sort=importance]")
 
         page.click("#channels tbody tr:first-child td:nth-child(3) a")
         page.wait_for_url(f"**/channel_{expected_ranking()[0]:04d}.html")
@@ -158,3 +168,11 @@ def test_gallery_in_a_browser_from_disk(study):
         widths = page.eval_on_selector_all("img", "images => images.map(i => i.naturalWidth)")
         assert len(widths) == 3 and all(w > 0 for w in widths)
         assert errors == []
+
+
+def test_gallery_ranked_by_another_measure_has_no_warning_when_it_is_reliable(study):
+    index = read(build_gallery(study, score="kl"))
+    rows = [fake_importance(c) for c in range(N_CHANNELS)]
+    assert row_channels(index) == [r["feature_ind"] for r in sorted(rows, key=lambda r: (-r["mean_kl"], r["feature_ind"]))]
+    assert 'class="warning"' not in index and "split-half rho 0.80" in index
+    assert 'class="warning"' in read(build_gallery(study))
