@@ -13,7 +13,9 @@ import pytest
 
 from inception_tools.data import load_dataset
 from inception_tools.importance import channel_means, score_layer
-from inception_tools.importance.stats import mcnemar_p, summarize, topk_correct, true_logprob
+from inception_tools.importance.stats import mcnemar_p, topk_correct, true_logprob
+from inception_tools.importance.store import RECORD, RIGHT, WRONG, OutcomeStore
+from inception_tools.importance.table import channel_rows
 from inception_tools.surgery import Network
 
 LAYER = "mixed4a"
@@ -35,13 +37,17 @@ def test_exact_mcnemar():
     assert mcnemar_p(7, 1) == pytest.approx(18 / 256)
 
 
-def test_summarize_counts():
+def test_channel_row_counts_from_the_records():
     base = np.array([True, True, False, True, False])
-    ablated = np.array([False, True, True, False, False])
-    lp = np.log(np.full(5, 0.5))
-    s = summarize(base, lp, ablated, lp - 1.0)
-    assert (s["importance"], s["newly_wrong"], s["newly_right"]) == (1, 2, 1)
-    assert s["mean_delta_logprob"] == pytest.approx(-1.0)
+    records = np.zeros((1, 5), RECORD)
+    records["outcome"] = np.where([False, True, True, False, False], RIGHT, WRONG)
+    records["delta_logprob"] = -1.0
+    store = OutcomeStore(records, [7], {"labels": np.zeros(5), "base_correct": base, "base_logprob": np.zeros(5),
+                                        "image_index": np.arange(5), "ids": list("abcde")})
+    (row,) = channel_rows(store, "m", "l", {})
+    assert (row["feature_ind"], row["importance"], row["newly_wrong"], row["newly_right"]) == (7, 1, 2, 1)
+    assert float(row["mean_delta_logprob"]) == pytest.approx(-1.0)
+    assert float(row["mcnemar_p"]) == pytest.approx(mcnemar_p(2, 1))
     assert true_logprob(np.array([[0.0, 0.0]]), np.array([1]))[0] == pytest.approx(np.log(0.5))
 
 

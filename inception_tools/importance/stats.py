@@ -1,4 +1,4 @@
-"""Per-image scores and the exact McNemar test."""
+"""Per-image scores (top-k correctness, log-probability of the true class) and the exact McNemar test."""
 
 import numpy as np
 from scipy.stats import binomtest
@@ -29,16 +29,3 @@ def mcnemar_p(newly_wrong, newly_right):
     if n == 0:
         return 1.0
     return float(binomtest(newly_wrong, n, 0.5).pvalue)
-
-
-def summarize(base_correct, base_logprob, correct, logprob):
-    """The CSV columns of one channel from per-image outcomes."""
-    newly_wrong = int(np.sum(base_correct & ~correct))
-    newly_right = int(np.sum(~base_correct & correct))
-    return {
-        "importance": int(base_correct.sum()) - int(correct.sum()),
-        "newly_wrong": newly_wrong,
-        "newly_right": newly_right,
-        "mcnemar_p": mcnemar_p(newly_wrong, newly_right),
-        "mean_delta_logprob": float(np.mean(logprob - base_logprob)),
-    }
