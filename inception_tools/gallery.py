@@ -27,20 +27,17 @@ import json
 import math
 import os
 import string
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
-from inception_tools.analysis.tables import parse_finite, parse_int, read_rows
+from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
+from inception_tools.imagefiles import open_rgb
 from inception_tools.layout import channel_stem, examples_png, visualization_png
-
-IMPORTANCE_COLUMNS = (
-    "model", "layer", "feature_ind", "importance",
-    "newly_wrong", "newly_right", "mcnemar_p", "mean_delta_logprob",
-)
+from inception_tools.tables import parse_finite, parse_int, read_importance
 THUMB_HEIGHT = 64
 SHEET_CELL_WIDTH = 512
 SHEET_LABEL_HEIGHT = 24
@@ -65,64 +62,60 @@ class ChannelImportance:
 # --- The study's files (docs/CONTRACTS.md, "Outputs of one study") ---------
 
 
-def read_importance(study_dir):
+def read_channels(study_dir):
     """The channels of ``importance.csv``, most important first, with their ranks.
 
-    Ties are ordered by channel index, as in ``analysis.tables``.
+    Read by :func:`inception_tools.tables.read_importance` (ties by channel index).
     """
-    path = os.path.join(study_dir, "importance.csv")
+    path = layout.importance_csv(study_dir)
     if not os.path.isfile(path):
         raise UserError(f"{path} not found: compute the importance of the study first")
-    rows = [_parse_importance_row(path, line, row) for line, row in read_rows(path, IMPORTANCE_COLUMNS)]
-    if not rows:
-        raise UserError(f"{path}: no channels")
-    if len({(r.model, r.layer) for r in rows}) > 1:
-        raise UserError(f"{path}: holds several model/layer pairs; one study is one layer")
-    rows.sort(key=lambda r: (-r.importance, r.channel))
-    return [replace(r, rank=i) for i, r in enumerate(rows, start=1)]
+    table = read_importance(path)
+    table.require("newly_wrong", "newly_right", "mcnemar_p", "mean_delta_logprob")
+    columns = zip(table.column("newly_wrong", parse_int), table.column("newly_right", parse_int),
+                  table.column("mcnemar_p", parse_finite), table.column("mean_delta_logprob", parse_finite))
+    return [
+        ChannelImportance(table.model, table.layer, int(c), float(v), *numbers, rank=rank)
+        for rank, (c, v, numbers) in enumerate(zip(table.channels, table.importance, columns), start=1)
+    ]
 
 
-def _parse_importance_row(path, line, row):
-    def number(column):
-        return parse_finite(row[column], column, path, line)
-
-    def integer(column):
-        return parse_int(row[column], column, path, line)
-
-    return ChannelImportance(
-        model=row["model"],
-        layer=row["layer"],
-        channel=integer("feature_ind"),
-        importance=number("importance"),
-        newly_wrong=integer("newly_wrong"),
-        newly_right=integer("newly_right"),
-        mcnemar_p=number("mcnemar_p"),
-        mean_delta_logprob=number("mean_delta_logprob"),
-    )
+def _read_json(path, what):
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot read {path} as {what}: {e}") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{path} is not {what} (a JSON object)")
+    return value
 
 
 def read_examples(study_dir, layer):
     """``examples.json`` as ``{channel: {...}}``, or ``{}`` when there is none."""
-    path = os.path.join(study_dir, "examples", layer, "examples.json")
+    path = layout.examples_json(layout.examples_dir(study_dir, layer))
     if not os.path.isfile(path):
         return {}
-    try:
-        with open(path) as f:
-            return {int(c): entry for c, entry in json.load(f).items()}
-    except (ValueError, AttributeError) as e:
-        raise UserError(f"{path} is not valid examples JSON: {e}") from None
+    table = {}
+    for key, entry in _read_json(path, "examples JSON").items():
+        if not (isinstance(key, str) and key.isdigit()) or not isinstance(entry, dict):
+            raise UserError(f"{path}: entry {key!r} is not a channel number with an object of examples")
+        for which in ("top", "bottom"):
+            ids, values = entry.get(which, []), entry.get(f"{which}_values", [])
+            if not isinstance(ids, list) or not isinstance(values, list) or (values and len(values) != len(ids)):
+                raise UserError(f"{path}: channel {key}: {which!r} and {which + '_values'!r} must be lists of one length")
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                raise UserError(f"{path}: channel {key}: {which + '_values'!r} must hold numbers")
+        table[int(key)] = entry
+    return table
 
 
 def read_study_summary(study_dir):
     """``importance.json`` (how the importance was measured), or ``{}``."""
-    path = os.path.join(study_dir, "importance.json")
+    path = layout.summary_json(layout.importance_csv(study_dir))
     if not os.path.isfile(path):
         return {}
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except ValueError as e:
-        raise UserError(f"{path} is not valid JSON: {e}") from None
+    return _read_json(path, "an importance summary")
 
 
 # --- Building the site -------------------------------------------------------
@@ -132,10 +125,10 @@ def build_gallery(study_dir, top_n=40, columns=2):
     """Write ``<study_dir>/gallery/`` and return the path of its ``index.html``."""
     if top_n < 1:
         raise UserError("top_n must be at least 1")
-    channels = read_importance(study_dir)
+    channels = read_channels(study_dir)
     layer = channels[0].layer
     examples = read_examples(study_dir, layer)
-    out = os.path.join(study_dir, "gallery")
+    out = layout.gallery_dir(study_dir)
     for name in ASSETS:
         write_if_changed(os.path.join(out, "assets", name), _web_file(name))
     for i, channel in enumerate(tqdm(channels, desc="gallery pages", unit="channel")):
@@ -181,18 +174,10 @@ def make_thumbnail(source, thumb):
         return
     if os.path.isfile(thumb) and os.path.getmtime(thumb) >= os.path.getmtime(source):
         return
-    image = _open_image(source)
+    image = open_rgb(source)
     width = max(1, round(image.width * THUMB_HEIGHT / image.height))
     with atomic_path(thumb) as tmp:
         image.resize((width, THUMB_HEIGHT), Image.LANCZOS).save(tmp, format="PNG")
-
-
-def _open_image(path):
-    try:
-        with Image.open(path) as image:
-            return image.convert("RGB")
-    except OSError as e:
-        raise UserError(f"cannot read the image {path}: {e}") from None
 
 
 def _link(out, path):
@@ -314,5 +299,5 @@ def _sheet_strip(study_dir, c):
         strip = Image.new("RGB", (width, width // 4), (220, 220, 220))
         ImageDraw.Draw(strip).text((8, 8), "no visualization", fill="black", font=ImageFont.load_default(size=16))
         return strip
-    image = _open_image(path)
+    image = open_rgb(path)
     return image.resize((width, max(1, round(image.height * width / image.width))), Image.LANCZOS)

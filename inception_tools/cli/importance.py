@@ -10,12 +10,12 @@ def add_parser(subparsers):
     options.add_model_arguments(p)
     options.add_data_arguments(p)
     p.add_argument("--channels", help="channels to score, e.g. 0-31 or 3,7,9-12 (default: all)")
-    p.add_argument("--top-k", type=int, default=None, help="correct = true class in the top k (default: model's, 10 for InceptionV1)")
+    p.add_argument("--top-k", type=options.positive_int, default=None, help="correct = true class in the top k (default: model's, 10 for InceptionV1)")
     p.add_argument("--ablation", choices=["mean", "zero"], default="mean")
     p.add_argument("--method", choices=["fast", "reference"], default="fast",
                    help="fast (default): layer once per batch, suffix per channel; reference: the study's partial_run per channel")
     p.add_argument("--no-shortcut", action="store_true", help="fast engine: recompute the 1x1 convolutions after the layer")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=options.positive_int, default=32)
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
     p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv)")
     p.set_defaults(func=run)
@@ -40,7 +40,7 @@ def run(args):
         diff = net.verify(images)
         print(f"verify: imputing {layer} with its own values changes the logits by at most {diff:.3g}: ok")
     out = args.out or options.default_out(args, "importance.csv")
-    top_k = args.top_k or model.default_top_k
+    top_k = model.default_top_k if args.top_k is None else args.top_k
     outcomes = reference_outcomes
     if args.method == "fast":
         outcomes = functools.partial(fast_outcomes, shortcut=not args.no_shortcut)

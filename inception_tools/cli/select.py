@@ -1,7 +1,7 @@
 """``inception-tools select``: choose the top and middle groups of channels for the survey."""
 
-from inception_tools.analysis.tables import read_importance
-from inception_tools.selection import choose_groups, group_means, write_groups
+from inception_tools.selection import choose_groups, group_means
+from inception_tools.tables import read_importance, write_groups
 
 
 def add_parser(subparsers):
