@@ -26,6 +26,7 @@ def run(args):
     from inception_tools.importance import score_layer
     from inception_tools.importance.fast import fast_outcomes
     from inception_tools.importance.outcomes import reference_outcomes
+    from inception_tools.layout import IMPORTANCE_CSV
     from inception_tools.models import load_model
     from inception_tools.surgery import Network
 
@@ -39,7 +40,7 @@ def run(args):
         _, images = next(iter(dataset.batches(args.batch_size)))
         diff = net.verify(images)
         print(f"verify: imputing {layer} with its own values changes the logits by at most {diff:.3g}: ok")
-    out = args.out or options.default_out(args, "importance.csv")
+    out = args.out or options.default_out(args, IMPORTANCE_CSV)
     top_k = model.default_top_k if args.top_k is None else args.top_k
     outcomes = reference_outcomes
     if args.method == "fast":
