@@ -43,7 +43,7 @@ def importance_stage(model, layer, dataset, path, top_k, batch_size, pixel_scali
     if os.path.isfile(path):
         require_settings(layout.summary_json(path), importance_settings(model, layer, dataset, top_k, pixel_scaling),
                          path)
-        report(f"1/5 importance: {path} exists, made with the same settings, kept")
+        report(f"1/5 importance: {path} exists, kept (same settings)")
         return
     net = Network(model, layer, pixel_scaling=pixel_scaling)
     summary = score_layer(net, dataset, list(range(model.depth(layer))), path, top_k, "mean", batch_size,
