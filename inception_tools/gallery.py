@@ -37,6 +37,7 @@ from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import open_rgb
 from inception_tools.layout import channel_stem, examples_png, visualization_png
+from inception_tools.manifest import read_json_object
 from inception_tools.tables import parse_finite, parse_int, read_importance
 THUMB_HEIGHT = 64
 SHEET_CELL_WIDTH = 512
@@ -80,24 +81,13 @@ def read_channels(study_dir):
     ]
 
 
-def _read_json(path, what):
-    try:
-        with open(path, encoding="utf-8") as f:
-            value = json.load(f)
-    except (OSError, ValueError) as e:
-        raise UserError(f"cannot read {path} as {what}: {e}") from None
-    if not isinstance(value, dict):
-        raise UserError(f"{path} is not {what} (a JSON object)")
-    return value
-
-
 def read_examples(study_dir, layer):
     """``examples.json`` as ``{channel: {...}}``, or ``{}`` when there is none."""
     path = layout.examples_json(layout.examples_dir(study_dir, layer))
     if not os.path.isfile(path):
         return {}
     table = {}
-    for key, entry in _read_json(path, "examples JSON").items():
+    for key, entry in read_json_object(path, "examples JSON").items():
         if not (isinstance(key, str) and key.isdigit()) or not isinstance(entry, dict):
             raise UserError(f"{path}: entry {key!r} is not a channel number with an object of examples")
         for which in ("top", "bottom"):
@@ -115,7 +105,7 @@ def read_study_summary(study_dir):
     path = layout.summary_json(layout.importance_csv(study_dir))
     if not os.path.isfile(path):
         return {}
-    return _read_json(path, "an importance summary")
+    return read_json_object(path, "an importance summary")
 
 
 # --- Building the site -------------------------------------------------------

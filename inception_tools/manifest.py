@@ -15,18 +15,21 @@ from inception_tools.atomic import atomic_open
 from inception_tools.errors import UserError
 
 
-def read_manifest(path):
-    """The JSON object at ``path``, or None when there is no file."""
-    if not os.path.isfile(path):
-        return None
+def read_json_object(path, what):
+    """The JSON object in the file ``path``; UserError naming ``what`` it should be otherwise."""
     try:
         with open(path, encoding="utf-8") as f:
-            stored = json.load(f)
+            value = json.load(f)
     except (OSError, ValueError) as e:
-        raise UserError(f"cannot read the settings in {path}: {e}") from None
-    if not isinstance(stored, dict):
-        raise UserError(f"{path} is not a settings file (a JSON object)")
-    return stored
+        raise UserError(f"cannot read {path} as {what}: {e}") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{path} is not {what} (a JSON object)")
+    return value
+
+
+def read_manifest(path):
+    """The settings stored at ``path``, or None when there is no file."""
+    return read_json_object(path, "a settings file") if os.path.isfile(path) else None
 
 
 def differences(stored, settings):

@@ -10,15 +10,20 @@ import os
 
 from inception_tools.errors import UserError
 
-def positive_int(text):
-    """argparse type: an integer of at least 1."""
+def _int_between(text, low, high, what="an integer"):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if not low <= value <= high:
+        bounds = f"at least {low}" if high == math.inf else f"{low}-{high}"
+        raise argparse.ArgumentTypeError(f"must be {bounds}, not {value}")
     return value
+
+
+def positive_int(text):
+    """argparse type: an integer of at least 1."""
+    return _int_between(text, 1, math.inf)
 
 
 def finite_float(text):
@@ -34,13 +39,7 @@ def finite_float(text):
 
 def port(text):
     """argparse type: a TCP port, 0 (any free port) to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 0-65535, not {value}")
-    return value
+    return _int_between(text, 0, 65535, "a port number")
 
 
 def add_model_arguments(parser, layer_default=None):
