@@ -8,7 +8,9 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["inception_tools", "inception_tools.*"]),
     include_package_data=True,
-    package_data={"inception_tools": ["web/*", "web/**/*"]},
+    # The web pages' assets and the embedded default model (models/data/<model>/ holds each
+    # bundled model's .pb, labels and metrics).
+    package_data={"inception_tools": ["web/*", "web/**/*", "models/data/*/*"]},
     install_requires=[
         "tensorflow-cpu>=2.16,<3",
         "numpy",

@@ -15,9 +15,10 @@ when a function needs it.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from typing import Optional, Sequence
+
+from inception_tools import layout
 
 
 def load_model(name: str = "embedded", path: Optional[str] = None, layers: Sequence[str] = ()):
@@ -70,7 +71,7 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
 
     depth = model.depth(layer)
     channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
-    out = out or os.path.join(tempfile.mkdtemp(prefix="inception_tools-"), "importance.csv")
+    out = out or layout.importance_csv(tempfile.mkdtemp(prefix="inception_tools-"))
     net = Network(model, layer)
     try:
         return score_layer(net, dataset, channels, out, top_k or model.default_top_k, ablation, batch_size,

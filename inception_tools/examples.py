@@ -34,10 +34,11 @@ from tqdm import tqdm
 
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
-from inception_tools.layout import channel_file, examples_dir
+from inception_tools.imagefiles import save_strip
+from inception_tools.layout import channel_file, examples_checkpoint, examples_dir, examples_json, settings_json
+from inception_tools.manifest import check_settings
 from inception_tools.receptive_field import layer_field
 from inception_tools.surgery import Network
-from inception_tools.visualization import check_layer, check_settings, save_strip
 
 MODES = ("center", "max")
 CHECKPOINT_EVERY = 20  # batches
@@ -201,19 +202,18 @@ def dataset_examples(model, layer, dataset, out_dir, k=8, mode="center", channel
         raise UserError("k and batch size must be at least 1")
     if k > len(dataset):
         raise UserError(f"cannot pick {k} examples from {len(dataset)} images")
-    check_layer(model, layer)
+    model.check_pre_relu(layer)
     channels = model.check_channels(layer, range(model.depth(layer)) if channels is None else channels)
     folder = examples_dir(out_dir, layer, mode)
-    os.makedirs(folder, exist_ok=True)
-    check_settings(folder, dict(model=model.name, layer=layer, mode=mode, k=k, dataset=getattr(dataset, "source", ""),
+    check_settings(settings_json(folder), dict(model=model.name, layer=layer, mode=mode, k=k, dataset=getattr(dataset, "source", ""),
                                 n_images=len(dataset), resize=getattr(dataset, "resize", None),
                                 pixel_scaling=pixel_scaling))
-    table_path = os.path.join(folder, "examples.json")
+    table_path = examples_json(folder)
     if os.path.isfile(table_path):
         with open(table_path) as f:
             table = json.load(f)
     else:
-        checkpoint = os.path.join(folder, ".partial.npz")
+        checkpoint = examples_checkpoint(folder)
         top, bottom = single_pass(model, layer, dataset, k, mode, batch_size, checkpoint, pixel_scaling)
         table = examples_table(top, bottom, dataset.ids, range(model.depth(layer)))
         with atomic_open(table_path) as f:

@@ -27,22 +27,21 @@ import json
 import math
 import os
 import string
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
-from inception_tools.analysis.tables import parse_finite, parse_int, read_rows
+from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
+from inception_tools.imagefiles import open_rgb
 from inception_tools.importance.measures import MEASURES, measure
 from inception_tools.importance.reliability import summary_line, warning
 from inception_tools.layout import channel_stem, examples_png, visualization_png
+from inception_tools.manifest import read_json_object
+from inception_tools.tables import parse_finite, parse_int, read_importance
 
-IMPORTANCE_COLUMNS = (
-    "model", "layer", "feature_ind", "importance",
-    "newly_wrong", "newly_right", "mcnemar_p", "mean_delta_logprob",
-)
 # measure -> (data attribute the page sorts by, the direction that puts the most important first)
 SORT_KEYS = {"importance": ("importance", "descending"), "delta-logprob": ("dlogp", "ascending"),
              "kl": ("kl", "descending"), "l1": ("l1", "descending")}
@@ -80,71 +79,59 @@ class ChannelImportance:
 # --- The study's files (docs/CONTRACTS.md, "Outputs of one study") ---------
 
 
-def read_importance(study_dir, score="importance"):
+def read_channels(study_dir, score="importance"):
     """The channels of ``importance.csv``, most important by ``score`` first, with their ranks.
 
-    Ties are ordered by channel index, as in ``analysis.tables``.
+    Read by :func:`inception_tools.tables.read_importance` (ties by channel index).
     """
     measure(score)
-    path = os.path.join(study_dir, "importance.csv")
+    path = layout.importance_csv(study_dir)
     if not os.path.isfile(path):
         raise UserError(f"{path} not found: compute the importance of the study first")
-    rows = [_parse_importance_row(path, line, row) for line, row in read_rows(path, IMPORTANCE_COLUMNS)]
-    if not rows:
-        raise UserError(f"{path}: no channels")
-    if len({(r.model, r.layer) for r in rows}) > 1:
-        raise UserError(f"{path}: holds several model/layer pairs; one study is one layer")
-    if any(math.isnan(r.score(score)) for r in rows):
-        raise UserError(f"{path}: no {MEASURES[score].column} column to rank by {score}; rescan with this version")
-    rows.sort(key=lambda r: (-r.score(score), r.channel))
-    return [replace(r, rank=i) for i, r in enumerate(rows, start=1)]
+    table = read_importance(path, score)
+    table.require("newly_wrong", "newly_right", "mcnemar_p", "mean_delta_logprob")
+    numbers = {"importance": table.column("importance", parse_finite),
+               "newly_wrong": table.column("newly_wrong", parse_int),
+               "newly_right": table.column("newly_right", parse_int),
+               "mcnemar_p": table.column("mcnemar_p", parse_finite),
+               "mean_delta_logprob": table.column("mean_delta_logprob", parse_finite)}
+    for column in OPTIONAL_COLUMNS:  # absent in files written before these columns existed
+        numbers[column] = table.column(column, _optional) if column in table.columns else [math.nan] * len(table.rows)
+    return [
+        ChannelImportance(table.model, table.layer, int(c), rank=rank, **{k: v[i] for k, v in numbers.items()})
+        for i, (rank, c) in enumerate(enumerate(table.channels, start=1))
+    ]
 
 
-def _parse_importance_row(path, line, row):
-    def number(column):
-        return parse_finite(row[column], column, path, line)
-
-    def integer(column):
-        return parse_int(row[column], column, path, line)
-
-    def optional(column):
-        return number(column) if row.get(column) else math.nan
-
-    return ChannelImportance(
-        model=row["model"],
-        layer=row["layer"],
-        channel=integer("feature_ind"),
-        importance=number("importance"),
-        newly_wrong=integer("newly_wrong"),
-        newly_right=integer("newly_right"),
-        mcnemar_p=number("mcnemar_p"),
-        mean_delta_logprob=number("mean_delta_logprob"),
-        **{column: optional(column) for column in OPTIONAL_COLUMNS},
-    )
+def _optional(text, what, path, line):
+    return parse_finite(text, what, path, line) if text else math.nan
 
 
 def read_examples(study_dir, layer):
     """``examples.json`` as ``{channel: {...}}``, or ``{}`` when there is none."""
-    path = os.path.join(study_dir, "examples", layer, "examples.json")
+    path = layout.examples_json(layout.examples_dir(study_dir, layer))
     if not os.path.isfile(path):
         return {}
-    try:
-        with open(path) as f:
-            return {int(c): entry for c, entry in json.load(f).items()}
-    except (ValueError, AttributeError) as e:
-        raise UserError(f"{path} is not valid examples JSON: {e}") from None
+    table = {}
+    for key, entry in read_json_object(path, "examples JSON").items():
+        if not (isinstance(key, str) and key.isdigit()) or not isinstance(entry, dict):
+            raise UserError(f"{path}: entry {key!r} is not a channel number with an object of examples")
+        for which in ("top", "bottom"):
+            ids, values = entry.get(which, []), entry.get(f"{which}_values", [])
+            if not isinstance(ids, list) or not isinstance(values, list) or (values and len(values) != len(ids)):
+                raise UserError(f"{path}: channel {key}: {which!r} and {which + '_values'!r} must be lists of one length")
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                raise UserError(f"{path}: channel {key}: {which + '_values'!r} must hold numbers")
+        table[int(key)] = entry
+    return table
 
 
 def read_study_summary(study_dir):
     """``importance.json`` (how the importance was measured), or ``{}``."""
-    path = os.path.join(study_dir, "importance.json")
+    path = layout.summary_json(layout.importance_csv(study_dir))
     if not os.path.isfile(path):
         return {}
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except ValueError as e:
-        raise UserError(f"{path} is not valid JSON: {e}") from None
+    return read_json_object(path, "an importance summary")
 
 
 # --- Building the site -------------------------------------------------------
@@ -154,10 +141,10 @@ def build_gallery(study_dir, top_n=40, columns=2, score="importance"):
     """Write ``<study_dir>/gallery/`` ranked by measure ``score``; return the path of its ``index.html``."""
     if top_n < 1:
         raise UserError("top_n must be at least 1")
-    channels = read_importance(study_dir, score)
+    channels = read_channels(study_dir, score)
     layer = channels[0].layer
     examples = read_examples(study_dir, layer)
-    out = os.path.join(study_dir, "gallery")
+    out = layout.gallery_dir(study_dir)
     for name in ASSETS:
         write_if_changed(os.path.join(out, "assets", name), _web_file(name))
     for i, channel in enumerate(tqdm(channels, desc="gallery pages", unit="channel")):
@@ -203,18 +190,10 @@ def make_thumbnail(source, thumb):
         return
     if os.path.isfile(thumb) and os.path.getmtime(thumb) >= os.path.getmtime(source):
         return
-    image = _open_image(source)
+    image = open_rgb(source)
     width = max(1, round(image.width * THUMB_HEIGHT / image.height))
     with atomic_path(thumb) as tmp:
         image.resize((width, THUMB_HEIGHT), Image.LANCZOS).save(tmp, format="PNG")
-
-
-def _open_image(path):
-    try:
-        with Image.open(path) as image:
-            return image.convert("RGB")
-    except OSError as e:
-        raise UserError(f"cannot read the image {path}: {e}") from None
 
 
 def _link(out, path):
@@ -362,5 +341,5 @@ def _sheet_strip(study_dir, c):
         strip = Image.new("RGB", (width, width // 4), (220, 220, 220))
         ImageDraw.Draw(strip).text((8, 8), "no visualization", fill="black", font=ImageFont.load_default(size=16))
         return strip
-    image = _open_image(path)
+    image = open_rgb(path)
     return image.resize((width, max(1, round(image.height * width / image.width))), Image.LANCZOS)

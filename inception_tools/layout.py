@@ -1,10 +1,56 @@
 """Where the files of one study live (docs/CONTRACTS.md, "Outputs of one study").
 
-The modules that write them (visualization, examples) and the ones that read
-them (gallery, survey) all take their paths from here.
+The modules that write them (pipeline, visualization, examples, survey) and
+the ones that read them (gallery, survey, pipeline) all take their paths from here.
 """
 
 import os
+
+IMPORTANCE_CSV = "importance.csv"
+GROUPS_CSV = "groups.csv"
+ANSWERS_CSV = "answers.csv"
+SETTINGS_JSON = "settings.json"
+
+
+def importance_csv(study_dir):
+    return os.path.join(study_dir, IMPORTANCE_CSV)
+
+
+def summary_json(csv_path):
+    """The JSON beside a CSV result: ``importance.json`` for ``importance.csv``, ``groups.json``..."""
+    return os.path.splitext(csv_path)[0] + ".json"
+
+
+def outcome_files(csv_path):
+    """The per-image outcomes beside an importance CSV: ``(importance.outcomes.npy, importance.images.npz)``."""
+    stem = os.path.splitext(os.fspath(csv_path))[0]
+    return stem + ".outcomes.npy", stem + ".images.npz"
+
+
+def groups_csv(study_dir):
+    return os.path.join(study_dir, GROUPS_CSV)
+
+
+def histogram_png(study_dir):
+    return os.path.join(study_dir, "importance_hist.png")
+
+
+def gallery_dir(study_dir):
+    return os.path.join(study_dir, "gallery")
+
+
+def answers_csv(study_dir):
+    return os.path.join(study_dir, ANSWERS_CSV)
+
+
+def locked_json(answers_path):
+    """The locked Q1/Q2 beside an answers CSV: ``answers.locked.json``."""
+    return os.path.splitext(answers_path)[0] + ".locked.json"
+
+
+def settings_json(folder):
+    """The settings manifest of a visualization or examples folder."""
+    return os.path.join(folder, SETTINGS_JSON)
 
 
 def channel_stem(channel):
@@ -23,6 +69,15 @@ def visualization_dir(study_dir, layer, objective="diversity"):
 
 def examples_dir(study_dir, layer, mode="center"):
     return os.path.join(study_dir, "examples", layer if mode == "center" else f"{layer}-{mode}")
+
+
+def examples_json(folder):
+    """The table of an examples folder (see :func:`examples_dir`)."""
+    return os.path.join(folder, "examples.json")
+
+
+def examples_checkpoint(folder):
+    return os.path.join(folder, ".partial.npz")
 
 
 def visualization_png(study_dir, layer, channel):

@@ -1,35 +1,49 @@
 """The study end to end, for one model, layer and dataset.
 
 Stages, each writing into the study folder and skipping what is already there
-(so an interrupted run, started again, resumes at the stage it was in):
+(so an interrupted run, started again, resumes at the stage it was in), but
+only when it was made under the same settings; otherwise the run stops with
+one line naming the settings that differ (:mod:`inception_tools.manifest`),
+before anything is overwritten:
 
 1. importance of every channel (fast engine)       -> importance.csv, importance.json
 2. the two survey groups in blind order              -> groups.csv
 3. dataset examples of every channel (one pass)      -> examples/<layer>/
 4. Lucid visualizations of the channels in the groups -> visualizations/<layer>/
 5. importance histogram and the gallery              -> importance_hist.png, gallery/
+
+Stage 1's settings are those ``importance.json`` records; stage 2 compares
+groups.csv itself with the groups these settings choose; stages 3 and 4 keep
+``settings.json`` in their folders; stage 5 is rebuilt every time.
 """
 
 import os
 
+from inception_tools import layout
+from inception_tools.errors import UserError
+from inception_tools.examples import dataset_examples
 from inception_tools.gallery import build_gallery
 from inception_tools.importance import score_layer
 from inception_tools.importance.summary import score_warning
-from inception_tools.examples import dataset_examples
+from inception_tools.manifest import require_settings
 from inception_tools.plots import importance_histogram
-from inception_tools.selection import group_means, select_groups, write_groups
+from inception_tools.selection import group_means, select_groups
 from inception_tools.surgery import Network
+from inception_tools.tables import read_groups, write_groups
 from inception_tools.visualization import render_channels
 
 
-def study_paths(study_dir):
-    return {name: os.path.join(study_dir, name)
-            for name in ("importance.csv", "groups.csv", "importance_hist.png")}
+def importance_settings(model, layer, dataset, top_k, pixel_scaling):
+    """What importance.json must record for stage 1's importance.csv to be reused."""
+    return dict(model=model.name, layer=layer, top_k=top_k, ablation="mean", pixel_scaling=pixel_scaling,
+                resize=dataset.resize, n_images=len(dataset))
 
 
 def importance_stage(model, layer, dataset, path, top_k, batch_size, pixel_scaling, report):
     if os.path.isfile(path):
-        report(f"1/5 importance: {path} exists, kept")
+        require_settings(layout.summary_json(path), importance_settings(model, layer, dataset, top_k, pixel_scaling),
+                         path)
+        report(f"1/5 importance: {path} exists, kept (same settings)")
         return
     net = Network(model, layer, pixel_scaling=pixel_scaling)
     summary = score_layer(net, dataset, list(range(model.depth(layer))), path, top_k, "mean", batch_size,
@@ -40,16 +54,25 @@ def importance_stage(model, layer, dataset, path, top_k, batch_size, pixel_scali
 
 
 def groups_stage(importance_csv, path, top, middle, seed, report, score="importance"):
+    """Write groups.csv, or keep it when it holds exactly the groups of ``top``, ``middle``, ``seed``.
+
+    The groups reported and returned are those read back from the file.
+    """
     warning = score_warning(importance_csv, score)
     if warning:
         report(warning)
-    members = select_groups(importance_csv, top, middle, seed, score)
+    members = tuple(select_groups(importance_csv, top, middle, seed, score))
     if not os.path.isfile(path):
         write_groups(members, path)
-    means = group_means(members)
+    groups = read_groups(path)
+    if groups.members != members:
+        sizes = groups.sizes()
+        raise UserError(f"{path} holds other groups (top {sizes['top']}, middle {sizes['middle']}) than "
+                        f"--top {top} --middle {middle} --seed {seed} --score {score} choose; delete it or choose another output folder")
+    means = group_means(groups.members)
     report("2/5 groups: " + ", ".join(f"{name} {size} channels, mean {score} {mean:.3g}"
                                        for name, (size, mean) in means.items()) + f"; {path}")
-    return sorted(m.feature_ind for m in members)
+    return sorted(groups.channels)
 
 
 def run_study(model, layer, dataset, study_dir, top_k, top=40, middle=40, seed=0, steps=512, size=None,
@@ -58,14 +81,15 @@ def run_study(model, layer, dataset, study_dir, top_k, top=40, middle=40, seed=0
 
     ``score`` is the measure the groups are chosen by (default: the study's importance).
     """
-    paths = study_paths(study_dir)
-    importance_stage(model, layer, dataset, paths["importance.csv"], top_k, batch_size, pixel_scaling, report)
-    channels = groups_stage(paths["importance.csv"], paths["groups.csv"], top, middle, seed, report, score)
+    importance_csv, groups_csv = layout.importance_csv(study_dir), layout.groups_csv(study_dir)
+    importance_stage(model, layer, dataset, importance_csv, top_k, batch_size, pixel_scaling, report)
+    channels = groups_stage(importance_csv, groups_csv, top, middle, seed, report, score)
     dataset_examples(model, layer, dataset, study_dir, batch_size=batch_size, pixel_scaling=pixel_scaling)
     report(f"3/5 dataset examples: every channel of {layer}")
     render_channels(model, layer, channels, study_dir, steps=steps, size=size, seed=seed, per_call=per_call)
     report(f"4/5 visualizations: {len(channels)} channels, {steps} steps")
-    importance_histogram(paths["importance.csv"], paths["importance_hist.png"], paths["groups.csv"])
+    histogram = layout.histogram_png(study_dir)
+    importance_histogram(importance_csv, histogram, groups_csv)
     index = build_gallery(study_dir, top_n=top, score=score)
-    report(f"5/5 gallery: {index}; histogram: {paths['importance_hist.png']}")
+    report(f"5/5 gallery: {index}; histogram: {histogram}")
     return index

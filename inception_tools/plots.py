@@ -9,8 +9,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from inception_tools.analysis.tables import GROUP_NAMES, read_groups, read_importance
 from inception_tools.atomic import atomic_path
+from inception_tools.tables import GROUP_NAMES, read_groups, read_importance
 
 GROUP_COLORS = {"top": "tab:red", "middle": "tab:blue"}
 
@@ -36,7 +36,7 @@ def importance_histogram(importance_csv, out_png, groups_csv=None, bins=50):
     edges = np.histogram_bin_edges(table.importance, bins=bins)
     ax.hist(table.importance, bins=edges, color="0.75", label=f"all channels ({len(table.channels)})")
     if groups_csv is not None:
-        groups = read_groups(groups_csv, table)
+        groups = read_groups(groups_csv, table).group_of()
         importance = table.importance_of()
         for name in GROUP_NAMES:
             values = [importance[c] for c, g in groups.items() if g == name]

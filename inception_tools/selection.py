@@ -1,8 +1,8 @@
 """Choosing the survey's two groups of channels and their blind order.
 
 Channels are ranked by importance (or another ``score``, see
-``inception_tools.importance.measures``), rank 1 the most important; equal values are
-ordered by channel index, smallest first (see ``analysis.tables``).
+:mod:`inception_tools.importance.measures`), rank 1 the most important; equal values are
+ordered by channel index, smallest first (see :mod:`inception_tools.tables`).
 
 - top group: ranks 1 .. top.
 - middle group: the ``middle`` consecutive ranks centred on the median of the ranking.
@@ -13,29 +13,14 @@ ordered by channel index, smallest first (see ``analysis.tables``).
 
 The two groups are then shuffled together with ``numpy.random.default_rng(seed)`` into
 one blind order, so a rater cannot tell the groups apart from the order. ``order`` and
-``rank`` in groups.csv both count from 1.
+``rank`` in groups.csv both count from 1; :func:`inception_tools.tables.write_groups`
+writes it and :func:`inception_tools.tables.read_groups` reads it back.
 """
-
-import csv
-from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from inception_tools.analysis.tables import GROUP_NAMES, read_importance
-from inception_tools.atomic import atomic_open
 from inception_tools.errors import UserError
-
-
-@dataclass(frozen=True)
-class GroupMember:
-    """One row of groups.csv."""
-
-    order: int
-    feature_ind: int
-    group: str
-    importance: float  # the value of ``score`` (larger = more important)
-    rank: int
-    score: str = "importance"  # the measure ranked by
+from inception_tools.tables import GROUP_NAMES, GroupMember, read_importance
 
 
 def middle_start(n_channels, middle):
@@ -65,15 +50,6 @@ def choose_groups(table, top=40, middle=40, seed=0):
 def select_groups(importance_csv, top=40, middle=40, seed=0, score="importance"):
     """Read an importance CSV, rank it by ``score`` and choose its groups (see :func:`choose_groups`)."""
     return choose_groups(read_importance(importance_csv, score), top, middle, seed)
-
-
-def write_groups(members, out_csv):
-    """Write groups.csv (``order,feature_ind,group,importance,rank,score``) atomically."""
-    with atomic_open(out_csv, newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=[field.name for field in fields(GroupMember)])
-        writer.writeheader()
-        writer.writerows(asdict(m) for m in members)
-    return out_csv
 
 
 def group_means(members):

@@ -12,8 +12,11 @@ Method (the study's, with ``Session.partial_run``):
    given values) and fed to ``imputed``; a second ``partial_run`` fetches the
    logits. Only the part of the graph after the layer runs in step 4.
 
-Feeding the activations back unchanged must reproduce the unablated logits;
-:meth:`Network.verify` checks exactly that.
+:meth:`Network.verify` checks that the splice worked: structurally, the
+imputation point must be the layer's only consumer on the way to the logits
+(a consumer left reading the layer itself would ignore every imputation);
+numerically, feeding the activations back unchanged must reproduce the
+unablated logits, and feeding changed activations must change them.
 
 Pixel scaling happens once: images go in as [0, 1] floats and Lucid's
 ``create_input`` maps them to the model's value range. ``pixel_scaling=
@@ -25,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from inception_tools.errors import UserError
+from inception_tools.models.graph import ancestor_ops
 
 tf1 = tf.compat.v1
 # partial_run is deprecated in TF2 but kept in tf.compat.v1; it is the study's method.
@@ -100,11 +104,23 @@ class Network:
         acts[..., channels] = values
         return self.session.partial_run(handle, self.logits, {self.imputed: acts})
 
-    def verify(self, images, rtol=1e-5, atol=1e-4):
-        """Impute every channel with its own value; the logits must not change.
+    def unrewired_consumers(self):
+        """Names of the ops other than the imputation point that read the layer on the way to the logits."""
+        on_path = ancestor_ops(self.logits)
+        return sorted(op.name for op in self.activations.consumers() if op in on_path and op is not self.imputed.op)
 
-        Returns the largest absolute difference; raises UserError past tolerance.
+    def verify(self, images, rtol=1e-5, atol=1e-4):
+        """Check the splice: structure, the layer's own values, and changed values.
+
+        Returns the largest absolute logit difference when the layer's own
+        activations are fed back; raises UserError when a consumer of the layer
+        bypasses the imputation point, when feeding its own values moves the
+        logits past tolerance, or when changed values (``2 a + 1``) leave them unchanged.
         """
+        bypass = self.unrewired_consumers()
+        if bypass or self.imputed.op not in ancestor_ops(self.logits):
+            what = f"{', '.join(bypass)} still read(s) {self.layer}" if bypass else "it does not reach the logits"
+            raise UserError(f"verify failed: the imputation point of {self.layer} is bypassed ({what})")
         plain = self.unablated_logits(images)
         handle = self.session.partial_run_setup([self.activations, self.logits], [self.images, self.imputed])
         acts = self.session.partial_run(handle, self.activations, self.feed(images))
@@ -112,4 +128,7 @@ class Network:
         diff = float(np.max(np.abs(plain - echoed)))
         if not np.allclose(plain, echoed, rtol=rtol, atol=atol):
             raise UserError(f"verify failed: imputing {self.layer} with its own values moved the logits by up to {diff:g}")
+        changed = self.session.run(self.logits, {self.imputed: 2 * acts + 1})
+        if np.allclose(plain, changed, rtol=rtol, atol=atol):
+            raise UserError(f"verify failed: changing {self.layer} through the imputation point leaves the logits as they are")
         return diff

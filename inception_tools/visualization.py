@@ -35,19 +35,19 @@ plus ``settings.json``; a rerun skips channels already on disk and refuses
 to mix settings in one folder.
 """
 
-import json
 import os
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 from tensorflow.python.util import deprecation
 from tqdm import tqdm
 
-from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools.atomic import atomic_path
 from inception_tools.errors import UserError
-from inception_tools.layout import channel_file, visualization_dir
+from inception_tools.imagefiles import save_strip
+from inception_tools.layout import channel_file, settings_json, visualization_dir
 from inception_tools.lucid_compat import import_lucid
+from inception_tools.manifest import check_settings
 
 IMAGES_PER_CHANNEL = 4
 DIVERSITY_WEIGHT = 1e2
@@ -139,36 +139,6 @@ def render(model, layer, channels, steps=512, size=None, seed=0, objective="dive
     return images.reshape(len(channels), IMAGES_PER_CHANNEL, size, size, 3).astype(np.float32)
 
 
-def check_layer(model, layer):
-    """Raise UserError unless ``layer`` has the ``<layer>_pre_relu`` tensor the objectives read."""
-    model.depth(layer)
-    nodes = {node.name: node.op for node in model.graph_def.node}
-    if nodes.get(layer) != "Concat" and f"{layer}_pre_relu" not in nodes:  # Lucid adds the Concat's
-        raise UserError(f"layer {layer} of {model.name} has no {layer}_pre_relu tensor to visualize")
-
-
-def save_strip(images, path):
-    """Save float [n, H, W, 3] images in [0, 1] side by side as one PNG."""
-    strip = np.concatenate(list(images), axis=1)
-    pixels = (np.clip(strip, 0, 1) * 255).round().astype(np.uint8)
-    with atomic_path(path) as tmp:
-        Image.fromarray(pixels).save(tmp, format="PNG")
-
-
-def check_settings(folder, settings):
-    """Write ``settings.json`` in ``folder``, or refuse if the folder holds other settings."""
-    path = os.path.join(folder, "settings.json")
-    if os.path.isfile(path):
-        with open(path) as f:
-            stored = json.load(f)
-        if stored != settings:
-            changed = ", ".join(f"{k}={stored.get(k)!r}" for k in settings if stored.get(k) != settings[k])
-            raise UserError(f"{folder} holds results made with {changed}; use another output folder")
-        return
-    with atomic_open(path) as f:
-        json.dump(settings, f, indent=1)
-
-
 def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=0, objective="diversity",
                     per_call=1, diversity_weight=None):
     """Render and save every channel of ``channels`` not yet on disk; return the PNG paths.
@@ -181,12 +151,11 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
         raise UserError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     if steps < 1 or per_call < 1 or (size is not None and size < 8):
         raise UserError("steps and per-call must be at least 1, size at least 8 pixels")
-    check_layer(model, layer)
+    model.check_pre_relu(layer)
     channels = model.check_channels(layer, channels)
     size = size or model.image_shape[0]
     folder = visualization_dir(out_dir, layer, objective)
-    os.makedirs(folder, exist_ok=True)
-    check_settings(folder, dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size,
+    check_settings(settings_json(folder), dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size,
                                 seed=seed, per_call=per_call,
                                 diversity_weight=model_diversity_weight(model, diversity_weight)))
     calls = [channels[i:i + per_call] for i in range(0, len(channels), per_call)]

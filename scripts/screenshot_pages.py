@@ -19,7 +19,7 @@ import threading
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from browser import chromium  # noqa: E402  (the tests' Chromium launcher)
 
-from inception_tools.gallery import build_gallery, read_importance  # noqa: E402
+from inception_tools.gallery import build_gallery, read_channels  # noqa: E402
 from inception_tools.layout import channel_stem  # noqa: E402
 from inception_tools.survey import make_server  # noqa: E402
 
@@ -31,7 +31,7 @@ def shoot_gallery(browser, study_dir, out_dir):
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(f"file://{os.path.abspath(index)}")
     page.screenshot(path=os.path.join(out_dir, "gallery_index.png"))
-    best = read_importance(study_dir)[0].channel
+    best = read_channels(study_dir)[0].channel
     page.goto(f"file://{os.path.abspath(os.path.dirname(index))}/{channel_stem(best)}.html")
     page.screenshot(path=os.path.join(out_dir, "gallery_channel.png"), full_page=True)
     page.close()

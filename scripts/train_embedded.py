@@ -1,4 +1,4 @@
-"""Train the embedded default model and write it to ``data/embedded/``.
+"""Train the embedded default model and write it to ``inception_tools/models/data/embedded/``.
 
 The architecture is :data:`inception_tools.models.embedded.EMBEDDED`, built by
 the same builder as the frozen graphs but with ``tf.compat.v1`` variables
@@ -115,7 +115,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(MODEL_DIR), help="output folder (default: data/embedded)")
+    parser.add_argument("--out", default=str(MODEL_DIR), help="output folder (default: inception_tools/models/data/embedded)")
     args = parser.parse_args()
 
     tf.config.experimental.enable_op_determinism()

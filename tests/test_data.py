@@ -287,3 +287,13 @@ def test_real_embedded_digits():
     images = data.images(0, 10)
     assert images.shape == (10, 28, 28, 3) and images.max() > 0.5
     np.testing.assert_array_equal(images[..., 0], images[..., 2])
+
+
+@pytest.mark.parametrize("key", ["data", "labels"])
+def test_npz_with_an_object_array_is_refused_without_unpickling(tmp_path, key):
+    # Before: "ValueError: Object arrays cannot be loaded when allow_pickle=False" as a traceback.
+    arrays = {"data": np.zeros((2, 12288), np.uint8), "labels": np.array([1, 2])}
+    arrays[key] = np.array([object()] * 2, dtype=object)
+    np.savez(tmp_path / "objects.npz", **arrays)
+    with pytest.raises(UserError, match="cannot read the arrays of .*objects.npz: Object arrays"):
+        load_dataset(tmp_path / "objects.npz", tiny_model())

@@ -100,3 +100,22 @@ def test_native_keeps_pixels_and_rejects_other_sizes():
 def test_unknown_mode_is_an_error():
     with pytest.raises(UserError, match="center-crop, 64-upscale, native"):
         resize.check_mode("bicubic")
+
+
+@pytest.mark.parametrize("size", [(8000, 1), (1, 100000)])
+def test_an_extremely_elongated_image_is_cut_before_resizing(tmp_path, size, monkeypatch, capsys):
+    # Before: an 8000x1 PNG (106 bytes) became 2,048,000 x 256 (1.5 GB) before the crop.
+    Image.new("RGB", size, (200, 10, 10)).save(tmp_path / "n1_long.png")
+    requested = []
+    original = Image.Image.resize
+    monkeypatch.setattr(Image.Image, "resize", lambda self, wh, *a, **k: requested.append(wh) or original(self, wh, *a, **k))
+    data = load_dataset(tmp_path, model_of_size(224))
+    assert max(w * h for w, h in requested) <= 256 * 256 * resize.MAX_ASPECT
+    np.testing.assert_allclose(data.images(0, 1)[0, 100, 100], np.array([200, 10, 10]) / 255, rtol=1e-6)
+    assert "warning: 1 image(s) longer than 8:1, only their central 8:1 part is used: n1_long.png" in capsys.readouterr().err
+
+
+def test_a_moderately_wide_image_is_resized_as_before(tmp_path):
+    pixels = noise(20, 100)  # 5:1, under MAX_ASPECT
+    image = Image.fromarray(pixels)
+    assert resize.limit_aspect(image) is image

@@ -176,3 +176,55 @@ def test_gallery_ranked_by_another_measure_has_no_warning_when_it_is_reliable(st
     assert row_channels(index) == [r["feature_ind"] for r in sorted(rows, key=lambda r: (-r["mean_kl"], r["feature_ind"]))]
     assert 'class="warning"' not in index and "split-half rho 0.80" in index
     assert 'class="warning"' in read(build_gallery(study))
+
+
+@pytest.mark.parametrize("examples_json, message", [
+    ("[1, 2]", "not examples JSON"),
+    ('{"3": 5}', "entry '3' is not a channel number"),
+    ('{"x": {}}', "entry 'x' is not a channel number"),
+    ('{"3": {"top": "n01", "top_values": [1.0]}}', "channel 3: 'top' and 'top_values' must be lists"),
+    ('{"3": {"top": ["a", "b"], "top_values": [1.0]}}', "must be lists of one length"),
+    ('{"3": {"top": ["a"], "top_values": ["high"]}}', "'top_values' must hold numbers"),
+])
+def test_structurally_wrong_examples_json_is_one_line(study, examples_json, message):
+    # Before: AttributeError/TypeError tracebacks for all but the first.
+    with open(os.path.join(study, "examples", LAYER, "examples.json"), "w") as f:
+        f.write(examples_json)
+    with pytest.raises(UserError, match=message):
+        build_gallery(study)
+
+
+@pytest.mark.parametrize("summary", ["[1]", '"text"', "{"])
+def test_an_importance_summary_that_is_not_an_object_is_one_line(study, summary):
+    with open(os.path.join(study, "importance.json"), "w") as f:
+        f.write(summary)
+    with pytest.raises(UserError, match="importance.json"):
+        build_gallery(study)
+
+
+def test_a_decompression_bomb_visualization_is_one_line(study):
+    Image.MAX_IMAGE_PIXELS, limit = None, Image.MAX_IMAGE_PIXELS
+    try:
+        Image.new("1", (14000, 13000)).save(os.path.join(study, "visualizations", LAYER, "channel_0002.png"))
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+    with pytest.raises(UserError, match="cannot read the image .*channel_0002.png"):
+        build_gallery(study)
+
+
+def test_a_channel_listed_twice_is_refused(study):
+    # Before: the gallery built both rows.
+    path = os.path.join(study, "importance.csv")
+    lines = read(path).splitlines()
+    with open(path, "w") as f:
+        f.write("\n".join(lines + [lines[3]]) + "\n")
+    with pytest.raises(UserError, match="appears more than once"):
+        build_gallery(study)
+
+
+def test_extra_columns_are_kept_out_of_the_way(study):
+    path = os.path.join(study, "importance.csv")
+    lines = read(path).splitlines()
+    with open(path, "w") as f:
+        f.write("\n".join([lines[0] + ",notes,other_score"] + [line + ",x,-1" for line in lines[1:]]) + "\n")
+    assert row_channels(read(build_gallery(study))) == expected_ranking()

@@ -135,3 +135,45 @@ def test_truncated_download_is_refused_and_not_cached(zoo):
 def test_unreachable_zoo_says_so_in_one_line():
     with pytest.raises(UserError, match="cannot download .*--model-path"):
         load_model("InceptionV1")
+
+
+def test_another_networks_file_with_matching_node_names_is_one_line(standin_dir):
+    # Before: a 62-line TensorFlow traceback when the graph was first imported.
+    with pytest.raises(UserError, match="does not fit a 28x28x3 input|channels where the model declares"):
+        load_model("embedded", str(standin_dir / "InceptionV1.pb"))
+
+
+def test_layer_depths_are_checked_against_the_graph(tmp_path, monkeypatch):
+    from inception_tools.models import embedded
+
+    layers = embedded.lucid_layer_dicts(embedded.EMBEDDED)
+    wrong = [dict(d, depth=d["depth"] + 1) if d["name"] == "mixed4a" else d for d in layers]
+    monkeypatch.setattr(embedded.EmbeddedInception, "layers",
+                        embedded._layers_from_list_of_dicts(embedded.EmbeddedInception(), wrong))
+    with pytest.raises(UserError, match="layer mixed4a has 80 channels where the model declares 81"):
+        load_model("embedded")
+
+
+def test_the_embedded_model_ships_inside_the_package():
+    # Before: data/embedded/ at the repository root, which a non-editable install lacks.
+    import inception_tools
+    from inception_tools.models import embedded
+
+    package = os.path.dirname(os.path.abspath(inception_tools.__file__))
+    for path in (embedded.MODEL_PATH, embedded.LABELS_PATH, embedded.METRICS_PATH):
+        assert os.path.commonpath([package, str(path)]) == package and os.path.isfile(path)
+
+
+@pytest.mark.slow
+def test_a_built_wheel_holds_the_embedded_model(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), root], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("inception_tools-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in ("embedded.pb", "labels.txt", "metrics.json"):
+        assert f"inception_tools/models/data/embedded/{name}" in names

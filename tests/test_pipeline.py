@@ -49,6 +49,32 @@ def test_a_second_run_keeps_every_stage(study):
     assert before == {name: os.path.getmtime(os.path.join(out, name)) for name in before}
 
 
+@pytest.mark.parametrize("change, message", [
+    (["--limit", "250"], "importance.csv was made with n_images=300 (now 250)"),
+    (["--top-k", "2"], "importance.csv was made with top_k=1 (now 2)"),
+    (["--top", "2", "--middle", "2"], "groups.csv holds other groups (top 4, middle 4) than --top 2 --middle 2"),
+    (["--seed", "1"], "groups.csv holds other groups (top 4, middle 4) than --top 4 --middle 4 --seed 1"),
+])
+def test_a_rerun_with_other_settings_is_refused_and_changes_nothing(study, change, message):
+    # Before: exit 0, keeping importance.csv and groups.csv made under the first settings.
+    out, _ = study
+    names = ("importance.csv", "importance.json", "groups.csv")
+    before = {name: open(os.path.join(out, name)).read() for name in names}
+    result = subprocess.run([sys.executable, "-m", "inception_tools", *ARGS, *change, "--out", out],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith("error: ") and message in result.stderr.splitlines()[-1]
+    assert before == {name: open(os.path.join(out, name)).read() for name in names}
+
+
+def test_the_groups_reported_are_those_in_groups_csv(study):
+    out, stdout = study
+    with open(os.path.join(out, "groups.csv")) as f:
+        groups = list(csv.DictReader(f))
+    sizes = {name: sum(g["group"] == name for g in groups) for name in ("top", "middle")}
+    assert f"2/5 groups: top {sizes['top']} channels" in stdout and f"middle {sizes['middle']} channels" in stdout
+
+
 @pytest.mark.skipif(chromium_missing_reason() is not None, reason=str(chromium_missing_reason()))
 def test_gallery_of_the_run_lists_every_channel_in_a_browser(study):
     out, _ = study

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from inception_tools.errors import UserError
-from inception_tools.selection import group_means, middle_start, select_groups, write_groups
+from inception_tools.selection import group_means, middle_start, select_groups
+from inception_tools.tables import write_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,16 +22,61 @@ def _raw_logits(model, pixels):
             return session.run(model.logits_name() + ":0", {model.input_name + ":0": pixels})
 
 
+def _reads(node, name):
+    return any(i in (name, name + ":0") for i in node.input)
+
+
 def test_splice_rewires_every_consumer(embedded_model):
-    spliced = splice_identity(embedded_model.graph_def, "mixed3a")
-    consumers = [n for n in spliced.node if "mixed3a" in n.input]
-    assert [n.name for n in consumers] == ["mixed3a_imputed"]
-    assert any("mixed3a_imputed" in n.input for n in spliced.node)
+    original = [n.name for n in embedded_model.graph_def.node if _reads(n, "maxpool0")]
+    assert len(original) == 4  # mixed3a's 1x1, two bottlenecks and its pool
+    graph_def = tf1.GraphDef()
+    graph_def.CopyFrom(embedded_model.graph_def)
+    next(n for n in graph_def.node if n.name == original[0]).input[0] = "maxpool0:0"  # the explicit spelling
+    spliced = splice_identity(graph_def, "maxpool0")
+    assert [n.name for n in spliced.node if _reads(n, "maxpool0")] == ["maxpool0_imputed"]
+    assert sorted(n.name for n in spliced.node if _reads(n, "maxpool0_imputed")) == sorted(original)
 
 
 def test_verify_reproduces_unablated_output(embedded_model):
     net = Network(embedded_model, "mixed4a")
+    assert net.unrewired_consumers() == []
     assert net.verify(_images(embedded_model)) <= 1e-5
+
+
+def _splice_leaving(skipped):
+    """A faulty splice that leaves the consumers named in ``skipped`` reading the layer."""
+
+    def splice(graph_def, layer, suffix="_imputed"):
+        spliced = splice_identity(graph_def, layer, suffix)
+        for node in spliced.node:
+            if node.name in skipped:
+                node.input[:] = [layer if i == layer + suffix else i for i in node.input]
+        return spliced
+
+    return splice
+
+
+def test_verify_detects_a_consumer_left_unrewired(standin_dir, monkeypatch):
+    # Before: verify fed the layer's own values back, so the logits matched either way.
+    from inception_tools import surgery
+    from inception_tools.errors import UserError
+    from inception_tools.models import load_model
+
+    model = load_model("InceptionV1", str(standin_dir / "InceptionV1.pb"), layers=["mixed3a"])
+    monkeypatch.setattr(surgery, "splice_identity", _splice_leaving({"mixed3b_pool"}))
+    net = Network(model, "mixed3a")
+    assert net.unrewired_consumers() == ["import/mixed3b_pool"]
+    with pytest.raises(UserError, match="bypassed .*import/mixed3b_pool still read"):
+        net.verify(_images(model, n=1))
+
+
+def test_verify_detects_an_imputation_point_that_feeds_nothing(embedded_model, monkeypatch):
+    from inception_tools import surgery
+    from inception_tools.errors import UserError
+
+    monkeypatch.setattr(surgery, "splice_identity", _splice_leaving({"maxpool4"}))
+    with pytest.raises(UserError, match="verify failed: the imputation point of mixed3a is bypassed"):
+        Network(embedded_model, "mixed3a").verify(_images(embedded_model))
 
 
 def test_verify_on_inceptionv1(inceptionv1_path):

@@ -250,3 +250,77 @@ def test_command_takes_repeated_participants_and_refuses_a_study_without_groups(
     assert args.participant == ["a", "b"]
     with pytest.raises(UserError, match="groups.csv not found"):
         args.func(args)
+
+
+def test_text_that_cannot_be_stored_is_refused_and_nothing_locks(study, start):
+    # Before: "cat \ud800 dog" was locked, then every rating of the feature failed with no response.
+    server = start()
+    for bad in ("cat \ud800 dog", "bell\x07"):
+        status, body = describe(server, 1, text=bad)
+        assert status == 400 and "text_question" in body["error"]
+    assert state(server)["stage"] == "describe"
+    assert not os.path.exists(os.path.join(study, "answers.locked.json"))
+    assert describe(server, 1, text="cat, dog") == (200, {"ok": True})
+    assert rate(server, 1) == (200, {"ok": True})
+
+
+def test_a_locked_entry_that_cannot_be_stored_is_one_line_at_start(study):
+    entry = {"model": "InceptionV1", "layer": "mixed5a", "participant": "alice", "neuron": SURVEYED[0],
+             "question1": 3, "text_question": "cat \ud800 dog"}
+    with open(os.path.join(study, "answers.locked.json"), "w") as f:
+        json.dump([entry], f)
+    with pytest.raises(UserError, match="answers.locked.json: the entry of feature .* cannot be stored"):
+        make_server(study, ["alice"])
+
+
+def test_an_answers_file_with_a_byte_order_mark_is_resumed(study, start):
+    # Before: refused as "not a survey answers file", though analyze reads it.
+    order = blind_order(study)
+    row = f"InceptionV1,mixed5a,{order[0]},4,dog,3,4,1,2,alice\n"
+    with open(os.path.join(study, "answers.csv"), "w", encoding="utf-8-sig") as f:
+        f.write(",".join(ANSWER_COLUMNS) + "\n" + row)
+    server = start()
+    assert state(server)["position"] == 2
+    assert describe(server, 2) == (200, {"ok": True}) and rate(server, 2) == (200, {"ok": True})
+    assert [r["neuron"] for r in answer_rows_bom(study)] == [str(order[0]), str(order[1])]
+
+
+def answer_rows_bom(study):
+    with open(os.path.join(study, "answers.csv"), newline="", encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_short_body_times_out_with_408(start, monkeypatch):
+    import socket
+
+    from inception_tools.survey.server import SurveyHandler
+
+    monkeypatch.setattr(SurveyHandler, "timeout", 0.5)
+    server = start()
+    with socket.create_connection(("127.0.0.1", server.server_port)) as sock:
+        sock.sendall(b"POST /api/describe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\"")
+        sock.settimeout(10)  # before: no answer ever came
+        assert sock.recv(100).startswith(b"HTTP/1.0 408")
+    assert describe(server, 1) == (200, {"ok": True})
+
+
+def test_a_failed_write_is_answered_with_500_and_the_server_goes_on(study, start, monkeypatch):
+    from inception_tools.survey.store import AnswerStore
+
+    server = start()
+    assert describe(server, 1) == (200, {"ok": True})
+
+    def full_disk(self, row):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(AnswerStore, "_append_row", full_disk)
+    status, body = rate(server, 1)
+    assert status == 500 and "No space left" in body["error"]
+    monkeypatch.undo()
+    assert rate(server, 1) == (200, {"ok": True})
+
+
+@pytest.mark.parametrize("name", ["caf\udce9", "tab\tname"])
+def test_participant_names_must_be_storable(study, name):
+    with pytest.raises(UserError, match="participant name"):
+        make_server(study, [name])

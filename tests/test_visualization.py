@@ -1,6 +1,7 @@
 """Lucid visualizations of channels: they work, are reproducible, and are cached on disk."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -173,3 +174,18 @@ def test_inceptionv1_mixed5a_render_at_224_beats_the_imagenet_sample(inceptionv1
     reader.close()
     assert images.shape == (4, 224, 224, 3)
     assert reached.max() > 2 * dataset_best
+
+
+@pytest.mark.parametrize("groups, message", [
+    ("order,feature_ind,group\n1\n", "line 2: feature_ind '' is not an integer"),  # before: TypeError traceback
+    ("order,feature_ind,group\n1,500,top\n", "channel 500 out of range"),
+    ("order,feature_ind,group,group\n1,5,top,middle\n", "names column 'group' more than once"),
+])
+def test_visualize_groups_file_problems_are_one_line(tmp_path, capsys, groups, message):
+    from inception_tools.cli import main
+
+    (tmp_path / "groups.csv").write_text(groups)
+    assert main(["visualize", "--groups", str(tmp_path / "groups.csv"), "--steps", "1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+    assert sorted(os.listdir(tmp_path)) == ["groups.csv"]

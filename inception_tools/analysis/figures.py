@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from inception_tools.analysis.tables import GROUP_NAMES
+from inception_tools.tables import GROUP_NAMES
 from inception_tools.plots import GROUP_COLORS, new_axes, save_png
 
 

@@ -20,7 +20,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from inception_tools.analysis.tables import QUESTIONS
+from inception_tools.analysis.answers import QUESTIONS
 
 SCALE = (1, 5)
 

@@ -5,7 +5,7 @@ linked) and the short summary the command line prints. Both files are written at
 import json
 import os
 
-from inception_tools.analysis.tables import GROUP_NAMES
+from inception_tools.tables import GROUP_NAMES
 from inception_tools.atomic import atomic_open
 
 

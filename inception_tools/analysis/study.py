@@ -16,7 +16,8 @@ import numpy as np
 
 from inception_tools.analysis import figures, report, statistics
 from inception_tools.analysis.interpretability import by_feature, by_participant, rate
-from inception_tools.analysis.tables import GROUP_NAMES, read_answers, read_groups, read_importance
+from inception_tools.analysis.answers import read_answers
+from inception_tools.tables import GROUP_NAMES, read_groups, read_importance
 from inception_tools.errors import UserError
 
 HISTOGRAM = "interpretability_hist.png"
@@ -83,7 +84,7 @@ def analyze(
     per_participant = by_participant(ratings)
     rated = {a.feature for a in answers}
     if groups_csv is not None:
-        groups = read_groups(groups_csv, table)
+        groups = read_groups(groups_csv, table).group_of()
         outside = sorted(rated - set(groups))
         if outside:
             raise UserError(f"feature {outside[0]} is rated but not in {groups_csv}")

@@ -24,7 +24,6 @@ from inception_tools.data.dataset import is_placeholder
 from inception_tools.data.folder import DECODE_ERRORS, decode_rgb
 from inception_tools.errors import UserError
 from inception_tools.surgery import Network
-from inception_tools.visualization import check_layer
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +173,7 @@ def build_blocks(model, image_path, layers, out_dir, classes=None, n_classes=3, 
     if not layers:
         raise UserError("give at least one layer")
     for layer in layers:
-        check_layer(model, layer)
+        model.check_pre_relu(layer)
     image = load_image(image_path, model, resize)
     means, baseline = dataset_means(model, layers, data, limit)
     started = time.monotonic()

@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from inception_tools import visualization
 from inception_tools.errors import UserError
+from inception_tools.imagefiles import save_strip
 from inception_tools.lucid_compat import import_lucid
 from inception_tools.models.zoo import cache_dir
 
@@ -137,7 +138,7 @@ def ensure_renders(model, layer, units, settings=RenderSettings(), per_call=8, r
         many were rendered now (the rest came from the cache).
     """
     settings.check()
-    visualization.check_layer(model, layer)
+    model.check_pre_relu(layer)
     unique = list({u.name: u for u in units}.values())
     paths = {u.name: unit_path(model, layer, u, settings, root) for u in unique}
     todo = [u for u in unique if not os.path.isfile(paths[u.name])]
@@ -148,6 +149,6 @@ def ensure_renders(model, layer, units, settings=RenderSettings(), per_call=8, r
     with tqdm(total=len(todo), desc=f"render {layer}", unit="thumb", disable=not todo) as bar:
         for call in calls:
             for unit, image in zip(call, render_units(model, layer, call, settings)):
-                visualization.save_strip(image[None], paths[unit.name])
+                save_strip(image[None], paths[unit.name])
                 bar.update(1)
     return paths, len(todo)

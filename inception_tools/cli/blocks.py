@@ -1,5 +1,6 @@
 """``inception-tools blocks``: the Building Blocks page of one image (dictionary, attribution, groups)."""
 
+from inception_tools.cli import options
 from inception_tools.errors import UserError
 
 
@@ -23,7 +24,7 @@ def add_parser(subparsers):
     p.add_argument("--resize", choices=["center-crop", "squash", "native"], default="center-crop",
                    help="how the image reaches the model's input size (default center-crop)")
     p.add_argument("--data", default=None, help="dataset whose channel means are the ablation baseline (default: zero)")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N images of --data")
+    p.add_argument("--limit", type=options.positive_int, default=None, help="use only the first N images of --data")
     p.add_argument("--render-size", type=int, default=96, help="thumbnail size in pixels (default 96)")
     p.add_argument("--render-steps", type=int, default=128, help="thumbnail optimization steps (default 128)")
     p.add_argument("--seed", type=int, default=0, help="render seed (default 0)")
@@ -34,15 +35,12 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
-DEFAULT_LAYERS = {"InceptionV1": "mixed4d", "InceptionV1_adv_finetuned": "mixed4d", "embedded": "mixed3a"}
-
-
 def run(args):
     from inception_tools.blocks.build import build_blocks, parse_classes
     from inception_tools.blocks.render_cache import RenderSettings
-    from inception_tools.models import load_model
+    from inception_tools.models import catalog, load_model
 
-    layers = [s.strip() for s in (args.layers or DEFAULT_LAYERS.get(args.model, "mixed4d")).split(",") if s.strip()]
+    layers = [s.strip() for s in (args.layers or catalog.entry(args.model).blocks_layers).split(",") if s.strip()]
     model = load_model(args.model, args.model_path, layers=layers)
     classes = parse_classes(args.classes, model) if args.classes else None
     if args.data is None and args.limit is not None:

@@ -15,9 +15,9 @@ def add_parser(subparsers):
     options.add_model_arguments(p)
     options.add_data_arguments(p)
     p.add_argument("--mode", choices=["center", "max"], default="center")
-    p.add_argument("-k", type=int, default=8, help="examples per channel and side (default 8)")
+    p.add_argument("-k", type=options.positive_int, default=8, help="examples per channel and side (default 8)")
     p.add_argument("--channels", help="channels whose PNG strips to write (default: all; the pass covers all)")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=options.positive_int, default=32)
     p.add_argument("--out", help="study folder (default outputs/<model>-<layer>)")
     p.set_defaults(func=run)
 

@@ -8,18 +8,18 @@ def add_parser(subparsers):
     options.add_model_arguments(p)
     options.add_data_arguments(p)
     p.add_argument("--channels", help="channels to score, e.g. 0-31 or 3,7,9-12 (default: all)")
-    p.add_argument("--top-k", type=int, default=None, help="correct = true class in the top k (default: model's, 10 for InceptionV1)")
+    p.add_argument("--top-k", type=options.positive_int, default=None, help="correct = true class in the top k (default: model's, 10 for InceptionV1)")
     p.add_argument("--ablation", choices=["mean", "zero"], default="mean")
     p.add_argument("--method", choices=["fast", "reference"], default="fast",
                    help="fast (default): layer once per batch, suffix per channel; reference: the study's partial_run per channel")
     p.add_argument("--no-shortcut", action="store_true", help="fast engine: recompute the 1x1 convolutions after the layer")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--until-reliable", type=float, default=None, metavar="R",
+    p.add_argument("--batch-size", type=options.positive_int, default=32)
+    p.add_argument("--until-reliable", type=options.finite_float, default=None, metavar="R",
                    help="take the images in a seeded shuffled order, --chunk at a time, and stop once the --score "
                         "measure's projected split-half reliability reaches R (e.g. 0.9)")
     p.add_argument("--score", default="importance", choices=["importance", "delta-logprob", "kl", "l1"],
                    help="measure --until-reliable watches (default: the study's importance)")
-    p.add_argument("--chunk", type=int, default=250, help="--until-reliable: images between checks (default 250)")
+    p.add_argument("--chunk", type=options.positive_int, default=250, help="--until-reliable: images between checks (default 250)")
     p.add_argument("--shuffle-seed", type=int, default=0, help="--until-reliable: seed of the image order")
     options.add_reliability_arguments(p)
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
@@ -30,6 +30,7 @@ def add_parser(subparsers):
 def run(args):
     from inception_tools.data import load_dataset
     from inception_tools.importance import score_layer
+    from inception_tools.layout import IMPORTANCE_CSV
     from inception_tools.models import load_model
     from inception_tools.surgery import Network
 
@@ -43,8 +44,8 @@ def run(args):
         _, images = next(iter(dataset.batches(args.batch_size)))
         diff = net.verify(images)
         print(f"verify: imputing {layer} with its own values changes the logits by at most {diff:.3g}: ok")
-    out = args.out or options.default_out(args, "importance.csv")
-    top_k = args.top_k or model.default_top_k
+    out = args.out or options.default_out(args, IMPORTANCE_CSV)
+    top_k = model.default_top_k if args.top_k is None else args.top_k
     result = score_layer(net, dataset, channels, out, top_k, args.ablation, args.batch_size, engine=args.method,
                          shortcut=not args.no_shortcut, until=args.until_reliable, score=args.score,
                          chunk=args.chunk, shuffle_seed=args.shuffle_seed, splits=args.splits,

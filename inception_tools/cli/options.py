@@ -1,8 +1,45 @@
-"""Arguments shared by several subcommands, and their checks."""
+"""Arguments shared by several subcommands, and their checks.
 
+Every check here runs while the arguments are parsed, before a command loads a
+model or creates a file, so bad input leaves nothing behind.
+"""
+
+import argparse
+import math
 import os
 
 from inception_tools.errors import UserError
+
+def _int_between(text, low, high, what="an integer"):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if not low <= value <= high:
+        bounds = f"at least {low}" if high == math.inf else f"{low}-{high}"
+        raise argparse.ArgumentTypeError(f"must be {bounds}, not {value}")
+    return value
+
+
+def positive_int(text):
+    """argparse type: an integer of at least 1."""
+    return _int_between(text, 1, math.inf)
+
+
+def finite_float(text):
+    """argparse type: a finite number (no nan, no inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
+def port(text):
+    """argparse type: a TCP port, 0 (any free port) to 65535."""
+    return _int_between(text, 0, 65535, "a port number")
 
 
 def add_model_arguments(parser, layer_default=None):
@@ -16,16 +53,16 @@ def add_data_arguments(parser):
                         help="image folder, downsampled-ImageNet .npz, 'embedded' (the embedded model's 1000 test digits, its default) or 'embedded-train' (its 4000 training digits)")
     parser.add_argument("--resize", choices=["center-crop", "64-upscale"], default=None,
                         help="photographs: center-crop (default); .npz: 64-upscale (default, the study's)")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
+    parser.add_argument("--limit", type=positive_int, default=None, help="use only the first N images")
     parser.add_argument("--pixel-scaling", choices=["once", "study"], default="once",
                         help="'study' reproduces the original study's double scaling of pixels")
 
 
-DEFAULT_LAYERS = {"InceptionV1": "mixed5a", "InceptionV1_adv_finetuned": "mixed5a", "embedded": "mixed3a"}
-
-
 def layer_of(args):
-    return args.layer or DEFAULT_LAYERS.get(args.model, "mixed5a")
+    """``--layer``, or the model's default layer from the model catalog."""
+    from inception_tools.models import catalog
+
+    return args.layer or catalog.entry(args.model).default_layer
 
 
 def data_of(args):
@@ -37,23 +74,31 @@ def data_of(args):
 
 
 def parse_channels(spec, depth):
-    """'0-31', '3,7,9-12' or None (every channel) -> sorted list of channel indices."""
+    """'0-31', '3,7,9-12' or None (every channel) -> sorted list of channel indices.
+
+    A reversed range (``5-2``), an empty selection and channels outside
+    0..depth-1 are UserErrors; ranges are checked before they are expanded.
+    """
     if spec is None:
         return list(range(depth))
     channels = set()
     for part in spec.split(","):
         part = part.strip()
         try:
-            if "-" in part:
+            if "-" in part[1:]:
                 first, last = (int(x) for x in part.split("-", 1))
-                channels.update(range(first, last + 1))
             else:
-                channels.add(int(part))
+                first = last = int(part)
         except ValueError:
             raise UserError(f"bad channel list {spec!r}: use forms like 0-31 or 3,7,9-12") from None
-    out_of_range = sorted(c for c in channels if not 0 <= c < depth)
-    if out_of_range:
-        raise UserError(f"channel {out_of_range[0]} out of range: the layer has channels 0-{depth - 1}")
+        if last < first:
+            raise UserError(f"bad channel range {part!r} in {spec!r}: the first channel is larger than the last")
+        if first < 0 or last >= depth:
+            bad = first if first < 0 else last
+            raise UserError(f"channel {bad} out of range: the layer has channels 0-{depth - 1}")
+        channels.update(range(first, last + 1))
+    if not channels:
+        raise UserError(f"channel list {spec!r} selects no channels")
     return sorted(channels)
 
 
@@ -62,6 +107,6 @@ def default_out(args, name):
 
 
 def add_reliability_arguments(parser):
-    parser.add_argument("--splits", type=int, default=20, help="seeded random split-halves (default 20)")
-    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of the images (default 1000)")
+    parser.add_argument("--splits", type=positive_int, default=20, help="seeded random split-halves (default 20)")
+    parser.add_argument("--resamples", type=positive_int, default=1000, help="bootstrap resamples of the images (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the splits and resamples (default 0)")

@@ -2,10 +2,10 @@
 
 import sys
 
-from inception_tools.analysis.tables import read_importance
 from inception_tools.importance.measures import MEASURES
 from inception_tools.importance.summary import score_warning
-from inception_tools.selection import choose_groups, group_means, write_groups
+from inception_tools.selection import choose_groups, group_means
+from inception_tools.tables import read_importance, write_groups
 
 
 def add_parser(subparsers):

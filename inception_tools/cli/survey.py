@@ -1,5 +1,7 @@
 """``inception-tools survey``: serve the blind survey of a study on 127.0.0.1."""
 
+from inception_tools.cli import options
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
@@ -14,7 +16,7 @@ def add_parser(subparsers):
         "--participant", required=True, action="append", metavar="NAME",
         help="a participant allowed to answer (repeat for several)",
     )
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
+    parser.add_argument("--port", type=options.port, default=0, help="port on 127.0.0.1 (default 0: any free port)")
     parser.add_argument("--answers", metavar="FILE", help="answers CSV (default STUDY/answers.csv)")
     parser.set_defaults(func=run)
 

@@ -1,7 +1,5 @@
 """``inception-tools visualize``: Lucid feature visualizations of channels of a layer."""
 
-import csv
-
 from inception_tools.cli import options
 from inception_tools.errors import UserError
 
@@ -18,34 +16,30 @@ def add_parser(subparsers):
     p.add_argument("--channels", help="channels, e.g. 0-31 or 3,7,9-12 (default: all, or those of --groups)")
     p.add_argument("--groups", help="groups.csv: render the channels it lists")
     p.add_argument("--objective", choices=["diversity", "channel", "neuron", "negative"], default="diversity")
-    p.add_argument("--diversity-weight", type=float, default=None,
+    p.add_argument("--diversity-weight", type=options.finite_float, default=None,
                    help="weight of the diversity term (default: the model's, 1e2 for InceptionV1, 1 for embedded)")
-    p.add_argument("--steps", type=int, default=512, help="optimization steps (default 512, Lucid's)")
-    p.add_argument("--size", type=int, default=None, help="image size in pixels (default: the model's input size)")
+    p.add_argument("--steps", type=options.positive_int, default=512, help="optimization steps (default 512, Lucid's)")
+    p.add_argument("--size", type=options.positive_int, default=None, help="image size in pixels (default: the model's input size)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same images on the same machine (default 0)")
-    p.add_argument("--per-call", type=int, default=1, help="channels optimized together in one render_vis call")
+    p.add_argument("--per-call", type=options.positive_int, default=1, help="channels optimized together in one render_vis call")
     p.add_argument("--out", help="study folder (default outputs/<model>-<layer>)")
     p.set_defaults(func=run)
-
-
-def group_channels(path):
-    try:
-        with open(path, newline="") as f:
-            return sorted(int(row["feature_ind"]) for row in csv.DictReader(f))
-    except (OSError, KeyError, ValueError) as e:
-        raise UserError(f"cannot read channels from {path}: {e}") from None
 
 
 def run(args):
     from inception_tools.models import load_model
     from inception_tools.layout import visualization_dir
+    from inception_tools.tables import read_groups
     from inception_tools.visualization import render_channels
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, layers=[layer])
     if args.groups and args.channels:
         raise UserError("give --channels or --groups, not both")
-    channels = group_channels(args.groups) if args.groups else options.parse_channels(args.channels, model.depth(layer))
+    if args.groups:
+        channels = model.check_channels(layer, sorted(read_groups(args.groups).channels))
+    else:
+        channels = options.parse_channels(args.channels, model.depth(layer))
     out = args.out or options.default_out(args, "")
     render_channels(model, layer, channels, out, steps=args.steps, size=args.size, seed=args.seed,
                     objective=args.objective, per_call=args.per_call, diversity_weight=args.diversity_weight)

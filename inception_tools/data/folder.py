@@ -83,10 +83,17 @@ def warn_skipped(skipped_files):
     print(f"warning: skipped {len(skipped_files)} unreadable image file(s): {shown}{more}", file=sys.stderr)
 
 
+def warn_elongated(names):
+    """One line on stderr naming the images only the central part of which is used."""
+    shown = ", ".join(names[:SHOWN_SKIPPED]) + (", ..." if len(names) > SHOWN_SKIPPED else "")
+    print(f"warning: {len(names)} image(s) longer than {resizing.MAX_ASPECT}:1, only their central "
+          f"{resizing.MAX_ASPECT}:1 part is used: {shown}", file=sys.stderr)
+
+
 def decode_files(folder, files, wanted, mode, image_shape):
     """Decode ``files`` in order until ``wanted`` are read: (stored uint8, kept indices, skipped names)."""
     stored = np.empty((wanted, *resizing.stored_size(mode, image_shape), 3), np.uint8)
-    kept, skipped = [], []
+    kept, skipped, elongated = [], [], []
     with tqdm(total=wanted, desc=f"decoding {folder.name}", unit="img") as bar:
         for i, path in enumerate(files):
             try:
@@ -94,11 +101,15 @@ def decode_files(folder, files, wanted, mode, image_shape):
             except DECODE_ERRORS:
                 skipped.append(path.as_posix())
                 continue
+            if mode == "center-crop" and resizing.too_elongated(image.size):
+                elongated.append(path.as_posix())
             stored[len(kept)] = resizing.prepare(image, mode, image_shape, name=path.as_posix())
             kept.append(i)
             bar.update(1)
             if len(kept) == wanted:
                 break
+    if elongated:
+        warn_elongated(elongated)
     return stored[: len(kept)], kept, skipped
 
 

@@ -36,7 +36,10 @@ def read_arrays(path):
         missing = [key for key in REQUIRED_KEYS if key not in npz.files]
         if missing:
             raise UserError(f"{path} has no {' or '.join(missing)} array (found: {', '.join(npz.files) or 'none'})")
-        return npz["data"], npz["labels"]
+        try:  # arrays are read here; an object array (pickled Python objects) is refused, never unpickled
+            return npz["data"], npz["labels"]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            raise UserError(f"cannot read the arrays of {path}: {e}") from None
 
 
 def images_hwc(data, path):

@@ -25,6 +25,12 @@ for and returns float32 pixels in [0, 1] (``x / 255``) at the model's H x W.
 
 Pixel values stay in [0, 1] here: scaling them to the model's value range is
 Lucid's ``create_input``'s job, done exactly once inside the model graph.
+
+Extreme aspect ratios: ``"center-crop"`` scales the shorter side to 256, so an
+8000 x 1 image would become 2,048,000 x 256 before the crop (1.5 GB). An image
+longer than :data:`MAX_ASPECT` times its width (or the other way round) is
+first cut to its central ``MAX_ASPECT``:1 part, which holds the whole central
+crop; :func:`too_elongated` lets a loader warn about such images.
 """
 
 import numpy as np
@@ -36,6 +42,9 @@ MODES = ("center-crop", "64-upscale", "native")
 
 # Side of the intermediate image in "64-upscale" mode.
 SMALL_SIDE = 64
+
+# Longest side / shortest side kept by "center-crop" before resizing.
+MAX_ASPECT = 8
 
 
 def check_mode(mode):
@@ -51,9 +60,28 @@ def stored_size(mode, image_shape):
     return tuple(image_shape[:2])
 
 
+def too_elongated(size):
+    """Whether an image of ``size`` (w, h) is cut to its central MAX_ASPECT:1 part by ``center-crop``."""
+    w, h = size
+    return max(w, h) > MAX_ASPECT * min(w, h)
+
+
+def limit_aspect(image):
+    """The central part of ``image`` (PIL) whose long side is at most MAX_ASPECT times its short side."""
+    w, h = image.size
+    if not too_elongated((w, h)):
+        return image
+    if w > h:
+        keep = MAX_ASPECT * h
+        return image.crop(((w - keep) // 2, 0, (w - keep) // 2 + keep, h))
+    keep = MAX_ASPECT * w
+    return image.crop((0, (h - keep) // 2, w, (h - keep) // 2 + keep))
+
+
 def center_crop(image, height, width):
     """Bilinear-resize ``image`` (PIL) so it covers 256/224 of the crop, then centre-crop."""
     shorter = round(max(height, width) * 256 / 224)
+    image = limit_aspect(image)
     w, h = image.size
     scale = shorter / min(w, h)
     new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))

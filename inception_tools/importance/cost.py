@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from inception_tools.importance.frontier import ancestor_ops
+from inception_tools.models.graph import ancestor_ops
 
 COUNTED = ("Conv2D", "MatMul")
 

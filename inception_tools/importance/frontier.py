@@ -20,6 +20,8 @@ import dataclasses
 
 import tensorflow as tf
 
+from inception_tools.models.graph import ancestor_ops
+
 PASS_THROUGH = {"MaxPool", "AvgPool", "Identity", "Reshape"}
 
 
@@ -30,30 +32,22 @@ class Branch:
     weight: object  # tensor W: [1, 1, C, O] kernel or [C, O] matrix
 
 
-def ancestor_ops(tensor, stop=()):
-    stop_ops = {t.op for t in stop}
-    seen, stack = set(), [tensor.op]
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        if op in stop_ops:
-            continue
-        stack.extend(t.op for t in op.inputs)
-        stack.extend(op.control_inputs)
-    return seen
-
-
 def _keeps_channels(op, channels):
     shape = op.outputs[0].shape
     return shape.rank is not None and shape[-1] == channels
 
 
 def _is_one_by_one(op):
+    """A 1x1 NHWC convolution with strides and dilations of 1: a per-position matrix product.
+
+    (A stride-2 1x1 convolution, as in ResNet shortcuts, reads only every other
+    position, so the rank-one update of its input would not match its output.)
+    """
+    if op.type != "Conv2D":
+        return False
     kernel = op.inputs[1].shape
-    return (op.type == "Conv2D" and kernel.rank == 4 and kernel[0] == 1 and kernel[1] == 1
-            and op.get_attr("data_format") == b"NHWC")
+    return (kernel.rank == 4 and kernel[0] == 1 and kernel[1] == 1 and op.get_attr("data_format") == b"NHWC"
+            and list(op.get_attr("strides")) == [1, 1, 1, 1] and list(op.get_attr("dilations")) == [1, 1, 1, 1])
 
 
 def _is_plain_matmul(op):

@@ -30,20 +30,17 @@ import filelock
 import numpy as np
 from tqdm import tqdm
 
+from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.importance import reliability as rel
 from inception_tools.importance.measures import contributions, measure
 from inception_tools.importance.outcomes import baseline, channel_means
-from inception_tools.importance.store import OutcomeStore, outcome_paths
+from inception_tools.importance.store import OutcomeStore
 from inception_tools.importance.table import COLUMNS, channel_rows, write_csv
 
 ABLATIONS = ("mean", "zero")
 log = logging.getLogger(__name__)
-
-
-def meta_path(out_csv):
-    return os.path.splitext(out_csv)[0] + ".json"
 
 
 def _fingerprint(model, dataset):
@@ -100,7 +97,7 @@ class Partial:
         """Temporary files a killed run left (safe: the lock says no one else writes these)."""
         stale = glob.glob(os.path.join(glob.escape(self.dir), ".*.tmp"))
         folder = os.path.dirname(os.path.abspath(out_csv))
-        for target in (out_csv, meta_path(out_csv), *outcome_paths(out_csv)):
+        for target in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv)):
             stale += glob.glob(os.path.join(glob.escape(folder), "." + glob.escape(os.path.basename(target)) + ".*.tmp"))
         for path in stale:
             os.remove(path)
@@ -267,7 +264,7 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     result_rows = channel_rows(view, model.name, net.layer, bounds)
     view.save(out_csv, channels, n_used)
     write_csv(result_rows, out_csv)
-    with atomic_open(meta_path(out_csv)) as f:
+    with atomic_open(layout.summary_json(out_csv)) as f:
         json.dump(summary, f, indent=1)
     partial.remove()
     for name in reliability["measures"]:

@@ -27,18 +27,13 @@ import os
 
 import numpy as np
 
+from inception_tools import layout
 from inception_tools.atomic import atomic_path
 from inception_tools.errors import UserError
 
 RECORD = np.dtype([("outcome", "u1"), ("delta_logprob", "<f4"), ("kl", "<f4"), ("l1", "<f4")])
 PENDING, WRONG, RIGHT = 0, 1, 2
 BASE_FIELDS = ("labels", "base_correct", "base_logprob", "image_index", "ids")
-
-
-def outcome_paths(csv_path):
-    """``(outcomes.npy, images.npz)`` beside an importance CSV."""
-    stem = os.path.splitext(os.fspath(csv_path))[0]
-    return stem + ".outcomes.npy", stem + ".images.npz"
 
 
 class OutcomeStore:
@@ -66,7 +61,7 @@ class OutcomeStore:
     @classmethod
     def open(cls, csv_path):
         """The outcomes kept beside ``csv_path`` by a finished scan (read-only, memory-mapped)."""
-        records_path, images_path = outcome_paths(csv_path)
+        records_path, images_path = layout.outcome_files(csv_path)
         for path in (records_path, images_path):
             if not os.path.isfile(path):
                 raise UserError(f"{path} not found: rerun the importance scan of {csv_path} "
@@ -147,7 +142,7 @@ class OutcomeStore:
 
     def save(self, csv_path, channels, n_images):
         """Write the final outcome files beside ``csv_path``: rows ``channels``, the first ``n_images`` columns."""
-        records_path, images_path = outcome_paths(csv_path)
+        records_path, images_path = layout.outcome_files(csv_path)
         rows = [self.row_of[c] for c in channels]
         with atomic_path(records_path) as tmp:
             out = np.lib.format.open_memmap(tmp, "w+", RECORD, (len(rows), n_images))

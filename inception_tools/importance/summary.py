@@ -3,29 +3,17 @@
 import json
 import os
 
+from inception_tools import layout
 from inception_tools.atomic import atomic_open
-from inception_tools.errors import UserError
 from inception_tools.importance import reliability as rel
 from inception_tools.importance.store import OutcomeStore
-
-
-def summary_path(csv_path):
-    return os.path.splitext(os.fspath(csv_path))[0] + ".json"
+from inception_tools.manifest import read_json_object
 
 
 def read_summary(csv_path):
     """The summary dict beside ``csv_path``, or ``{}`` when there is none."""
-    path = summary_path(csv_path)
-    if not os.path.isfile(path):
-        return {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            summary = json.load(f)
-    except (OSError, ValueError) as e:
-        raise UserError(f"{path} is not a readable importance summary: {e}") from None
-    if not isinstance(summary, dict):
-        raise UserError(f"{path} is not an importance summary (not a JSON object)")
-    return summary
+    path = layout.summary_json(csv_path)
+    return read_json_object(path, "an importance summary") if os.path.isfile(path) else {}
 
 
 def update_reliability(csv_path, splits=20, seed=0, resamples=1000, top=None):
@@ -38,7 +26,7 @@ def update_reliability(csv_path, splits=20, seed=0, resamples=1000, top=None):
     report, _ = rel.assess(store, splits, seed, resamples, top)
     summary = read_summary(csv_path)
     summary["reliability"] = report
-    with atomic_open(summary_path(csv_path)) as f:
+    with atomic_open(layout.summary_json(csv_path)) as f:
         json.dump(summary, f, indent=1)
     return report
 

@@ -7,13 +7,11 @@ change of the probability vector (:mod:`.measures`); and for each of the
 four, the seeded bootstrap 95% interval (``<column>_lo``, ``<column>_hi``).
 """
 
-import csv
-
 import numpy as np
 
-from inception_tools.atomic import atomic_open
 from inception_tools.importance.measures import MEASURES
 from inception_tools.importance.stats import mcnemar_p
+from inception_tools.tables import write_table
 
 SCORE_COLUMNS = ["importance", "newly_wrong", "newly_right", "mcnemar_p",
                  "mean_delta_logprob", "mean_kl", "mean_abs_prob_change"]
@@ -59,8 +57,5 @@ def channel_rows(store, model_name, layer, bounds):
 
 
 def write_csv(rows, path):
-    """Write ``rows`` atomically, sorted by channel."""
-    with atomic_open(path, newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(sorted(rows, key=lambda r: r["feature_ind"]))
+    """Write ``rows`` atomically, sorted by channel (never an empty table: see ``tables.write_table``)."""
+    write_table(path, COLUMNS, sorted(rows, key=lambda r: r["feature_ind"]))

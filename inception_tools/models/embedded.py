@@ -11,7 +11,8 @@ so a wrong pixel scaling is detectable.
 
 ``scripts/train_embedded.py`` trains it on the bundled MNIST digits
 (:mod:`inception_tools.data.digits`) and commits the frozen graph, labels and
-metrics under ``data/embedded/``. :class:`EmbeddedInception` is its Lucid model
+metrics under ``inception_tools/models/data/embedded/``, package data that
+every install carries. :class:`EmbeddedInception` is its Lucid model
 class; like Lucid's InceptionV1 it adds ``<mixed>_pre_relu`` at import, using
 Lucid's own ``_populate_inception_bottlenecks``.
 """
@@ -26,7 +27,7 @@ import_lucid()
 from lucid.modelzoo.other_models.InceptionV1 import _populate_inception_bottlenecks  # noqa: E402
 from lucid.modelzoo.vision_base import Model, _layers_from_list_of_dicts  # noqa: E402
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "data" / "embedded"
+MODEL_DIR = Path(__file__).resolve().parent / "data" / "embedded"
 MODEL_PATH = MODEL_DIR / "embedded.pb"
 LABELS_PATH = MODEL_DIR / "labels.txt"
 METRICS_PATH = MODEL_DIR / "metrics.json"
@@ -53,7 +54,7 @@ def lucid_layer_dicts(spec):
 
 
 class EmbeddedInception(Model):
-    """Lucid model of the committed ``data/embedded/embedded.pb``."""
+    """Lucid model of the committed ``models/data/embedded/embedded.pb``."""
 
     model_path = str(MODEL_PATH)
     labels_path = str(LABELS_PATH)

@@ -1,10 +1,13 @@
 """Reading and checking frozen GraphDef files.
 
-A model file is accepted when it parses as a ``GraphDef`` and holds every node
-a run needs (input, output, the layers asked for). A truncated download, an
-HTML error page or some other model's file fails one of those checks and is
-reported in one line; nodes a run does not need (InceptionV1's auxiliary heads
-``nn0``/``softmax0``/``nn1``/``softmax1``, say) may be missing.
+A model file is accepted when it parses as a ``GraphDef``, holds every node
+a run needs (input, output, the layers asked for) and its tensors have the
+shapes the model class declares: imported with an input of the declared image
+size, each declared layer present must have the declared number of channels.
+A truncated download, an HTML error page or another network's file with the
+same node names fails one of those checks and is reported in one line; nodes a
+run does not need (InceptionV1's auxiliary heads ``nn0``/``softmax0``/``nn1``/
+``softmax1``, say) may be missing.
 """
 
 import os
@@ -34,8 +37,44 @@ def read_graphdef(path):
     return graph_def
 
 
+def ancestor_ops(tensor, stop=()):
+    """The ops ``tensor`` depends on (itself included), not looking past the ops of ``stop``."""
+    stop_ops = {t.op for t in stop}
+    seen, stack = set(), [tensor.op]
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op in stop_ops:
+            continue
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+    return seen
+
+
 def node_names(graph_def):
     return {node.name for node in graph_def.node}
+
+
+def check_shapes(graph_def, input_name, image_shape, depths, path):
+    """Raise UserError unless ``graph_def`` imports with a [N, *image_shape] input and
+    every layer of ``depths`` (name -> channels) in it has that many channels."""
+    with tf.Graph().as_default():
+        images = tf.compat.v1.placeholder(tf.float32, (None, *image_shape))
+        present = node_names(graph_def)
+        names = [name for name in depths if name in present]
+        try:
+            tensors = tf.compat.v1.import_graph_def(graph_def, {input_name: images}, [f"{n}:0" for n in names],
+                                                    name="check")
+        except (ValueError, tf.errors.OpError) as e:
+            reason = str(e).strip().splitlines()[0]
+            raise UserError(f"{path} does not fit a {'x'.join(map(str, image_shape))} input: {reason}") from None
+    for name, tensor in zip(names, tensors):
+        channels = tensor.shape[-1] if tensor.shape.rank else None
+        if channels is not None and channels != depths[name]:
+            raise UserError(f"{path}: layer {name} has {channels} channels where the model declares "
+                            f"{depths[name]}: another network's file?")
 
 
 def require_nodes(graph_def, names, path):

@@ -37,6 +37,14 @@ class Model:
             raise UserError(f"unknown layer {layer!r} for {self.name}; layers: {', '.join(self.layer_depths)}")
         return self.layer_depths[base]
 
+    def check_pre_relu(self, layer):
+        """Raise UserError unless ``layer`` has the ``<layer>_pre_relu`` tensor that
+        visualization objectives and dataset examples read."""
+        self.depth(layer)
+        nodes = {node.name: node.op for node in self.graph_def.node}
+        if nodes.get(layer) != "Concat" and f"{layer}_pre_relu" not in nodes:  # Lucid adds the Concat's
+            raise UserError(f"layer {layer} of {self.name} has no {layer}_pre_relu tensor to visualize")
+
     def check_channels(self, layer, channels):
         depth = self.depth(layer)
         bad = [c for c in channels if not 0 <= c < depth]
@@ -128,6 +136,8 @@ def load_model(name, path=None, layers=()):
         if layer not in declared:
             raise UserError(f"unknown layer {layer!r} for {name}; layers: {', '.join(declared)}")
     graph.require_nodes(graph_def, [lucid_model.input_name, entry.output_name, *base_layers], model_path)
+    graph.check_shapes(graph_def, lucid_model.input_name, tuple(lucid_model.image_shape),
+                       {layer.name: layer.depth for layer in lucid_model.layers}, model_path)
     model = Model(name, lucid_model, graph_def, model_path, entry, _label_lines(entry, lucid_class, model_path))
     for layer in layers:
         model.depth(layer)

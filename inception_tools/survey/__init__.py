@@ -7,11 +7,11 @@
 locked Q1/Q2), ``flow`` (where a participant is), ``server`` (HTTP).
 """
 
-import os
-
 from inception_tools.errors import UserError
+from inception_tools.layout import answers_csv
 from inception_tools.survey.features import read_plan
 from inception_tools.survey.flow import Survey
+from inception_tools.survey.questions import InvalidAnswer, check_text
 from inception_tools.survey.server import SurveyServer
 from inception_tools.survey.store import ANSWER_COLUMNS, AnswerStore
 
@@ -19,7 +19,7 @@ __all__ = ["ANSWER_COLUMNS", "make_server", "default_answers_path"]
 
 
 def default_answers_path(study_dir):
-    return os.path.join(study_dir, "answers.csv")
+    return answers_csv(study_dir)
 
 
 def make_server(study_dir, participants, port=0, answers=None):
@@ -29,6 +29,13 @@ def make_server(study_dir, participants, port=0, answers=None):
         raise UserError("give at least one participant name, none empty")
     if len(set(names)) != len(names):
         raise UserError("a participant name is given twice")
+    for name in names:
+        try:
+            check_text(name, f"participant name {name!r}")
+        except InvalidAnswer as e:
+            raise UserError(str(e)) from None
+    if not 0 <= port <= 65535:
+        raise UserError(f"port must be 0-65535, not {port}")
     plan = read_plan(study_dir)
     store = AnswerStore(answers or default_answers_path(study_dir), plan.model, plan.layer)
     try:

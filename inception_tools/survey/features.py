@@ -9,12 +9,10 @@ importance or its rank.
 import os
 from dataclasses import dataclass
 
-from inception_tools.analysis.tables import parse_int, read_rows
+from inception_tools import layout
 from inception_tools.errors import UserError
-from inception_tools.gallery import read_importance
 from inception_tools.layout import examples_png, visualization_png
-
-GROUPS_COLUMNS = ("order", "feature_ind")
+from inception_tools.tables import read_groups, read_importance
 
 
 @dataclass(frozen=True)
@@ -40,35 +38,24 @@ class SurveyPlan:
 
 def read_plan(study_dir):
     """The study's model and layer and its ``groups.csv`` features in blind order."""
-    first = read_importance(study_dir)[0]
-    channels = _blind_order(os.path.join(study_dir, "groups.csv"))
+    importance = layout.importance_csv(study_dir)
+    if not os.path.isfile(importance):
+        raise UserError(f"{importance} not found: compute the importance of the study first")
+    table = read_importance(importance)
+    groups = layout.groups_csv(study_dir)
+    if not os.path.isfile(groups):
+        raise UserError(f"{groups} not found: select the surveyed groups first")
     features = tuple(
         SurveyFeature(
             position=i,
             channel=c,
-            visualization=visualization_png(study_dir, first.layer, c),
-            examples=examples_png(study_dir, first.layer, c, "top"),
+            visualization=visualization_png(study_dir, table.layer, c),
+            examples=examples_png(study_dir, table.layer, c, "top"),
         )
-        for i, c in enumerate(channels, start=1)
+        for i, c in enumerate(read_groups(groups, table).channels, start=1)
     )
     _check_images(features)
-    return SurveyPlan(first.model, first.layer, features)
-
-
-def _blind_order(path):
-    """The channels of ``groups.csv`` sorted by their ``order``."""
-    if not os.path.isfile(path):
-        raise UserError(f"{path} not found: select the surveyed groups first")
-    rows = sorted(
-        (parse_int(row["order"], "order", path, line), parse_int(row["feature_ind"], "feature_ind", path, line))
-        for line, row in read_rows(path, GROUPS_COLUMNS)
-    )
-    channels = [c for _, c in rows]
-    if not channels:
-        raise UserError(f"{path}: no features")
-    if len(set(channels)) != len(channels):
-        raise UserError(f"{path}: a feature appears more than once")
-    return channels
+    return SurveyPlan(table.model, table.layer, features)
 
 
 def _check_images(features):

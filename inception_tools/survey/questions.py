@@ -8,6 +8,7 @@ from 1 to 5; anything else is refused, never coerced.
 """
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 
 SCALE = (1, 2, 3, 4, 5)
@@ -76,12 +77,24 @@ def parse_rating(answers, name):
     raise InvalidAnswer(f"{name} must be an integer from 1 to 5, not {value!r}")
 
 
+def check_text(text, what):
+    """Raise ``InvalidAnswer`` unless ``text`` can be stored: valid Unicode (no lone
+    surrogate such as JSON's ``"\\ud800"``) without control characters."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidAnswer(f"{what} is not valid text (it holds a lone surrogate)") from None
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise InvalidAnswer(f"{what} holds a control character")
+    return text
+
+
 def parse_phrases(answers):
     """The free-text phrases on one line (whitespace collapsed); may be empty."""
     value = answers.get(PHRASES.name, "")
     if not isinstance(value, str):
         raise InvalidAnswer(f"{PHRASES.name} must be text")
-    phrases = " ".join(value.split())
+    phrases = check_text(" ".join(value.split()), PHRASES.name)
     if len(phrases) > MAX_PHRASES_CHARS:
         raise InvalidAnswer(f"{PHRASES.name} is longer than {MAX_PHRASES_CHARS} characters")
     return phrases

@@ -10,7 +10,10 @@ Routes (``?participant=NAME`` on every GET but the page and its assets):
 
 Errors are JSON ``{"error": "..."}``: 400 for an invalid answer or request
 (nothing is written), 403 for an unknown participant or examples not yet
-revealed, 404 for an unknown path or position, 409 for an answer out of turn.
+revealed, 404 for an unknown path or position, 409 for an answer out of turn,
+500 (and the server goes on) for anything else, such as an answer that cannot
+be written. A client that stops sending mid-request is dropped after
+``REQUEST_TIMEOUT`` seconds (408 when its body is short).
 Nothing served names a channel, a group, an importance or a rank.
 """
 
@@ -27,6 +30,7 @@ from inception_tools.survey.store import AnswerConflict
 
 HOST = "127.0.0.1"
 MAX_BODY_BYTES = 16_384
+REQUEST_TIMEOUT = 10  # seconds a request may take to arrive
 ASSETS = {"survey.js": "text/javascript", "survey.css": "text/css"}
 ERROR_STATUS = {
     InvalidAnswer: HTTPStatus.BAD_REQUEST,
@@ -54,8 +58,16 @@ def _web_file(name):
     return (importlib.resources.files("inception_tools") / "web" / "survey" / name).read_bytes()
 
 
+class RequestTimeout(Exception):
+    """A request body that did not arrive in time (HTTP 408)."""
+
+
+ERROR_STATUS[RequestTimeout] = HTTPStatus.REQUEST_TIMEOUT
+
+
 class SurveyHandler(BaseHTTPRequestHandler):
     server_version = "inception-tools-survey"
+    timeout = REQUEST_TIMEOUT  # socket timeout of each connection
 
     def log_message(self, format, *args):
         """Quiet: the terminal running the survey is not a request log."""
@@ -95,7 +107,12 @@ class SurveyHandler(BaseHTTPRequestHandler):
         if not 0 < length <= MAX_BODY_BYTES:
             raise InvalidAnswer("the request needs a JSON body of at most 16 kB")
         try:
-            body = json.loads(self.rfile.read(length))
+            raw = self.rfile.read(length)
+        except TimeoutError:
+            self.close_connection = True
+            raise RequestTimeout(f"the request body did not arrive within {REQUEST_TIMEOUT} s") from None
+        try:
+            body = json.loads(raw)
         except (UnicodeDecodeError, ValueError):
             raise InvalidAnswer("the request body is not JSON") from None
         if not isinstance(body, dict):
@@ -110,6 +127,8 @@ class SurveyHandler(BaseHTTPRequestHandler):
         except tuple(ERROR_STATUS) as e:
             status = next(status for kind, status in ERROR_STATUS.items() if isinstance(e, kind))
             self._send_json({"error": str(e)}, status)
+        except Exception as e:  # noqa: BLE001 -- the participant gets an answer, the server goes on
+            self._send_json({"error": f"the server could not do this: {e}"}, HTTPStatus.INTERNAL_SERVER_ERROR)
 
     def _send_json(self, value, status=HTTPStatus.OK):
         self._send(json.dumps(value).encode(), "application/json", status)

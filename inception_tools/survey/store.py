@@ -11,7 +11,12 @@ into place), so a reader never sees half a row:
   row is in the CSV, which is written first: a crash in between leaves a stale
   entry that the CSV row overrides.
 
-Rows of other models or layers in the same CSV are kept and ignored.
+Rows of other models or layers in the same CSV are kept and ignored. Both
+files are checked when the store opens: the CSV through
+:func:`inception_tools.tables.read_rows` (a byte order mark is fine, as in the
+analysis), and every locked text must be storable (see
+:func:`~inception_tools.survey.questions.check_text`), so a bad entry is one
+line at start-up rather than a feature that can never be rated.
 """
 
 import csv
@@ -22,11 +27,15 @@ import threading
 
 from inception_tools.atomic import atomic_open
 from inception_tools.errors import UserError
+from inception_tools.layout import locked_json
+from inception_tools.survey.questions import InvalidAnswer, check_text
+from inception_tools.tables import parse_int, read_csv
 
 ANSWER_COLUMNS = (
     "model", "layer", "neuron", "question1", "text_question",
     "question3", "question4", "question5", "question6", "participant",
 )
+LOCKED_KEYS = ("model", "layer", "participant", "neuron", "question1", "text_question")
 
 
 class AnswerConflict(Exception):
@@ -38,7 +47,7 @@ class AnswerStore:
 
     def __init__(self, path, model, layer):
         self.path = path
-        self.locked_path = os.path.splitext(path)[0] + ".locked.json"
+        self.locked_path = locked_json(path)
         self.model = model
         self.layer = layer
         self._mutex = threading.Lock()
@@ -48,27 +57,35 @@ class AnswerStore:
     def _read_answered(self):
         if not os.path.isfile(self.path):
             return set()
-        with open(self.path, newline="") as f:
-            reader = csv.DictReader(f)
-            if tuple(reader.fieldnames or ()) != ANSWER_COLUMNS:
-                raise UserError(f"{self.path} is not a survey answers file (columns {','.join(ANSWER_COLUMNS)})")
-            try:
-                return {
-                    (r["participant"], int(r["neuron"]))
-                    for r in reader
-                    if (r["model"], r["layer"]) == (self.model, self.layer)
-                }
-            except ValueError as e:
-                raise UserError(f"{self.path}, line {reader.line_num}: {e}") from None
+        columns, rows = read_csv(self.path, ANSWER_COLUMNS)
+        if columns != ANSWER_COLUMNS:
+            raise UserError(f"{self.path} is not a survey answers file (columns {','.join(ANSWER_COLUMNS)})")
+        return {
+            (row["participant"], parse_int(row["neuron"], "neuron", self.path, line))
+            for line, row in rows
+            if (row["model"], row["layer"]) == (self.model, self.layer)
+        }
 
     def _read_locked(self):
         if not os.path.isfile(self.locked_path):
             return []
         try:
-            with open(self.locked_path) as f:
-                return json.load(f)
-        except ValueError as e:
+            with open(self.locked_path, encoding="utf-8") as f:
+                locked = json.load(f)
+        except (OSError, ValueError) as e:
             raise UserError(f"{self.locked_path} is not valid JSON: {e}") from None
+        if not isinstance(locked, list) or not all(
+            isinstance(entry, dict) and all(key in entry for key in LOCKED_KEYS) for entry in locked
+        ):
+            raise UserError(f"{self.locked_path} is not a list of locked answers ({', '.join(LOCKED_KEYS)})")
+        for entry in locked:
+            try:
+                check_text(str(entry["participant"]), "participant")
+                check_text(str(entry["text_question"]), "text_question")
+            except InvalidAnswer as e:
+                raise UserError(f"{self.locked_path}: the entry of feature {entry['neuron']} cannot be stored "
+                                f"({e}); remove it by hand") from None
+        return locked
 
     def _find_locked(self, participant, channel):
         for entry in self._locked:
@@ -123,15 +140,15 @@ class AnswerStore:
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=ANSWER_COLUMNS, lineterminator="\n")
         if os.path.isfile(self.path):
-            with open(self.path, newline="") as f:
+            with open(self.path, newline="", encoding="utf-8") as f:
                 earlier = f.read()
             text.write(earlier if earlier.endswith("\n") else earlier + "\n")
         else:
             writer.writeheader()
         writer.writerow(row)
-        with atomic_open(self.path, "w", newline="") as f:
+        with atomic_open(self.path, "w", newline="", encoding="utf-8") as f:
             f.write(text.getvalue())
 
     def _write_locked(self):
-        with atomic_open(self.locked_path, "w") as f:
+        with atomic_open(self.locked_path, "w", encoding="utf-8") as f:
             json.dump(self._locked, f, indent=1)
