@@ -103,9 +103,9 @@ def render(model, layer: str, channel: int, steps: int = 512, size: Optional[int
     Returns:
         float32 [4, size, size, 3] in [0, 1]: four images, bit-reproducible per ``seed``.
     """
-    from inception_tools.visualization import check_layer, render as lucid_render
+    from inception_tools.visualization import render as lucid_render
 
-    check_layer(model, layer)
+    model.check_pre_relu(layer)
     model.check_channels(layer, [channel])
     return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective)[0]
 

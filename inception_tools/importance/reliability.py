@@ -29,9 +29,15 @@ TARGET = 0.9
 WARN_BELOW = 0.5
 
 
-def rank_order(scores):
-    """Channel positions, best first; ties by position (the ranking every table uses)."""
-    return np.lexsort((np.arange(len(scores)), -np.asarray(scores)))
+def rank_order(scores, rng=None):
+    """Channel positions, best first; ties by position (the ranking every table uses), or at random with ``rng``.
+
+    Agreement between two rankings is measured with random tie-breaks: breaking the many ties of
+    a count (most channels of mixed5a change no image) by channel index would make two unrelated
+    rankings agree on the low channel indices.
+    """
+    tiebreak = np.arange(len(scores)) if rng is None else rng.permutation(len(scores))
+    return np.lexsort((tiebreak, -np.asarray(scores)))
 
 
 def spearman_brown(r, factor=2.0):
@@ -69,7 +75,7 @@ def split_half(contrib, splits=20, seed=0, top=(10, 40)):
         half[rng.permutation(n)[: n // 2]] = True
         a, b = contrib[:, half].mean(axis=1), contrib[:, ~half].mean(axis=1)
         rhos.append(_correlation(a, b))
-        order_a, order_b = rank_order(a), rank_order(b)
+        order_a, order_b = rank_order(a, rng), rank_order(b, rng)
         for t in overlaps:
             overlaps[t].append(len(np.intersect1d(order_a[:t], order_b[:t])) / t)
     rho = float(np.mean(rhos))
@@ -106,20 +112,22 @@ def intervals(means, level=0.95):
     return np.percentile(means, tail, axis=0), np.percentile(means, 100 - tail, axis=0)
 
 
-def group_stability(scores, means, top):
+def group_stability(scores, means, top, seed=0):
     """Mean share of the top group and of the middle group found again on each resample.
 
-    ``scores`` [channels] rank the channels; ``means`` [resamples, channels] are
-    their bootstrap scores; both groups have ``top`` channels (middle: centred
-    on the median rank, as :func:`inception_tools.selection.middle_start`).
+    ``scores`` [channels] rank the channels (ties by index, as the survey's groups);
+    ``means`` [resamples, channels] are their bootstrap scores, ranked with seeded
+    random tie-breaks; both groups have ``top`` channels (middle: centred on the
+    median rank, as :func:`inception_tools.selection.middle_start`).
     """
+    rng = np.random.default_rng(seed)
     c = len(scores)
     start = (c - top) // 2
     order = rank_order(scores)
     groups = {"top": order[:top], "middle": order[start:start + top]}
     kept = {name: [] for name in groups}
     for resampled in means:
-        again = rank_order(resampled)
+        again = rank_order(resampled, rng)
         for name, members in groups.items():
             block = again[:top] if name == "top" else again[start:start + top]
             kept[name].append(len(np.intersect1d(members, block)) / top)
@@ -150,7 +158,7 @@ def assess(store, splits=20, seed=0, resamples=1000, top=None, measures=tuple(ME
         means = bootstrap_means(contrib, resamples, seed)
         bounds[name] = intervals(means)
         if len(store.channels) >= 2 * top:
-            entry["groups_kept"] = group_stability(contrib.mean(axis=1), means, top)
+            entry["groups_kept"] = group_stability(contrib.mean(axis=1), means, top, seed)
         report["measures"][name] = entry
     return report, bounds
 
