@@ -20,6 +20,7 @@ COMMANDS = [
     "visualize",
     "examples",
     "blocks",
+    "classes",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

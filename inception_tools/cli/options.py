@@ -21,7 +21,9 @@ def add_data_arguments(parser):
                         help="'study' reproduces the original study's double scaling of pixels")
 
 
-DEFAULT_LAYERS = {"InceptionV1": "mixed5a", "InceptionV1_adv_finetuned": "mixed5a", "embedded": "mixed3a"}
+DEFAULT_LAYERS = {"InceptionV1": "mixed5a", "InceptionV1_adv_finetuned": "mixed5a", "embedded": "mixed3a",
+                  "embedded-mlp": "dense2"}
+EMBEDDED_MODELS = ("embedded", "embedded-mlp")  # models whose default data is the digits test split
 
 
 def layer_of(args):
@@ -31,7 +33,7 @@ def layer_of(args):
 def data_of(args):
     if args.data is not None:
         return args.data
-    if args.model == "embedded":
+    if args.model in EMBEDDED_MODELS:
         return "embedded"
     raise UserError("--data is required for this model (an image folder or a downsampled-ImageNet .npz)")
 

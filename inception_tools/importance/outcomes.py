@@ -20,13 +20,13 @@ class Baseline:
 
 
 def channel_means(net, dataset, batch_size):
-    """Mean of each channel of ``net.layer`` over all images and positions (float64)."""
+    """Mean of each channel of ``net.layer`` over all images and positions (float64); a dense unit's over images."""
     total, count = None, 0
     for _, images in dataset.batches(batch_size, desc=f"mean of {net.layer}"):
         acts = net.layer_activations(images).astype(np.float64)
-        batch_sum = acts.sum(axis=(0, 1, 2))
+        batch_sum = acts.sum(axis=tuple(range(acts.ndim - 1)))
         total = batch_sum if total is None else total + batch_sum
-        count += acts.shape[0] * acts.shape[1] * acts.shape[2]
+        count += acts.size // acts.shape[-1]
     return total / count
 
 

@@ -4,7 +4,8 @@ Each entry names a ``lucid.modelzoo`` model class (declarative: file, input,
 value range, layers) plus the few facts Lucid does not record: the output node,
 the default top-k of the importance score, and where the label file is.
 InceptionV1 and its zoo siblings come straight from Lucid; the embedded
-default model is a Lucid model class of ours (``models/embedded.py``).
+default model and the embedded MLP are Lucid model classes of ours
+(``models/embedded.py``, ``models/mlp.py``).
 """
 
 import dataclasses
@@ -30,6 +31,8 @@ ENTRIES = {
     "InceptionV1_adv_finetuned": Entry(f"{LUCID_ZOO}:InceptionV1_adv_finetuned"),
     "embedded": Entry("inception_tools.models.embedded:EmbeddedInception", default_top_k=1,
                       label_file="labels.txt", diversity_weight=1.0),
+    "embedded-mlp": Entry("inception_tools.models.mlp:EmbeddedMLP", default_top_k=1,
+                          label_file="labels.txt", diversity_weight=1.0),
 }
 
 
