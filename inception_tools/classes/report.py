@@ -71,8 +71,9 @@ def heatmap(path, layer, mats, names):
         ax.set_yticks(range(len(names)), names, fontsize=7)
         ax.set_title(f"{layer}: {TITLES[name]}", fontsize=8)
         if len(names) <= 12:
+            middle = (np.nanmin(m) + np.nanmax(m)) / 2
             for (y, x), v in np.ndenumerate(m):
-                ax.text(x, y, f"{v:.2g}", ha="center", va="center", fontsize=5, color="w")
+                ax.text(x, y, f"{v:.2g}", ha="center", va="center", fontsize=5, color="k" if v > middle else "w")
     return save_png(figure, path)
 
 
