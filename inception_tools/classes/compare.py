@@ -56,9 +56,9 @@ def matrices(stats, min_fraction=0.0):
 def off_diagonal_mean(matrix):
     """Mean of the entries off the diagonal of a square matrix (NaN entries ignored)."""
     k = len(matrix)
-    if k < 2:
-        return float("nan")
-    return float(np.nanmean(matrix[~np.eye(k, dtype=bool)]))
+    entries = matrix[~np.eye(k, dtype=bool)]
+    entries = entries[np.isfinite(entries)]
+    return float(entries.mean()) if len(entries) else float("nan")
 
 
 def relative_distance(means):
