@@ -35,12 +35,18 @@ from tqdm import tqdm
 from inception_tools.analysis.tables import parse_finite, parse_int, read_rows
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
+from inception_tools.importance.measures import MEASURES, measure
+from inception_tools.importance.reliability import summary_line, warning
 from inception_tools.layout import channel_stem, examples_png, visualization_png
 
 IMPORTANCE_COLUMNS = (
     "model", "layer", "feature_ind", "importance",
     "newly_wrong", "newly_right", "mcnemar_p", "mean_delta_logprob",
 )
+# measure -> (data attribute the page sorts by, the direction that puts the most important first)
+SORT_KEYS = {"importance": ("importance", "descending"), "delta-logprob": ("dlogp", "ascending"),
+             "kl": ("kl", "descending"), "l1": ("l1", "descending")}
+OPTIONAL_COLUMNS = ("mean_kl", "mean_abs_prob_change", "importance_lo", "importance_hi")
 THUMB_HEIGHT = 64
 SHEET_CELL_WIDTH = 512
 SHEET_LABEL_HEIGHT = 24
@@ -59,17 +65,27 @@ class ChannelImportance:
     newly_right: int
     mcnemar_p: float
     mean_delta_logprob: float
+    mean_kl: float = math.nan  # NaN in files written before these columns existed
+    mean_abs_prob_change: float = math.nan
+    importance_lo: float = math.nan
+    importance_hi: float = math.nan
     rank: int = 0
+
+    def score(self, name):
+        """The value of measure ``name`` (larger = more important), see importance.measures."""
+        chosen = MEASURES[name]
+        return chosen.sign * getattr(self, chosen.column)
 
 
 # --- The study's files (docs/CONTRACTS.md, "Outputs of one study") ---------
 
 
-def read_importance(study_dir):
-    """The channels of ``importance.csv``, most important first, with their ranks.
+def read_importance(study_dir, score="importance"):
+    """The channels of ``importance.csv``, most important by ``score`` first, with their ranks.
 
     Ties are ordered by channel index, as in ``analysis.tables``.
     """
+    measure(score)
     path = os.path.join(study_dir, "importance.csv")
     if not os.path.isfile(path):
         raise UserError(f"{path} not found: compute the importance of the study first")
@@ -78,7 +94,9 @@ def read_importance(study_dir):
         raise UserError(f"{path}: no channels")
     if len({(r.model, r.layer) for r in rows}) > 1:
         raise UserError(f"{path}: holds several model/layer pairs; one study is one layer")
-    rows.sort(key=lambda r: (-r.importance, r.channel))
+    if any(math.isnan(r.score(score)) for r in rows):
+        raise UserError(f"{path}: no {MEASURES[score].column} column to rank by {score}; rescan with this version")
+    rows.sort(key=lambda r: (-r.score(score), r.channel))
     return [replace(r, rank=i) for i, r in enumerate(rows, start=1)]
 
 
@@ -89,6 +107,9 @@ def _parse_importance_row(path, line, row):
     def integer(column):
         return parse_int(row[column], column, path, line)
 
+    def optional(column):
+        return number(column) if row.get(column) else math.nan
+
     return ChannelImportance(
         model=row["model"],
         layer=row["layer"],
@@ -98,6 +119,7 @@ def _parse_importance_row(path, line, row):
         newly_right=integer("newly_right"),
         mcnemar_p=number("mcnemar_p"),
         mean_delta_logprob=number("mean_delta_logprob"),
+        **{column: optional(column) for column in OPTIONAL_COLUMNS},
     )
 
 
@@ -128,11 +150,11 @@ def read_study_summary(study_dir):
 # --- Building the site -------------------------------------------------------
 
 
-def build_gallery(study_dir, top_n=40, columns=2):
-    """Write ``<study_dir>/gallery/`` and return the path of its ``index.html``."""
+def build_gallery(study_dir, top_n=40, columns=2, score="importance"):
+    """Write ``<study_dir>/gallery/`` ranked by measure ``score``; return the path of its ``index.html``."""
     if top_n < 1:
         raise UserError("top_n must be at least 1")
-    channels = read_importance(study_dir)
+    channels = read_importance(study_dir, score)
     layer = channels[0].layer
     examples = read_examples(study_dir, layer)
     out = os.path.join(study_dir, "gallery")
@@ -146,7 +168,7 @@ def build_gallery(study_dir, top_n=40, columns=2):
     sheet = contact_sheet(study_dir, channels[:top_n], columns)
     write_if_changed(os.path.join(out, "contact_sheet.png"), sheet)
     index = os.path.join(out, "index.html")
-    write_if_changed(index, render_index(out, channels, read_study_summary(study_dir), top_n).encode())
+    write_if_changed(index, render_index(out, channels, read_study_summary(study_dir), top_n, score).encode())
     return index
 
 
@@ -204,16 +226,34 @@ def _fmt(value, spec):
     return "n/a" if math.isnan(value) else format(value, spec)
 
 
-def render_index(out, channels, summary, top_n):
+def render_index(out, channels, summary, top_n, score="importance"):
     rows = "\n".join(_index_row(out, c) for c in channels)
     first = channels[0]
     return _template("index.html").substitute(
-        title=html.escape(f"{first.model} {first.layer}: channels by importance"),
-        summary=_summary_list(summary),
+        title=html.escape(f"{first.model} {first.layer}: channels by {score}"),
+        summary=_summary_list({k: v for k, v in summary.items() if k not in ("reliability", "until_reliable")}),
+        reliability=reliability_block(summary.get("reliability"), score),
         count=len(channels),
+        score=html.escape(MEASURES[score].description),
         top_n=min(top_n, len(channels)),
         rows=rows,
+        **{f"sort_{key}": (direction if name == score else "none") for name, (key, direction) in SORT_KEYS.items()},
     )
+
+
+def reliability_block(report, score):
+    """The header's reliability lines (one per measure) and the warning for ``score``, as HTML."""
+    if not isinstance(report, dict) or not isinstance(report.get("measures"), dict):
+        return '<p class="reliability">Reliability: not recorded (run <code>inception-tools reliability</code>).</p>'
+    try:
+        lines = "".join(f"<li>{html.escape(summary_line(report, name))}</li>" for name in report["measures"])
+        alert = warning(report, score)
+    except (KeyError, TypeError, ValueError):
+        raise UserError("importance.json: its reliability entry is malformed; rerun inception-tools reliability") \
+            from None
+    alert = f'<p class="warning" role="alert">{html.escape(alert)}</p>' if alert else ""
+    return (f'{alert}<div class="reliability"><p>How far each ranking can be trusted '
+            f'({report.get("splits")} seeded split-halves of the images; Spearman-Brown):</p><ul>{lines}</ul></div>')
 
 
 def _index_row(out, c):
@@ -221,16 +261,24 @@ def _index_row(out, c):
     thumb = _thumb_path(out, c.channel)
     src = _link(out, thumb) if os.path.isfile(thumb) else "assets/placeholder.svg"
     return (
-        f'<tr data-channel="{c.channel}" data-importance="{c.importance!r}" data-p="{c.mcnemar_p!r}">'
+        f'<tr data-channel="{c.channel}" data-importance="{c.importance!r}" data-p="{c.mcnemar_p!r}" '
+        f'data-dlogp="{c.mean_delta_logprob!r}" data-kl="{c.mean_kl!r}" data-l1="{c.mean_abs_prob_change!r}">'
         f'<td>{c.rank}</td>'
         f'<td><a href="{page}"><img class="thumb" src="{src}" alt="visualizations of channel {c.channel}" '
         f'loading="lazy"></a></td>'
         f'<td><a href="{page}">{c.channel}</a></td>'
-        f'<td class="num">{_fmt(c.importance, ".4g")}</td>'
+        f'<td class="num">{_fmt(c.importance, ".4g")}{_interval(c.importance_lo, c.importance_hi)}</td>'
         f'<td class="num">{c.newly_wrong}</td><td class="num">{c.newly_right}</td>'
         f'<td class="num">{_fmt(c.mcnemar_p, ".3g")}</td>'
-        f'<td class="num">{_fmt(c.mean_delta_logprob, "+.4g")}</td></tr>'
+        f'<td class="num">{_fmt(c.mean_delta_logprob, "+.4g")}</td>'
+        f'<td class="num">{_fmt(c.mean_kl, ".3g")}</td><td class="num">{_fmt(c.mean_abs_prob_change, ".3g")}</td></tr>'
     )
+
+
+def _interval(lo, hi):
+    if math.isnan(lo) or math.isnan(hi):
+        return ""
+    return f' <span class="interval">[{_fmt(lo, ".3g")}, {_fmt(hi, ".3g")}]</span>'
 
 
 def _summary_list(summary):

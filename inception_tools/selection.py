@@ -1,6 +1,7 @@
 """Choosing the survey's two groups of channels and their blind order.
 
-Channels are ranked by importance, rank 1 the most important; equal importances are
+Channels are ranked by importance (or another ``score``, see
+``inception_tools.importance.measures``), rank 1 the most important; equal values are
 ordered by channel index, smallest first (see ``analysis.tables``).
 
 - top group: ranks 1 .. top.
@@ -32,8 +33,9 @@ class GroupMember:
     order: int
     feature_ind: int
     group: str
-    importance: float
+    importance: float  # the value of ``score`` (larger = more important)
     rank: int
+    score: str = "importance"  # the measure ranked by
 
 
 def middle_start(n_channels, middle):
@@ -55,18 +57,18 @@ def choose_groups(table, top=40, middle=40, seed=0):
     positions = [(p, "top") for p in range(top)] + [(p, "middle") for p in range(start, start + middle)]
     blind = np.random.default_rng(seed).permutation(len(positions))
     return [
-        GroupMember(order, int(table.channels[p]), group, float(table.importance[p]), p + 1)
+        GroupMember(order, int(table.channels[p]), group, float(table.importance[p]), p + 1, table.score)
         for order, (p, group) in enumerate((positions[i] for i in blind), start=1)
     ]
 
 
-def select_groups(importance_csv, top=40, middle=40, seed=0):
-    """Read an importance CSV and choose its groups (see :func:`choose_groups`)."""
-    return choose_groups(read_importance(importance_csv), top, middle, seed)
+def select_groups(importance_csv, top=40, middle=40, seed=0, score="importance"):
+    """Read an importance CSV, rank it by ``score`` and choose its groups (see :func:`choose_groups`)."""
+    return choose_groups(read_importance(importance_csv, score), top, middle, seed)
 
 
 def write_groups(members, out_csv):
-    """Write groups.csv (``order,feature_ind,group,importance,rank``) atomically."""
+    """Write groups.csv (``order,feature_ind,group,importance,rank,score``) atomically."""
     with atomic_open(out_csv, newline="") as f:
         writer = csv.DictWriter(f, fieldnames=[field.name for field in fields(GroupMember)])
         writer.writeheader()

@@ -2,8 +2,10 @@
 
 Runs both engines on the same graph, images and channels, checks they agree,
 and prints ms per image-channel, their ratio, the fast engine's achieved
-GFLOP/s against the suffix's multiply-adds, and peak memory. Uses the local
-InceptionV1 copy when ../shared exists, else the random-weight stand-in.
+GFLOP/s against the suffix's multiply-adds, and peak memory. The fast engine
+runs twice more, alternately with and without the label-free measures (KL,
+L1), best of ``--repeats`` each: their ratio is the cost of those measures.
+Uses the local InceptionV1 copy when ../shared exists, else the random-weight stand-in.
 
     .venv/bin/python scripts/bench_importance.py --layers mixed5a --images 32 --channels 832
     .venv/bin/python scripts/bench_importance.py --layers all --images 32 --channels 128
@@ -19,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from inception_tools.importance.cost import suffix_multiply_adds
-from inception_tools.importance.fast import fast_outcomes
-from inception_tools.importance.outcomes import channel_means, reference_outcomes
+from inception_tools.importance.outcomes import channel_means
+from inception_tools.importance.run import engine_for, new_store
 from inception_tools.models import load_model
 from inception_tools.surgery import Network
 
@@ -51,6 +53,8 @@ class RandomImages:
         self.data = rng.rand(n, *model.image_shape).astype(np.float32)
         self.labels = rng.randint(1, 1001, n)
         self.resize = "none"
+        self.order = np.arange(n)
+        self.ids = [f"random:{i}" for i in range(n)]
 
     def __len__(self):
         return len(self.data)
@@ -69,27 +73,46 @@ def timed(fn):
     return result, time.perf_counter() - start
 
 
-def bench_layer(model, dataset, layer, n_channels, ref_channels, batch_size, top_k):
+def fill(method, net, dataset, channels, values, top_k, batch_size, workdir, **options):
+    """Fill a fresh store with ``method``; return it and the seconds the fill took (not the baseline)."""
+    store, _ = new_store(workdir, net, dataset, top_k, batch_size)
+    engine = engine_for(method, net, dataset, values, top_k, batch_size, **options)
+    return timed(lambda: engine.fill(store, channels, 0, len(dataset)) or store)
+
+
+def bench_layer(model, dataset, layer, n_channels, ref_channels, batch_size, top_k, repeats):
     net = Network(model, layer)
     channels = list(range(min(n_channels, model.depth(layer))))
     values = channel_means(net, dataset, batch_size)
     macs = suffix_multiply_adds(net, dataset.images(0, 1))
     ref_ch = channels[:ref_channels]
-    ref, t_ref = timed(lambda: list(reference_outcomes(net, dataset, ref_ch, values, top_k, batch_size)))
     with tempfile.TemporaryDirectory() as workdir:
-        list(fast_outcomes(net, dataset, channels[:2], values, top_k, batch_size, workdir=workdir, report=None))
+        ref, t_ref = fill("reference", net, dataset, ref_ch, values, top_k, batch_size, workdir)
+        ref_records = np.array(ref.records[:len(ref_ch)])
     with tempfile.TemporaryDirectory() as workdir:
-        fast, t_fast = timed(lambda: list(fast_outcomes(net, dataset, channels, values, top_k, batch_size,
-                                                        workdir=workdir, report=None)))
+        fill("fast", net, dataset, channels[:2], values, top_k, batch_size, workdir)  # warm-up
+    times = {True: [], False: []}
+    for _ in range(repeats):
+        for label_free in (False, True):
+            with tempfile.TemporaryDirectory() as workdir:
+                fast, seconds = fill("fast", net, dataset, channels, values, top_k, batch_size, workdir,
+                                     label_free=label_free)
+                times[label_free].append(seconds)
+                if label_free:
+                    fast_records = np.array(fast.records[:len(ref_ch)])
+    # Same per-image correctness, and the CSV's float columns (means over images) within 1e-5.
+    assert (ref_records["outcome"] == fast_records["outcome"]).all()
     worst = 0.0
-    for (c, correct, logprob), (c2, correct2, logprob2) in zip(ref, fast):
-        # Same per-image correctness, and the CSV's float column (a mean over images) within 1e-5.
-        assert c == c2 and (correct == correct2).all() and abs(logprob.mean() - logprob2.mean()) < 1e-5, c
-        worst = max(worst, float(np.abs(logprob - logprob2).max()))
+    for field in ("delta_logprob", "kl", "l1"):
+        a, b = ref_records[field].astype(np.float64), fast_records[field].astype(np.float64)
+        assert np.abs(a.mean(axis=1) - b.mean(axis=1)).max() < 1e-5, field
+        worst = max(worst, float(np.abs(a - b).max()))
+    t_fast, t_basic = min(times[True]), min(times[False])
     ms_ref = 1000 * t_ref / (len(ref_ch) * len(dataset))
     ms_fast = 1000 * t_fast / (len(channels) * len(dataset))
+    ms_basic = 1000 * t_basic / (len(channels) * len(dataset))
     gflops = 2 * macs * len(channels) * len(dataset) / t_fast / 1e9
-    return ms_ref, ms_fast, macs, gflops, worst
+    return ms_ref, ms_fast, ms_basic, macs, gflops, worst
 
 
 def main():
@@ -100,19 +123,20 @@ def main():
                         help="channels for the fast engine (at most the layer's; a scan of all amortizes the prefix)")
     parser.add_argument("--reference-channels", type=int, default=4, help="channels for the (slow) reference")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=2, help="fast runs with and without KL/L1 (best of)")
     args = parser.parse_args()
     model, dataset, which = model_and_data(args.images)
     layers = args.layers.split(",")
     if args.layers == "all":
         layers = [name for name in model.layer_depths if name.startswith("mixed")]
     print(f"model: {which}; {len(dataset)} images; {os.cpu_count()} CPU cores")
-    print(f"{'layer':8} {'ref ms/img-ch':>13} {'fast ms/img-ch':>14} {'ratio':>6} {'suffix MMAC':>11} "
-          f"{'fast GFLOP/s':>12} {'max |dlogp|':>11}")
+    print(f"{'layer':8} {'ref ms/img-ch':>13} {'fast ms/img-ch':>14} {'ratio':>6} {'no KL/L1 ms':>11} "
+          f"{'KL/L1 cost':>10} {'suffix MMAC':>11} {'fast GFLOP/s':>12} {'max |diff|':>10}")
     for layer in layers:
-        ms_ref, ms_fast, macs, gflops, worst = bench_layer(model, dataset, layer, args.channels,
-                                                           args.reference_channels, args.batch_size, top_k=10)
-        print(f"{layer:8} {ms_ref:13.2f} {ms_fast:14.3f} {ms_ref / ms_fast:6.1f} {macs / 1e6:11.1f} {gflops:12.1f} "
-              f"{worst:11.1e}", flush=True)
+        ms_ref, ms_fast, ms_basic, macs, gflops, worst = bench_layer(
+            model, dataset, layer, args.channels, args.reference_channels, args.batch_size, 10, args.repeats)
+        print(f"{layer:8} {ms_ref:13.2f} {ms_fast:14.3f} {ms_ref / ms_fast:6.1f} {ms_basic:11.3f} "
+              f"{ms_fast / ms_basic:10.3f} {macs / 1e6:11.1f} {gflops:12.1f} {worst:10.1e}", flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:.0f} MB")
 

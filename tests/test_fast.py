@@ -4,21 +4,32 @@ import numpy as np
 import pytest
 
 from inception_tools.data import load_dataset
-from inception_tools.importance.fast import Suffix, fast_outcomes, plan_groups
+from inception_tools.importance.fast import Suffix, plan_groups
 from inception_tools.importance.frontier import find_frontier
-from inception_tools.importance.outcomes import channel_means, reference_outcomes
-from inception_tools.importance.stats import topk_correct
+from inception_tools.importance.outcomes import channel_means
+from inception_tools.importance.run import engine_for, new_store
+from inception_tools.importance.store import PENDING
 from inception_tools.surgery import Network
 
 
+def _outcomes(method, net, dataset, channels, values, top_k, batch_size, folder, **options):
+    """Fill a fresh store in ``folder`` with ``method``; return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store, _ = new_store(str(folder), net, dataset, top_k, batch_size)
+    engine_for(method, net, dataset, values, top_k, batch_size, **options).fill(store, channels, 0, len(dataset))
+    return store
+
+
 def _assert_same_outcomes(net, dataset, channels, values, top_k, batch_size, tmp_path, **fast_options):
-    reference = list(reference_outcomes(net, dataset, channels, values, top_k, batch_size))
-    fast = list(fast_outcomes(net, dataset, channels, values, top_k, batch_size, workdir=str(tmp_path),
-                              report=None, **fast_options))
-    assert [c for c, _, _ in fast] == channels
+    reference = _outcomes("reference", net, dataset, channels, values, top_k, batch_size, tmp_path / "ref")
+    fast = _outcomes("fast", net, dataset, channels, values, top_k, batch_size, tmp_path / "fast", **fast_options)
+    rows = [fast.row_of[c] for c in channels]
+    assert not (fast.field("outcome")[rows] == PENDING).any()
     images = dataset.images(0, len(dataset))
-    for (channel, correct, logprob), (_, fast_correct, fast_logprob) in zip(reference, fast):
-        np.testing.assert_allclose(fast_logprob, logprob, rtol=0, atol=1e-5)
+    for channel, row in zip(channels, rows):
+        for field in ("delta_logprob", "kl", "l1"):
+            np.testing.assert_allclose(fast.field(field)[row], reference.field(field)[row], rtol=0, atol=1e-5)
+        correct, fast_correct = reference.correct[row], fast.correct[row]
         for i in np.flatnonzero(correct != fast_correct):
             # Only a float-level tie at the top-k boundary may differ: show that it is one.
             logits = net.imputed_logits(images[i:i + 1], [channel], values[channel])[0]
@@ -81,11 +92,11 @@ def test_every_mixed_layer_of_inceptionv1_has_a_linear_frontier(standin_dir):
         assert len(branches) == expected, layer
 
 
-def test_checkpoint_resumes_at_the_first_unfinished_batch(embedded_model, digits, tmp_path, monkeypatch):
+def test_interrupted_fill_resumes_at_the_first_unfinished_batch(embedded_model, digits, tmp_path, monkeypatch):
     net = Network(embedded_model, "mixed4a")
     values = channel_means(net, digits, 100)
     channels = list(range(6))
-    whole = list(fast_outcomes(net, digits, channels, values, 1, 50, workdir=str(tmp_path / "a"), report=None))
+    whole = _outcomes("fast", net, digits, channels, values, 1, 50, tmp_path / "a")
 
     class Interrupted(Exception):
         pass
@@ -101,16 +112,32 @@ def test_checkpoint_resumes_at_the_first_unfinished_batch(embedded_model, digits
 
     monkeypatch.setattr(Suffix, "prefix", lambda self, images: counting_prefix(self, images, stop_at=3))
     with pytest.raises(Interrupted):
-        list(fast_outcomes(net, digits, channels, values, 1, 50, workdir=str(tmp_path / "b"), report=None))
+        _outcomes("fast", net, digits, channels, values, 1, 50, tmp_path / "b")
     batches.clear()
     monkeypatch.setattr(Suffix, "prefix", counting_prefix)
-    resumed = list(fast_outcomes(net, digits, channels, values, 1, 50, workdir=str(tmp_path / "b"), report=None))
-    assert batches == [50, 50]  # batches 3 and 4 of 4: the first two were checkpointed
-    for (c, correct, logprob), (c2, correct2, logprob2) in zip(whole, resumed):
-        assert c == c2 and (correct == correct2).all() and (logprob == logprob2).all()
+    resumed = _outcomes("fast", net, digits, channels, values, 1, 50, tmp_path / "b")
+    assert batches == [50, 50]  # batches 3 and 4 of 4: the first two were stored
+    assert (whole.records[:6] == resumed.records[:6]).all()
+    assert (resumed.field("outcome")[6:] == PENDING).all()  # channels not asked for stay pending
 
 
 def test_plan_groups_fits_memory():
     assert plan_groups(832, 32, bytes_per_variant_image=1 << 20, memory=64 << 20) == 1
     assert plan_groups(832, 32, bytes_per_variant_image=1 << 10, memory=64 << 30) == 4
     assert plan_groups(3, 32, bytes_per_variant_image=1, memory=1 << 40) == 3
+
+
+def test_model_without_a_pre_softmax_node_uses_log_softmax(embedded_model, digits, tmp_path):
+    """The variant graph finds the output by name even when the logits are log(softmax)."""
+    graph_def = type(embedded_model.graph_def)()
+    graph_def.CopyFrom(embedded_model.graph_def)
+    renamed = embedded_model.logits_name() + "_renamed"
+    for node in graph_def.node:
+        if node.name == embedded_model.logits_name():
+            node.name = renamed
+        node.input[:] = [renamed if i == embedded_model.logits_name() else i for i in node.input]
+    model = embedded_model.with_graph_def(graph_def)
+    assert model.logits_name() is None
+    net = Network(model, "mixed4a")
+    values = channel_means(net, digits, 100)
+    _assert_same_outcomes(net, digits, list(range(0, 80, 9)), values, 1, 100, tmp_path)

@@ -13,7 +13,6 @@ import pytest
 
 from inception_tools.data import load_dataset
 from inception_tools.importance import channel_means, score_layer
-from inception_tools.importance.fast import fast_outcomes
 from inception_tools.importance.stats import mcnemar_p, summarize, topk_correct, true_logprob
 from inception_tools.surgery import Network
 
@@ -62,12 +61,17 @@ def test_scan_writes_every_channel(embedded_model, digits, tmp_path):
     summary = score_layer(net, digits, list(range(embedded_model.depth(LAYER))), str(out), top_k=1, batch_size=100)
     rows = _read(out)
     assert [int(r["feature_ind"]) for r in rows] == list(range(embedded_model.depth(LAYER)))
-    assert list(rows[0]) == ["model", "layer", "feature_ind", "importance", "newly_wrong", "newly_right",
-                             "mcnemar_p", "mean_delta_logprob"]
+    assert list(rows[0])[:10] == ["model", "layer", "feature_ind", "importance", "newly_wrong", "newly_right",
+                                  "mcnemar_p", "mean_delta_logprob", "mean_kl", "mean_abs_prob_change"]
     for r in rows:
         assert int(r["importance"]) == int(r["newly_wrong"]) - int(r["newly_right"])
         assert 0.0 <= float(r["mcnemar_p"]) <= 1.0
+        for column in ("importance", "mean_delta_logprob", "mean_kl", "mean_abs_prob_change"):
+            assert float(r[column + "_lo"]) <= float(r[column]) <= float(r[column + "_hi"])
+        assert float(r["mean_kl"]) >= 0 and float(r["mean_abs_prob_change"]) >= 0
+    summary = summary.summary
     assert summary["accuracy"]["top1"] > 0.9
+    assert set(summary["reliability"]["measures"]) == {"importance", "delta-logprob", "kl", "l1"}
     assert json.load(open(tmp_path / "importance.json"))["n_images"] == 300
     assert not os.path.exists(str(out) + ".partial")
 
@@ -78,8 +82,7 @@ def test_most_important_channels_matter_more_than_random_ones(embedded_model, tm
     digits = load_dataset("embedded", embedded_model)
     net = Network(embedded_model, layer)
     out = tmp_path / "importance.csv"
-    score_layer(net, digits, list(range(embedded_model.depth(layer))), str(out), top_k=1, batch_size=200,
-                outcomes=fast_outcomes)
+    score_layer(net, digits, list(range(embedded_model.depth(layer))), str(out), top_k=1, batch_size=200)
     rows = _read(out)
     importance = np.array([int(r["importance"]) for r in rows])
     delta_logprob = np.array([float(r["mean_delta_logprob"]) for r in rows])
@@ -103,24 +106,20 @@ def _cli(*args, **kwargs):
     return subprocess.run([sys.executable, "-m", "inception_tools", *args], capture_output=True, text=True, **kwargs)
 
 
-def _written_channels(partial):
-    rows = partial / "rows.csv"
-    return len(rows.read_text().splitlines()) if rows.exists() else 0
-
-
-def _checkpointed_images(partial):
-    state = partial / "fast_state.json"
+def _records_done(partial):
+    """Outcome records already computed in a scan's partial folder."""
     try:
-        return json.loads(state.read_text())["images_done"]
+        return int((np.load(partial / "outcomes.npy", mmap_mode="r")["outcome"] != 0).sum())
     except (OSError, ValueError):
         return 0
 
 
-@pytest.mark.parametrize("method, progress, enough", [
-    ("reference", _written_channels, 10),  # resumes at the first unscored channel
-    ("fast", _checkpointed_images, 100),  # resumes at the first unfinished image batch
+@pytest.mark.parametrize("method, enough", [
+    ("reference", 10 * 400),  # ten channels x 400 images
+    ("fast", 80 * 100),  # two image batches of all 80 channels
 ])
-def test_kill_and_resume_gives_the_identical_csv(tmp_path, method, progress, enough):
+def test_kill_and_resume_gives_the_identical_csv(tmp_path, method, enough):
+    progress = _records_done
     common = ["importance", "--model", "embedded", "--layer", LAYER, "--limit", "400", "--batch-size", "50",
               "--method", method]
     whole = tmp_path / "whole.csv"
@@ -140,6 +139,8 @@ def test_kill_and_resume_gives_the_identical_csv(tmp_path, method, progress, eno
     result = _cli(*common, "--out", str(resumed))
     assert result.returncode == 0, result.stderr
     assert resumed.read_text() == whole.read_text()
+    for suffix in (".outcomes.npy", ".images.npz"):
+        assert (tmp_path / f"resumed{suffix}").read_bytes() == (tmp_path / f"whole{suffix}").read_bytes()
 
 
 def test_resume_with_other_settings_is_refused(tmp_path):

@@ -1,6 +1,7 @@
 """Choosing the top and middle groups from a known importance ranking."""
 
 import csv
+import json
 import re
 import subprocess
 import sys
@@ -95,7 +96,8 @@ def test_write_groups_round_trips(ten, tmp_path):
     out = write_groups(rows, tmp_path / "out" / "groups.csv")
     with open(out, newline="") as f:
         read = list(csv.DictReader(f))
-    assert list(read[0]) == ["order", "feature_ind", "group", "importance", "rank"]
+    assert list(read[0]) == ["order", "feature_ind", "group", "importance", "rank", "score"]
+    assert {r["score"] for r in read} == {"importance"}
     as_read = [
         (int(r["order"]), int(r["feature_ind"]), r["group"], float(r["importance"]), int(r["rank"])) for r in read
     ]
@@ -115,3 +117,34 @@ def test_cli_select_bad_sizes_is_one_error_line(ten, tmp_path):
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("error: mixed5a has 10 channels")
     assert not (tmp_path / "g.csv").exists()
+
+
+def _scored(tmp_path, reliability):
+    """Ten channels whose importance and KL rank them in opposite orders, with a recorded reliability."""
+    path = tmp_path / "importance.csv"
+    lines = ["model,layer,feature_ind,importance,mean_kl"] + [f"m,mixed5a,{c},{c},{(10 - c) / 100}" for c in range(10)]
+    path.write_text("\n".join(lines) + "\n")
+    (tmp_path / "importance.json").write_text(json.dumps({"reliability": reliability}))
+    return path
+
+
+RELIABILITY = {"measures": {"importance": {"rho": 0.02, "n_images": 1000, "images_for_0.9": 4.4e5},
+                            "kl": {"rho": 0.7, "n_images": 1000, "images_for_0.9": 1900}}}
+
+
+def test_select_by_another_score_ranks_by_its_column(tmp_path):
+    rows = select_groups(_scored(tmp_path, RELIABILITY), top=2, middle=2, score="kl")
+    assert sorted(r.feature_ind for r in rows if r.group == "top") == [0, 1]
+    assert {r.score for r in rows} == {"kl"}
+
+
+def test_select_warns_in_one_line_when_the_score_is_unreliable(tmp_path):
+    path = _scored(tmp_path, RELIABILITY)
+    command = [sys.executable, "-m", "inception_tools", "select", "--importance", str(path), "--top", "2",
+               "--middle", "2", "--out", str(tmp_path / "g.csv")]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: ranking by importance is unreliable") and "kl" in line and "440,000" in line
+    result = subprocess.run(command + ["--score", "kl"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr == ""

@@ -36,7 +36,8 @@ class ImportanceTable:
     model: str
     layer: str
     channels: np.ndarray  # int64 channel indices in rank order
-    importance: np.ndarray  # float64, aligned with ``channels``
+    importance: np.ndarray  # float64, aligned with ``channels``: the ``score`` (larger = more important)
+    score: str = "importance"  # the measure ranked by (inception_tools.importance.measures)
 
     def rank_of(self):
         """Channel index -> rank (1 = most important)."""
@@ -100,9 +101,16 @@ def parse_finite(text, what, path, line):
     return value
 
 
-def read_importance(path):
-    """Read an importance CSV of one model and layer into a ranked :class:`ImportanceTable`."""
-    rows = read_rows(path, IMPORTANCE_COLUMNS)
+def read_importance(path, score="importance"):
+    """Read an importance CSV of one model and layer into a :class:`ImportanceTable` ranked by ``score``.
+
+    ``score`` names a measure of :mod:`inception_tools.importance.measures` (``importance``, the
+    study's, or ``delta-logprob``, ``kl``, ``l1``); its column must be in the file.
+    """
+    from inception_tools.importance.measures import measure
+
+    chosen = measure(score)
+    rows = read_rows(path, IMPORTANCE_COLUMNS + ((chosen.column,) if chosen.column != "importance" else ()))
     if not rows:
         raise UserError(f"{path}: no channels")
     layers = sorted({(row["model"], row["layer"]) for _, row in rows})
@@ -112,14 +120,14 @@ def read_importance(path):
     channels, importance = [], []
     for line, row in rows:
         channels.append(parse_int(row["feature_ind"], "feature_ind", path, line))
-        importance.append(parse_finite(row["importance"], "importance", path, line))
+        importance.append(chosen.sign * parse_finite(row[chosen.column], chosen.column, path, line))
     repeated = [c for c, n in Counter(channels).items() if n > 1]
     if repeated:
         raise UserError(f"{path}: channel {min(repeated)} appears more than once")
     channels, importance = np.array(channels, np.int64), np.array(importance, np.float64)
     order = np.lexsort((channels, -importance))
     model, layer = layers[0]
-    return ImportanceTable(os.fspath(path), model, layer, channels[order], importance[order])
+    return ImportanceTable(os.fspath(path), model, layer, channels[order], importance[order], score)
 
 
 def read_answers(paths, table):

@@ -20,11 +20,12 @@ COMMANDS = [
     "visualize",
     "examples",
     "blocks",
+    "reliability",
     "classes",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.
-WITHOUT_TENSORFLOW = {"select", "analyze", "gallery", "survey"}
+WITHOUT_TENSORFLOW = {"select", "analyze", "gallery", "survey", "reliability"}
 
 
 def import_tensorflow_quietly():

@@ -11,12 +11,21 @@ def add_parser(subparsers):
     parser.add_argument("--study", required=True, metavar="DIR", help="the study folder (with importance.csv)")
     parser.add_argument("--top-n", type=int, default=40, metavar="N", help="channels on the contact sheet (default 40)")
     parser.add_argument("--columns", type=int, default=2, help="columns of the contact sheet (default 2)")
+    parser.add_argument("--score", choices=["importance", "delta-logprob", "kl", "l1"], default="importance",
+                        help="measure to rank by (default: importance, the study's); the page sorts by each")
     parser.set_defaults(func=run)
 
 
 def run(args):
-    from inception_tools.gallery import build_gallery
+    import os
+    import sys
 
-    index = build_gallery(args.study, top_n=args.top_n, columns=args.columns)
+    from inception_tools.gallery import build_gallery
+    from inception_tools.importance.summary import score_warning
+
+    warning = score_warning(os.path.join(args.study, "importance.csv"), args.score)
+    if warning:
+        print(warning, file=sys.stderr)
+    index = build_gallery(args.study, top_n=args.top_n, columns=args.columns, score=args.score)
     print(f"gallery: {index}")
     return 0

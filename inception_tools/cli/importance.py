@@ -1,7 +1,5 @@
 """``inception-tools importance``: mean-ablation importance of the channels of a layer."""
 
-import functools
-
 from inception_tools.cli import options
 
 
@@ -16,6 +14,14 @@ def add_parser(subparsers):
                    help="fast (default): layer once per batch, suffix per channel; reference: the study's partial_run per channel")
     p.add_argument("--no-shortcut", action="store_true", help="fast engine: recompute the 1x1 convolutions after the layer")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--until-reliable", type=float, default=None, metavar="R",
+                   help="take the images in a seeded shuffled order, --chunk at a time, and stop once the --score "
+                        "measure's projected split-half reliability reaches R (e.g. 0.9)")
+    p.add_argument("--score", default="importance", choices=["importance", "delta-logprob", "kl", "l1"],
+                   help="measure --until-reliable watches (default: the study's importance)")
+    p.add_argument("--chunk", type=int, default=250, help="--until-reliable: images between checks (default 250)")
+    p.add_argument("--shuffle-seed", type=int, default=0, help="--until-reliable: seed of the image order")
+    options.add_reliability_arguments(p)
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
     p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv)")
     p.set_defaults(func=run)
@@ -24,8 +30,6 @@ def add_parser(subparsers):
 def run(args):
     from inception_tools.data import load_dataset
     from inception_tools.importance import score_layer
-    from inception_tools.importance.fast import fast_outcomes
-    from inception_tools.importance.outcomes import reference_outcomes
     from inception_tools.models import load_model
     from inception_tools.surgery import Network
 
@@ -41,13 +45,19 @@ def run(args):
         print(f"verify: imputing {layer} with its own values changes the logits by at most {diff:.3g}: ok")
     out = args.out or options.default_out(args, "importance.csv")
     top_k = args.top_k or model.default_top_k
-    outcomes = reference_outcomes
-    if args.method == "fast":
-        outcomes = functools.partial(fast_outcomes, shortcut=not args.no_shortcut)
-    summary = score_layer(net, dataset, channels, out, top_k, args.ablation, args.batch_size,
-                          outcomes=outcomes, method=args.method, meta={"data": data})
+    result = score_layer(net, dataset, channels, out, top_k, args.ablation, args.batch_size, engine=args.method,
+                         shortcut=not args.no_shortcut, until=args.until_reliable, score=args.score,
+                         chunk=args.chunk, shuffle_seed=args.shuffle_seed, splits=args.splits,
+                         resamples=args.resamples, seed=args.seed, meta={"data": data}, report=print)
+    summary = result.summary
     acc = summary["accuracy"]
-    print(f"{model.name} on {len(dataset)} images ({dataset.resize}, pixel scaling {args.pixel_scaling}): "
+    print(f"{model.name} on {summary['n_images_used']} images ({dataset.resize}, pixel scaling {args.pixel_scaling}): "
           f"top-1 {acc['top1']:.1%}, top-5 {acc['top5']:.1%}, top-10 {acc['top10']:.1%}")
-    print(f"wrote {out} ({len(channels)} channels of {layer}, top-{top_k}, {args.ablation} ablation)")
+    if args.until_reliable is not None:
+        trajectory = summary["until_reliable"]["trajectory"]
+        reached = trajectory[-1]["projected"] >= args.until_reliable
+        print(f"until reliable: {'reached' if reached else 'did not reach'} {args.until_reliable} for {args.score} "
+              f"after {trajectory[-1]['images']} of {len(dataset)} images (projected {trajectory[-1]['projected']:.3f})")
+    print(f"wrote {out} ({len(channels)} channels of {layer}, top-{top_k}, {args.ablation} ablation) "
+          "and its per-image outcomes beside it")
     return 0

@@ -13,7 +13,7 @@ def add_model_arguments(parser, layer_default=None):
 
 def add_data_arguments(parser):
     parser.add_argument("--data", default=None,
-                        help="image folder, downsampled-ImageNet .npz, or 'embedded' (default for the embedded model)")
+                        help="image folder, downsampled-ImageNet .npz, 'embedded' (the embedded model's 1000 test digits, its default) or 'embedded-train' (its 4000 training digits)")
     parser.add_argument("--resize", choices=["center-crop", "64-upscale"], default=None,
                         help="photographs: center-crop (default); .npz: 64-upscale (default, the study's)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N images")
@@ -61,3 +61,9 @@ def parse_channels(spec, depth):
 
 def default_out(args, name):
     return os.path.join("outputs", f"{args.model}-{layer_of(args)}", name)
+
+
+def add_reliability_arguments(parser):
+    parser.add_argument("--splits", type=int, default=20, help="seeded random split-halves (default 20)")
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of the images (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the splits and resamples (default 0)")

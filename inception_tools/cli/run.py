@@ -11,6 +11,8 @@ def add_parser(subparsers):
     p.add_argument("--top", type=int, default=None,
                    help="size of the most-important group (default 40, at most a quarter of the channels)")
     p.add_argument("--middle", type=int, default=None, help="size of the group centred on the median (default as --top)")
+    p.add_argument("--score", choices=["importance", "delta-logprob", "kl", "l1"], default="importance",
+                   help="measure the survey groups are chosen by (default: importance, the study's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None, help="optimization steps per visualization (default 512; 256 for embedded)")
     p.add_argument("--size", type=int, default=None, help="visualization size in pixels (default: model input size)")
@@ -38,5 +40,5 @@ def run(args):
     top = args.top or min(40, model.depth(layer) // 4)
     run_study(model, layer, dataset, study_dir, top_k=args.top_k or model.default_top_k, top=top,
               middle=args.middle or top, seed=args.seed, steps=steps, size=args.size, per_call=args.per_call,
-              batch_size=args.batch_size, pixel_scaling=args.pixel_scaling)
+              batch_size=args.batch_size, pixel_scaling=args.pixel_scaling, score=args.score)
     return 0

@@ -1,6 +1,10 @@
 """``inception-tools select``: choose the top and middle groups of channels for the survey."""
 
+import sys
+
 from inception_tools.analysis.tables import read_importance
+from inception_tools.importance.measures import MEASURES
+from inception_tools.importance.summary import score_warning
 from inception_tools.selection import choose_groups, group_means, write_groups
 
 
@@ -12,6 +16,8 @@ def add_parser(subparsers):
         "the --middle channels centred on the median rank, shuffled together with --seed.",
     )
     p.add_argument("--importance", required=True, help="importance CSV of one layer")
+    p.add_argument("--score", choices=list(MEASURES), default="importance",
+                   help="measure to rank by (default: importance, the study's top-k count)")
     p.add_argument("--top", type=int, default=40, help="size of the top group (default 40)")
     p.add_argument("--middle", type=int, default=40, help="size of the middle group (default 40)")
     p.add_argument("--seed", type=int, default=0, help="seed of the blind order (default 0)")
@@ -20,11 +26,14 @@ def add_parser(subparsers):
 
 
 def run(args):
-    table = read_importance(args.importance)
+    table = read_importance(args.importance, args.score)
     members = choose_groups(table, args.top, args.middle, args.seed)
+    warning = score_warning(args.importance, args.score)
+    if warning:
+        print(warning, file=sys.stderr)
     write_groups(members, args.out)
     for name, (size, mean) in group_means(members).items():
-        print(f"{name}: {size} channels, mean importance {mean:.6g}")
-    print(f"all {len(table.channels)} channels of {table.layer}: mean importance {table.importance.mean():.6g}")
+        print(f"{name}: {size} channels, mean {args.score} {mean:.6g}")
+    print(f"all {len(table.channels)} channels of {table.layer}: mean {args.score} {table.importance.mean():.6g}")
     print(f"wrote {args.out}")
     return 0

@@ -7,7 +7,8 @@
 - a downsampled-ImageNet ``.npz`` (:mod:`~inception_tools.data.npz`;
   default resize "64-upscale");
 - ``"embedded"``: the 1000-image test split of the embedded digits model,
-  grayscale replicated to RGB, label id = the digit (default resize "native").
+  grayscale replicated to RGB, label id = the digit (default resize "native");
+  ``"embedded-train"``: its 4000 training digits, the same way.
 
 The result is a :class:`~inception_tools.data.dataset.Dataset` whose
 ``images()`` are float32 in [0, 1] at the model's input size; the resize modes
@@ -26,15 +27,16 @@ from inception_tools.data.npz import load_npz
 from inception_tools.errors import UserError
 
 EMBEDDED = "embedded"
+EMBEDDED_SPLITS = {EMBEDDED: "test", "embedded-train": "train"}
 
 __all__ = ["Dataset", "load_dataset"]
 
 
-def load_embedded(model, mode, limit=None):
-    """The digits test split as a :class:`Dataset`, labels mapped through ``model.label_ids``."""
+def load_embedded(model, mode, limit=None, split="test"):
+    """A digits split as a :class:`Dataset`, labels mapped through ``model.label_ids``."""
     from inception_tools.data.digits import load_digits
 
-    digits, digit_labels = load_digits("test")
+    digits, digit_labels = load_digits(split)
     digits, digit_labels = digits[:limit], digit_labels[:limit]
     index = label_index(model)
     unknown = {str(d): f"digits:{i}" for i, d in enumerate(digit_labels) if str(d) not in index}
@@ -44,20 +46,20 @@ def load_embedded(model, mode, limit=None):
     return Dataset(
         resizing.prepare_array(rgb, mode, model.image_shape),
         [index[str(d)] for d in digit_labels],
-        [f"digits:{i}" for i in range(len(digits))],
+        [f"digits:{i}" if split == "test" else f"digits-{split}:{i}" for i in range(len(digits))],
         resize=mode,
         image_shape=model.image_shape,
-        source=EMBEDDED,
+        source=EMBEDDED if split == "test" else f"embedded-{split}",
     )
 
 
 def load_dataset(source, model, resize=None, limit=None):
-    """Load ``source`` (folder, ``.npz`` or ``"embedded"``) for ``model``; see the module docstring."""
+    """Load ``source`` (folder, ``.npz``, ``"embedded"`` or ``"embedded-train"``) for ``model``; see the module docstring."""
     check_limit(limit)
     if resize is not None:
         resizing.check_mode(resize)
-    if str(source) == EMBEDDED:
-        return load_embedded(model, resize or "native", limit)
+    if str(source) in EMBEDDED_SPLITS:
+        return load_embedded(model, resize or "native", limit, EMBEDDED_SPLITS[str(source)])
     path = Path(source)
     if path.is_dir():
         return load_folder(path, model, resize or "center-crop", limit)

@@ -8,6 +8,8 @@ output indices, found by exact match of each image's label id (a WordNet id,
 or a digit) in ``model.label_ids``; nothing is matched by name.
 """
 
+import copy
+
 import numpy as np
 from tqdm import tqdm
 
@@ -33,17 +35,32 @@ class Dataset:
         self.stored = stored
         self.labels = np.asarray(labels, dtype=np.int64)
         self.ids = list(ids)
+        self._all_labels, self._all_ids = self.labels, self.ids
         self.resize = resize
         self.image_shape = tuple(image_shape)
         self.skipped = skipped
         self.source = str(source)
+        self.order = np.arange(len(stored))  # position of each image in the dataset as loaded
+        self._in_order = True
 
     def __len__(self):
         return len(self.stored)
 
     def images(self, start=0, stop=None):
         """float32 [n, H, W, 3] in [0, 1] for images ``start:stop``."""
-        return resizing.finish(self.stored[start:stop], self.image_shape)
+        if self._in_order:
+            return resizing.finish(self.stored[start:stop], self.image_shape)
+        return resizing.finish(self.stored[self.order[start:stop]], self.image_shape)
+
+    def reordered(self, order):
+        """The same images in another ``order`` (indices into this dataset), sharing the pixels."""
+        order = self.order[np.asarray(order, np.int64)]
+        view = copy.copy(self)
+        view.order = order
+        view._in_order = bool(np.array_equal(order, np.arange(len(self.stored))))
+        view.labels = self._all_labels[order]
+        view.ids = [self._all_ids[i] for i in order]
+        return view
 
     def batches(self, batch_size, desc=None):
         """Yield ``(start, images)`` for consecutive batches; with ``desc``, a progress bar on stderr."""

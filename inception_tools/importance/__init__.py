@@ -4,10 +4,14 @@
 (the same with channel ``c`` replaced by its mean over images and positions).
 Besides that integer, each channel gets the images it newly gets wrong and
 newly gets right, an exact two-sided McNemar p-value from those two counts,
-and the mean change in the true class's log-probability.
+the mean change in the true class's log-probability, two label-free changes of
+the output distribution (KL and L1, :mod:`.measures`), bootstrap intervals and
+the reliability of each ranking (:mod:`.reliability`). Per-image outcomes are
+kept (:mod:`.store`).
 """
 
 from inception_tools.importance.outcomes import Baseline, baseline, channel_means
-from inception_tools.importance.run import score_layer
+from inception_tools.importance.run import ScanResult, score_layer
+from inception_tools.importance.store import OutcomeStore
 
-__all__ = ["Baseline", "baseline", "channel_means", "score_layer"]
+__all__ = ["Baseline", "OutcomeStore", "ScanResult", "baseline", "channel_means", "score_layer"]

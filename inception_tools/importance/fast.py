@@ -12,20 +12,16 @@ after the layer runs, on the batch's activations with that channel imputed:
   from the batch's frontier tensors kept in the session; a run is fed only
   the channels and their values. Otherwise the whole imputed layer is fed.
 - Memory stays bounded: nothing but the current batch is held; the per-image
-  outcomes (``correct`` bool and ``logprob`` float64, C x N) live in
-  memory-mapped files in the scan's partial folder, checkpointed after each
-  batch, so an interrupted scan resumes at the first unfinished batch.
+  outcomes go to the scan's memory-mapped :mod:`.store`, flushed after each
+  batch. A (batch, channel group) whose records are all computed is skipped,
+  so an interrupted scan resumes where it stopped.
 """
-
-import json
-import os
 
 import numpy as np
 import tensorflow as tf
 
-from inception_tools.atomic import atomic_open
 from inception_tools.importance.frontier import find_frontier, rank_one_variants
-from inception_tools.importance.stats import topk_correct, true_logprob
+from inception_tools.importance.outcomes import Engine
 
 tf1 = tf.compat.v1
 
@@ -69,9 +65,13 @@ class Suffix:
             weight = tf.reshape(branch.weight, [-1, branch.weight.shape[-1]])
             input_map[branch.linear.name.split("/", 1)[1]] = rank_one_variants(
                 linear, pooled, weight, self.channels, self.values)
-        logits_name = self.net.logits.name.split("/", 1)[1]
-        (self.variant_logits_tensor,) = tf.import_graph_def(
-            self.net.model.graph_def, input_map=input_map, return_elements=[logits_name], name="variants")
+        model = self.net.model
+        pre_activation = model.logits_name()
+        (output,) = tf.import_graph_def(model.graph_def, input_map=input_map,
+                                        return_elements=[(pre_activation or model.output_name) + ":0"],
+                                        name="variants")
+        # Without a pre-softmax node the logits are log(softmax), as in surgery.Network.
+        self.variant_logits_tensor = output if pre_activation else tf.math.log(output + 1e-30)
 
     def _keep(self, tensor, name):
         variable = tf1.Variable(tf.zeros([0] * tensor.shape.rank), shape=tf.TensorShape([None] * tensor.shape.rank),
@@ -115,69 +115,45 @@ def plan_groups(n_channels, batch, bytes_per_variant_image, memory=None, max_var
     return max(1, min(n_channels, min(fits, max_variants) // batch))
 
 
-class _Checkpoint:
-    """Per-image outcomes on disk (memory-mapped) and how many images are done."""
+class FastEngine(Engine):
+    """Batch-first: the prefix once per batch, the suffix per group of channels (see the module docstring)."""
 
-    def __init__(self, workdir, channels, n_images):
-        os.makedirs(workdir, exist_ok=True)
-        self.state_path = os.path.join(workdir, "fast_state.json")
-        state = {"channels": list(channels), "images_done": 0}
-        if os.path.isfile(self.state_path):
-            with open(self.state_path) as f:
-                saved = json.load(f)
-            if saved["channels"] == state["channels"]:
-                state = saved
-        fresh = state["images_done"] == 0
-        mode = "w+" if fresh else "r+"
-        shape = (len(channels), n_images)
-        self.correct = np.lib.format.open_memmap(os.path.join(workdir, "fast_correct.npy"), mode, np.bool_, shape)
-        self.logprob = np.lib.format.open_memmap(os.path.join(workdir, "fast_logprob.npy"), mode, np.float64, shape)
-        self.images_done = state["images_done"]
-        self.channels = state["channels"]
+    name = "fast"
 
-    def commit(self, images_done):
-        self.correct.flush()
-        self.logprob.flush()
-        self.images_done = images_done
-        with atomic_open(self.state_path) as f:
-            json.dump({"channels": self.channels, "images_done": images_done}, f)
+    def __init__(self, net, dataset, values, top_k, batch_size, label_free=True, shortcut=True, group=None):
+        super().__init__(net, dataset, values, top_k, batch_size, label_free)
+        self.suffix = Suffix(net, shortcut)
+        self.group = group
 
+    def plan(self, n_channels):
+        """Channels per session run, and the working memory of one run in bytes."""
+        images = self.dataset.images(0, min(len(self.dataset), self.batch_size))
+        per_variant = self.suffix.bytes_per_variant_image(images)
+        group = self.group or plan_groups(n_channels, len(images), per_variant)
+        return group, group * len(images) * per_variant
 
-def fast_outcomes(net, dataset, channels, values, top_k, batch_size, progress=None, workdir=None,
-                  shortcut=True, group=None, report=print):
-    """Yield ``(channel, correct [N], logprob [N])`` like the reference engine, computed batch-first."""
-    if not channels:
-        return
-    suffix = Suffix(net, shortcut)
-    checkpoint = _Checkpoint(workdir, channels, len(dataset))
-    labels = dataset.labels
-    values = np.asarray(values, np.float32)
-    if progress is not None:
-        progress.update(checkpoint.images_done * len(channels))
-    first = True
-    for start in range(checkpoint.images_done, len(dataset), batch_size):
-        images = dataset.images(start, start + batch_size)
-        cached = suffix.prefix(images)
-        if first:
-            per_variant = suffix.bytes_per_variant_image(images)
-            group = group or plan_groups(len(channels), len(images), per_variant)
-            if report:
-                outcome_mb = len(channels) * len(dataset) * 9 / 2**20
-                work_mb = group * len(images) * per_variant / 2**20
-                report(f"fast engine: {'linear shortcut, ' if suffix.uses_shortcut else ''}{group} channels x "
-                       f"{len(images)} images per run; memory about {work_mb:.0f} MB working set + "
-                       f"{outcome_mb:.0f} MB of outcomes on disk")
-            first = False
-        batch_labels = labels[start:start + len(images)]
-        for g0 in range(0, len(channels), group):
-            chunk = channels[g0:g0 + group]
-            logits = suffix.variant_logits(cached, chunk, values[chunk])
-            for g in range(len(chunk)):
-                rows = g0 + g
-                checkpoint.correct[rows, start:start + len(images)] = topk_correct(logits[g], batch_labels, top_k)
-                checkpoint.logprob[rows, start:start + len(images)] = true_logprob(logits[g], batch_labels)
+    def describe(self, n_channels, n_images):
+        group, work = self.plan(n_channels)
+        shortcut = "linear shortcut, " if self.suffix.uses_shortcut else ""
+        records_mb = n_channels * n_images * 13 / 2**20
+        return (f"fast engine: {shortcut}{group} channels x {min(n_images, self.batch_size)} images per run; "
+                f"memory about {work / 2**20:.0f} MB working set + {records_mb:.0f} MB of outcomes on disk")
+
+    def fill(self, store, channels, start, stop, progress=None):
+        if not channels:
+            return
+        group, _ = self.plan(len(channels))
+        rows = [store.row_of[c] for c in channels]
+        for b0 in range(start, stop, self.batch_size):
+            b1 = min(stop, b0 + self.batch_size)
+            chunks = [(g0, rows[g0:g0 + group]) for g0 in range(0, len(rows), group)]
+            todo = [(g0, chunk) for g0, chunk in chunks if store.pending(chunk, b0, b1)]
+            if todo:
+                cached = self.suffix.prefix(self.dataset.images(b0, b1))
+                for g0, chunk in todo:
+                    chunk_channels = channels[g0:g0 + len(chunk)]
+                    logits = self.suffix.variant_logits(cached, chunk_channels, self.values[chunk_channels])
+                    store.write(chunk, b0, self.outcomes(store, logits, b0))
+                store.flush()
             if progress is not None:
-                progress.update(len(chunk) * len(images))
-        checkpoint.commit(start + len(images))
-    for row, channel in enumerate(channels):
-        yield channel, np.array(checkpoint.correct[row]), np.array(checkpoint.logprob[row])
+                progress(len(channels) * (b1 - b0))

@@ -1,14 +1,20 @@
-"""Per-image outcomes: unablated, and with one channel imputed (the reference engine).
+"""The unablated baseline, channel means, and the reference engine.
 
 The reference is the study's method, kept simple on purpose: for every channel
 and every batch, one ``partial_run`` computes the layer, imputes the channel
 and runs the rest of the network. Faster engines are checked against it.
+
+An engine fills an :class:`~inception_tools.importance.store.OutcomeStore`:
+``engine.fill(store, channels, start, stop, progress)`` computes every pending
+record of ``channels`` for the images ``start:stop`` of the scan's dataset.
 """
 
 import dataclasses
 
 import numpy as np
 
+from inception_tools.data.dataset import is_placeholder
+from inception_tools.importance.measures import image_outcomes, real_log_softmax
 from inception_tools.importance.stats import topk_correct, true_logprob
 
 
@@ -16,15 +22,22 @@ from inception_tools.importance.stats import topk_correct, true_logprob
 class Baseline:
     correct: np.ndarray  # bool [N]: true class in the top k, unablated
     logprob: np.ndarray  # float64 [N]: log-probability of the true class
+    real_logp: np.ndarray  # float64 [N, K]: log-probabilities over the K real classes
     accuracy: dict  # {"top1": ..., "top5": ..., "top10": ...}
 
 
+def real_classes(model):
+    """bool [outputs]: which outputs of ``model`` are real classes (not dummy or unused)."""
+    return np.array([not is_placeholder(label_id) for label_id in model.label_ids])
+
+
 def channel_means(net, dataset, batch_size):
-    """Mean of each channel of ``net.layer`` over all images and positions (float64); a dense unit's over images."""
+    """Mean of each channel of ``net.layer`` over all images and positions (float64)."""
     total, count = None, 0
     for _, images in dataset.batches(batch_size, desc=f"mean of {net.layer}"):
         acts = net.layer_activations(images).astype(np.float64)
-        batch_sum = acts.sum(axis=tuple(range(acts.ndim - 1)))
+        axes = tuple(range(acts.ndim - 1))
+        batch_sum = acts.sum(axis=axes)
         total = batch_sum if total is None else total + batch_sum
         count += acts.size // acts.shape[-1]
     return total / count
@@ -36,16 +49,50 @@ def baseline(net, dataset, top_k, batch_size):
     )
     labels = dataset.labels
     accuracy = {f"top{k}": float(topk_correct(logits, labels, k).mean()) for k in (1, 5, 10)}
-    return Baseline(topk_correct(logits, labels, top_k), true_logprob(logits, labels), accuracy)
+    real_logp = real_log_softmax(logits, real_classes(net.model))
+    return Baseline(topk_correct(logits, labels, top_k), true_logprob(logits, labels), real_logp, accuracy)
 
 
-def reference_outcomes(net, dataset, channels, values, top_k, batch_size, progress=None, workdir=None):
-    """Yield ``(channel, correct [N], logprob [N])`` one channel at a time."""
-    for channel in channels:
-        logits = []
-        for _, images in dataset.batches(batch_size):
-            logits.append(net.imputed_logits(images, [channel], values[channel]))
-            if progress is not None:
-                progress.update(len(images))
-        logits = np.concatenate(logits)
-        yield channel, topk_correct(logits, dataset.labels, top_k), true_logprob(logits, dataset.labels)
+class Engine:
+    """What both engines share: the network, imputed values, top-k and the measures to compute."""
+
+    name = "engine"
+
+    def __init__(self, net, dataset, values, top_k, batch_size, label_free=True):
+        if batch_size < 1:
+            raise ValueError("batch size must be at least 1")
+        self.net = net
+        self.dataset = dataset
+        self.values = np.asarray(values, np.float32)
+        self.top_k = top_k
+        self.batch_size = batch_size
+        self.label_free = label_free
+        self.real = real_classes(net.model)
+
+    def outcomes(self, store, logits, start):
+        """Per-image outcomes of ``logits`` [G, B, classes] for the images from ``start``."""
+        stop = start + logits.shape[1]
+        return image_outcomes(logits, store.labels[start:stop], self.top_k, store.base_logprob[start:stop],
+                              np.asarray(store.base_real_logp[start:stop]), self.real, self.label_free)
+
+    def describe(self, n_channels, n_images):
+        return f"{self.name} engine"
+
+
+class ReferenceEngine(Engine):
+    """One ``partial_run`` per channel and batch (the study's method)."""
+
+    name = "reference"
+
+    def fill(self, store, channels, start, stop, progress=None):
+        for channel in channels:
+            row = store.row_of[channel]
+            for b0 in range(start, stop, self.batch_size):
+                b1 = min(stop, b0 + self.batch_size)
+                if store.pending([row], b0, b1):
+                    images = self.dataset.images(b0, b1)
+                    logits = self.net.imputed_logits(images, [channel], self.values[channel])
+                    store.write([row], b0, self.outcomes(store, logits[None], b0))
+                if progress is not None:
+                    progress(b1 - b0)
+            store.flush()

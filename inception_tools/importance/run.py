@@ -1,31 +1,45 @@
-"""A resumable importance scan of a layer, written channel by channel.
+"""A resumable importance scan of a layer, its table and its reliability.
 
-While a scan runs, ``<out>.partial/`` holds its settings (``config.json``),
-the channel means and unablated outcomes (``state.npz``), and one CSV row per
-finished channel (``rows.csv``, appended and flushed channel by channel). The
-same command, run again, checks the settings match, keeps every complete row
-and scores only the missing channels. At the end the sorted CSV and its
-``.json`` summary are written atomically and the partial folder is removed, so
-an interrupted-and-resumed scan ends with the same file as an uninterrupted one.
+:func:`scan` fills the per-image outcome store of a scan (:mod:`.store`) in
+``<out>.partial/``: settings (``config.json``), channel means and accuracy
+(``state.npz``) and the records. The same call, run again, checks the settings
+match and computes only the missing records, whatever channel list it is
+given. A lock keeps a second scan out of the same partial folder.
+
+With ``until`` (a reliability target) the images are taken in a seeded
+shuffled order, ``chunk`` at a time, and the scan stops once the split-half
+reliability of the ``score`` measure, projected by Spearman-Brown to the
+images done, reaches the target (or the images run out).
+
+:func:`score_layer` runs the scan, then tabulates (:mod:`.table`), measures
+reliability (:mod:`.reliability`), writes ``importance.csv``, its ``.json``
+summary and the outcome files atomically, and removes the partial folder, so
+an interrupted-and-resumed scan ends with the same files as an uninterrupted one.
 """
 
-import csv
+import dataclasses
+import glob
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
 
+import filelock
 import numpy as np
 from tqdm import tqdm
 
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
-from inception_tools.importance.outcomes import baseline, channel_means, reference_outcomes
-from inception_tools.importance.stats import summarize
+from inception_tools.importance import reliability as rel
+from inception_tools.importance.measures import contributions, measure
+from inception_tools.importance.outcomes import baseline, channel_means
+from inception_tools.importance.store import OutcomeStore, outcome_paths
+from inception_tools.importance.table import channel_rows, write_csv
 
-COLUMNS = ["model", "layer", "feature_ind", "importance", "newly_wrong", "newly_right", "mcnemar_p", "mean_delta_logprob"]
 ABLATIONS = ("mean", "zero")
+log = logging.getLogger(__name__)
 
 
 def meta_path(out_csv):
@@ -42,50 +56,60 @@ def _fingerprint(model, dataset):
     return digest.hexdigest()
 
 
-def _config(model, layer, dataset, top_k, ablation, pixel_scaling):
+def _config(net, dataset, top_k, ablation, order):
     return {
-        "model": model.name,
-        "layer": layer,
+        "model": net.model.name,
+        "layer": net.layer,
         "top_k": top_k,
         "ablation": ablation,
-        "pixel_scaling": pixel_scaling,
+        "pixel_scaling": net.pixel_scaling,
         "resize": dataset.resize,
         "n_images": len(dataset),
-        "fingerprint": _fingerprint(model, dataset),
+        "image_order": order,
+        "fingerprint": _fingerprint(net.model, dataset),
     }
 
 
-def _format_row(model_name, layer, channel, summary):
-    return [model_name, layer, channel, summary["importance"], summary["newly_wrong"], summary["newly_right"],
-            repr(summary["mcnemar_p"]), repr(summary["mean_delta_logprob"])]
-
-
-class _Progress:
-    """The partial folder of one scan."""
+class Partial:
+    """The partial folder of one scan, locked while this object lives."""
 
     def __init__(self, out_csv, config):
-        self.dir = out_csv + ".partial"
-        self.rows_path = os.path.join(self.dir, "rows.csv")
+        self.dir = os.fspath(out_csv) + ".partial"
+        os.makedirs(self.dir, exist_ok=True)
+        self._lock = filelock.FileLock(os.path.join(self.dir, "lock"))
+        try:
+            self._lock.acquire(timeout=0)
+        except filelock.Timeout:
+            raise UserError(f"another scan is writing {self.dir}; wait for it to finish or choose another --out") \
+                from None
+        self._remove_stale_temporaries(out_csv)
         config_path = os.path.join(self.dir, "config.json")
-        if os.path.isdir(self.dir) and os.path.isfile(config_path):
+        if os.path.isfile(config_path):
             with open(config_path) as f:
                 saved = json.load(f)
             if saved != config:
                 changed = sorted(k for k in config if saved.get(k) != config[k])
-                raise UserError(
-                    f"{self.dir} holds an unfinished scan with other settings ({', '.join(changed)}); "
-                    "delete it or choose another --out"
-                )
+                self.release()
+                raise UserError(f"{self.dir} holds an unfinished scan with other settings ({', '.join(changed)}); "
+                                "delete it or choose another --out")
         else:
-            os.makedirs(self.dir, exist_ok=True)
             with atomic_open(config_path) as f:
                 json.dump(config, f, indent=1)
+
+    def _remove_stale_temporaries(self, out_csv):
+        """Temporary files a killed run left (safe: the lock says no one else writes these)."""
+        stale = glob.glob(os.path.join(glob.escape(self.dir), ".*.tmp"))
+        folder = os.path.dirname(os.path.abspath(out_csv))
+        for target in (out_csv, meta_path(out_csv), *outcome_paths(out_csv)):
+            stale += glob.glob(os.path.join(glob.escape(folder), "." + glob.escape(os.path.basename(target)) + ".*.tmp"))
+        for path in stale:
+            os.remove(path)
 
     def load_state(self):
         path = os.path.join(self.dir, "state.npz")
         if not os.path.isfile(path):
             return None
-        with np.load(path) as state:
+        with np.load(path, allow_pickle=False) as state:
             return {key: state[key] for key in state.files}
 
     def save_state(self, **arrays):
@@ -93,30 +117,11 @@ class _Progress:
             with open(tmp, "wb") as f:
                 np.savez(f, **arrays)
 
-    def done_rows(self):
-        """Complete rows already written, by channel; a torn last line is dropped."""
-        if not os.path.isfile(self.rows_path):
-            return {}
-        with open(self.rows_path, newline="") as f:
-            rows = [row for row in csv.reader(f) if len(row) == len(COLUMNS)]
-        complete = {}
-        for row in rows:
-            try:
-                float(row[-1])
-            except ValueError:
-                continue
-            complete[int(row[2])] = row
-        with atomic_open(self.rows_path, newline="") as f:
-            csv.writer(f).writerows(complete.values())
-        return complete
-
-    def append(self, row):
-        with open(self.rows_path, "a", newline="") as f:
-            csv.writer(f).writerow(row)
-            f.flush()
-            os.fsync(f.fileno())
+    def release(self):
+        self._lock.release()
 
     def remove(self):
+        self.release()
         shutil.rmtree(self.dir)
 
 
@@ -128,47 +133,138 @@ def _ablation_values(ablation, net, dataset, batch_size):
     raise UserError(f"unknown ablation {ablation!r}; use one of {', '.join(ABLATIONS)}")
 
 
-def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_size=32,
-                outcomes=reference_outcomes, method="reference", meta=None):
-    """Score ``channels`` of ``net.layer`` over ``dataset``; write ``out_csv`` and its summary.
+def new_store(folder, net, dataset, top_k, batch_size):
+    """An empty outcome store for every channel of ``net.layer`` in ``folder``, after the unablated pass.
 
-    ``outcomes(net, dataset, channels, values, top_k, batch_size, progress, workdir=...)``
-    yields per-channel outcomes: the reference engine by default, or
-    :func:`~inception_tools.importance.fast.fast_outcomes`.
-    ``meta`` adds entries to the summary dict written beside the CSV, which is returned.
+    Returns:
+        ``(store, baseline)``.
     """
+    base = baseline(net, dataset, top_k, batch_size)
+    store = OutcomeStore.create(folder, net.model.depth(net.layer), {
+        "labels": dataset.labels, "base_correct": base.correct, "base_logprob": base.logprob,
+        "image_index": dataset.order, "ids": np.asarray(dataset.ids, dtype=str), "real_logp": base.real_logp,
+    }, base.real_logp.shape[1])
+    return store, base
+
+
+def engine_for(name, net, dataset, values, top_k, batch_size, **options):
+    """The engine called ``name`` ("fast" or "reference"); ``options`` go to the fast engine."""
+    from inception_tools.importance.fast import FastEngine
+    from inception_tools.importance.outcomes import ReferenceEngine
+
+    if name == "reference":
+        return ReferenceEngine(net, dataset, values, top_k, batch_size, **options)
+    if name == "fast":
+        return FastEngine(net, dataset, values, top_k, batch_size, **options)
+    raise UserError(f"unknown method {name!r}; use fast or reference")
+
+
+def _start(partial, net, dataset, top_k, ablation, batch_size):
+    """The scan's state and store: loaded, or computed once (means, unablated pass)."""
+    state = partial.load_state()
+    store = OutcomeStore.resume(partial.dir)
+    if state is None or store is None:
+        values = _ablation_values(ablation, net, dataset, batch_size)
+        store, base = new_store(partial.dir, net, dataset, top_k, batch_size)
+        state = {"values": values, "accuracy": np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])}
+        partial.save_state(**state)
+    return state, store
+
+
+@dataclasses.dataclass
+class ScanResult:
+    """A finished scan: its table rows, its summary (importance.json) and its per-image outcomes."""
+
+    rows: list
+    summary: dict
+    store: OutcomeStore
+
+    def column(self, name):
+        """One CSV column as a float array, in channel order."""
+        return np.array([float(r[name]) for r in sorted(self.rows, key=lambda r: r["feature_ind"])])
+
+
+def scan(engine, store, channels, until=None, score="importance", chunk=250, splits=20, report=None):
+    """Fill ``store`` for ``channels`` (all images, or until reliable); return the trajectory.
+
+    The trajectory lists (images, split-half rho, projected reliability) after each chunk when ``until`` is set.
+    """
+    n = len(engine.dataset)
+    rows = [store.row_of[c] for c in channels]
+    trajectory = []
+    stops = [n] if until is None else list(range(min(chunk, n), n, chunk)) + [n]
+    with tqdm(total=len(channels) * n, unit="img", desc=f"{engine.name} {engine.net.layer}") as bar:
+        done = 0
+        for stop in stops:
+            engine.fill(store, channels, done, stop, bar.update)
+            done = stop
+            if until is not None and stop >= 4:
+                half = rel.split_half(contributions(store, score, rows, slice(0, stop)), splits)
+                trajectory.append({"images": stop, "rho": half["rho"], "projected": half["spearman_brown"]})
+                (report or log.info)(f"until reliable: {stop} images, split-half rho {half['rho']:.3f}, "
+                                     f"projected {half['spearman_brown']:.3f} (target {until})")
+                if half["spearman_brown"] >= until:
+                    break
+    return trajectory
+
+
+def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_size=32, engine="fast",
+                shortcut=True, until=None, score="importance", chunk=250, shuffle_seed=0, splits=20,
+                resamples=1000, seed=0, meta=None, report=None):
+    """Score ``channels`` of ``net.layer`` over ``dataset``; write ``out_csv``, its summary and outcomes.
+
+    Args:
+        engine: "fast" (default) or "reference" (the study's partial_run per channel).
+        until: a reliability target (e.g. 0.9): scan shuffled images in chunks until the ``score``
+            measure's projected split-half reliability reaches it.
+        splits, resamples, seed: the reliability estimates (see :mod:`.reliability`).
+        meta: extra entries for the summary.
+        report: callable for one-line messages (default: this module's logger).
+
+    Returns:
+        :class:`ScanResult`.
+    """
+    report = report or log.info
     model = net.model
     if top_k < 1 or top_k > model.num_classes:
         raise UserError(f"--top-k must be between 1 and {model.num_classes}")
-    config = _config(model, net.layer, dataset, top_k, ablation, net.pixel_scaling)
-    progress = _Progress(out_csv, config)
+    if not channels:
+        raise UserError("no channels to score")
+    measure(score)
+    if until is not None and not 0 < until < 1:
+        raise UserError(f"--until-reliable must lie between 0 and 1, got {until}")
+    if batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+    order = "dataset"
+    if until is not None:
+        dataset = dataset.reordered(np.random.default_rng(shuffle_seed).permutation(len(dataset)))
+        order = f"shuffled, seed {shuffle_seed}"
+    partial = Partial(out_csv, _config(net, dataset, top_k, ablation, order))
     started = time.time()
-    state = progress.load_state()
-    if state is None:
-        values = _ablation_values(ablation, net, dataset, batch_size)
-        base = baseline(net, dataset, top_k, batch_size)
-        state = {"values": values, "correct": base.correct, "logprob": base.logprob,
-                 "accuracy": np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])}
-        progress.save_state(**state)
-    done = progress.done_rows()
-    todo = [c for c in channels if c not in done]
-    if done and todo:
-        print(f"resuming: {len([c for c in channels if c in done])} of {len(channels)} channels already scored")
-    with tqdm(total=len(todo) * len(dataset), unit="img", desc=f"{method} {net.layer}") as bar:
-        for channel, correct, logprob in outcomes(net, dataset, todo, state["values"], top_k, batch_size, bar,
-                                                  workdir=progress.dir):
-            row = _format_row(model.name, net.layer, channel,
-                              summarize(state["correct"], state["logprob"], correct, logprob))
-            progress.append(row)
-            done[channel] = row
-    with atomic_open(out_csv, newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        writer.writerows(done[c] for c in sorted(channels))
-    summary = dict(config, dataset_skipped=getattr(dataset, "skipped", 0), channels=len(channels),
+    state, store = _start(partial, net, dataset, top_k, ablation, batch_size)
+    options = {"shortcut": shortcut} if engine == "fast" else {}
+    runner = engine_for(engine, net, dataset, state["values"], top_k, batch_size, **options)
+    rows = [store.row_of[c] for c in channels]
+    already = len(channels) * len(dataset) - store.n_pending(rows, 0, len(dataset))
+    if already:
+        report(f"resuming: {already} of {len(channels) * len(dataset)} channel-images already scored")
+    report(runner.describe(len(channels), len(dataset)))
+    trajectory = scan(runner, store, channels, until, score, chunk, splits, report)
+    n_used = trajectory[-1]["images"] if trajectory else len(dataset)
+    view = store.view(channels, n_used)
+    reliability, bounds = rel.assess(view, splits, seed, resamples)
+    summary = dict(_config(net, dataset, top_k, ablation, order), n_images_used=n_used,
+                   dataset_skipped=getattr(dataset, "skipped", 0), channels=len(channels),
                    accuracy=dict(zip(("top1", "top5", "top10"), map(float, state["accuracy"]))),
-                   method=method, seconds=round(time.time() - started, 1), **(meta or {}))
+                   method=engine, seconds=round(time.time() - started, 1), reliability=reliability, **(meta or {}))
+    if until is not None:
+        summary["until_reliable"] = {"target": until, "score": score, "chunk": chunk, "trajectory": trajectory}
+    result_rows = channel_rows(view, model.name, net.layer, bounds)
+    view.save(out_csv, channels, n_used)
+    write_csv(result_rows, out_csv)
     with atomic_open(meta_path(out_csv)) as f:
         json.dump(summary, f, indent=1)
-    progress.remove()
-    return summary
+    partial.remove()
+    for name in reliability["measures"]:
+        report("reliability: " + rel.summary_line(reliability, name))
+    return ScanResult(result_rows, summary, OutcomeStore.open(out_csv))

@@ -1,7 +1,10 @@
 // Client-side sorting of the channel table: no server, no library, works from file://.
 "use strict";
 
-const FIRST_DIRECTION = { importance: "descending", p: "ascending", channel: "ascending" };
+// The first click puts the most important channels first: a drop in log-prob is negative.
+const FIRST_DIRECTION = {
+  importance: "descending", p: "ascending", channel: "ascending", dlogp: "ascending", kl: "descending", l1: "descending",
+};
 
 function sortValue(row, key) {
   const value = parseFloat(row.dataset[key]);

@@ -1,0 +1,66 @@
+"""importance.csv from the per-image outcomes: one row per channel, every measure with its interval.
+
+Columns: the study's ``model,layer,feature_ind,importance``; ``newly_wrong``,
+``newly_right`` and the exact McNemar p-value of the two; the means over
+images of the change of log p(true class), of KL(p || p_ablated) and of the L1
+change of the probability vector (:mod:`.measures`); and for each of the
+four, the seeded bootstrap 95% interval (``<column>_lo``, ``<column>_hi``).
+"""
+
+import csv
+
+import numpy as np
+
+from inception_tools.atomic import atomic_open
+from inception_tools.importance.measures import MEASURES
+from inception_tools.importance.stats import mcnemar_p
+
+SCORE_COLUMNS = ["importance", "newly_wrong", "newly_right", "mcnemar_p",
+                 "mean_delta_logprob", "mean_kl", "mean_abs_prob_change"]
+INTERVAL_COLUMNS = [f"{MEASURES[m].column}_{end}" for m in MEASURES for end in ("lo", "hi")]
+COLUMNS = ["model", "layer", "feature_ind", *SCORE_COLUMNS, *INTERVAL_COLUMNS]
+
+
+def _mean(store, field):
+    return store.field(field).astype(np.float64).mean(axis=1)
+
+
+def channel_rows(store, model_name, layer, bounds):
+    """The CSV rows (dicts of :data:`COLUMNS`) of every channel in ``store``.
+
+    ``bounds`` maps a measure name to ``(lo, hi)`` arrays of its per-image mean
+    contribution (:func:`.reliability.assess`); they are turned into the CSV's units.
+    """
+    n = store.n_images
+    correct = store.correct
+    base = store.base_correct[None]
+    newly_wrong = (base & ~correct).sum(axis=1)
+    newly_right = (~base & correct).sum(axis=1)
+    means = {"mean_delta_logprob": _mean(store, "delta_logprob"), "mean_kl": _mean(store, "kl"),
+             "mean_abs_prob_change": _mean(store, "l1")}
+    lohi = {}
+    for name, (lo, hi) in bounds.items():
+        column = MEASURES[name].column
+        if name == "importance":
+            lo, hi = lo * n, hi * n
+        elif name == "delta-logprob":
+            lo, hi = -hi, -lo
+        lohi[f"{column}_lo"], lohi[f"{column}_hi"] = lo, hi
+    rows = []
+    for i, channel in enumerate(store.channels):
+        row = {"model": model_name, "layer": layer, "feature_ind": channel,
+               "importance": int(newly_wrong[i] - newly_right[i]),
+               "newly_wrong": int(newly_wrong[i]), "newly_right": int(newly_right[i]),
+               "mcnemar_p": repr(mcnemar_p(int(newly_wrong[i]), int(newly_right[i])))}
+        row.update({column: repr(float(values[i])) for column, values in means.items()})
+        row.update({column: repr(float(lohi[column][i])) if column in lohi else "" for column in INTERVAL_COLUMNS})
+        rows.append(row)
+    return rows
+
+
+def write_csv(rows, path):
+    """Write ``rows`` atomically, sorted by channel."""
+    with atomic_open(path, newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda r: r["feature_ind"]))
