@@ -12,8 +12,7 @@ from inception_tools.data import load_dataset
 from inception_tools.data.digits import load_digits, to_rgb01
 from inception_tools.examples import dataset_examples
 from inception_tools.importance import score_layer
-from inception_tools.importance.fast import fast_outcomes
-from inception_tools.importance.outcomes import channel_means, reference_outcomes
+from inception_tools.importance.outcomes import channel_means
 from inception_tools.models import load_model
 from inception_tools.models.builder import build, layer_depths
 from inception_tools.models.mlp import IMAGE_SHAPE, LABELS_PATH, METRICS_PATH, MLP, MODEL_PATH, EmbeddedMLP
@@ -98,25 +97,23 @@ def test_accuracy_beats_a_nearest_mean_floor_and_matches_metrics(mlp, metrics):
 def test_importance_on_dense1_fast_equals_reference(mlp, tmp_path):
     dataset = load_dataset("embedded", mlp, limit=200)
     net = Network(mlp, "dense1")
+    channels = [0, 5, 17, 100]
     try:
         assert net.verify(dataset.images(0, 50)) == 0
         means = channel_means(net, dataset, 64)
         acts = np.concatenate([net.layer_activations(dataset.images(s, s + 64)) for s in range(0, 200, 64)])
         np.testing.assert_allclose(means, acts.astype(np.float64).mean(axis=0), rtol=1e-6)
-        channels = [0, 5, 17, 100]
-        ref = {c: (k, p) for c, k, p in reference_outcomes(net, dataset, channels, means, 1, 64)}
-        fast = {c: (k, p) for c, k, p in fast_outcomes(net, dataset, channels, means, 1, 64,
-                                                       workdir=str(tmp_path / "w"), report=None)}
-        summary = score_layer(net, dataset, channels, str(tmp_path / "i.csv"), 1,
-                              outcomes=lambda *a, **k: fast_outcomes(*a, **k, report=None))
+        results = {engine: score_layer(net, dataset, channels, str(tmp_path / f"{engine}.csv"), 1, batch_size=64,
+                                       engine=engine, resamples=10)
+                   for engine in ("reference", "fast")}
     finally:
         net.close()
-    for c in channels:
-        np.testing.assert_array_equal(ref[c][0], fast[c][0])
-        np.testing.assert_allclose(ref[c][1], fast[c][1], atol=1e-5)
-    assert summary["channels"] == 4 and (tmp_path / "i.csv").read_text().count("embedded-mlp,dense1,") == 4
-    # Mean ablation of some unit moves some log-probability.
-    assert max(np.abs(ref[c][1] - ref[channels[0]][1]).max() for c in channels) > 0
+    ref, fast = results["reference"].store, results["fast"].store
+    np.testing.assert_array_equal(ref.correct, fast.correct)
+    np.testing.assert_allclose(ref.field("delta_logprob"), fast.field("delta_logprob"), atol=1e-5)
+    assert ref.channels == channels and (tmp_path / "fast.csv").read_text().count("embedded-mlp,dense1,") == 4
+    # Mean ablation of a unit moves some log-probabilities.
+    assert np.abs(ref.field("delta_logprob")).max() > 0
 
 
 def test_examples_on_dense1_rank_whole_images_by_the_unit(mlp, tmp_path):
