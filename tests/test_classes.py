@@ -219,3 +219,64 @@ def test_command_writes_csv_matrices_heatmaps_and_page(capsys, tmp_path):
     assert main(argv + ["--min-fraction", "0.5"]) == 0  # same pass, only the report changes
     assert "resuming" not in capsys.readouterr().out
     assert json.loads((out / "classes.json").read_text())["settings"]["min_fraction"] == 0.5
+
+
+def test_class_restricted_importance_from_the_outcome_store(mlp, tmp_path):
+    from scipy.stats import binomtest
+
+    from inception_tools.classes.importance import class_importance, matters, mcnemar_p
+    from inception_tools.importance import score_layer
+    from inception_tools.surgery import Network
+
+    dataset = load_dataset("embedded", mlp)  # sorted by digit: every class needs the whole split
+    net = Network(mlp, "dense3")
+    try:
+        result = score_layer(net, dataset, [0, 4, 9, 31], str(tmp_path / "i.csv"), 1, batch_size=250, resamples=10)
+    finally:
+        net.close()
+    store = result.store
+    columns, n_images = class_importance(store, [2, 8], 32)
+    assert n_images.tolist() == [np.sum(dataset.labels == 2), np.sum(dataset.labels == 8)]
+    assert np.isnan(columns["class_importance"][:, 1]).all()  # unit 1 was not scored
+    for k, digit in enumerate([2, 8]):
+        mine = dataset.labels == digit
+        for row, unit in enumerate([0, 4, 9, 31]):
+            base, after = store.base_correct[mine], store.correct[row, mine]
+            assert columns["class_importance"][k, unit] == base.sum() - after.sum()
+            wrong, right = int((base & ~after).sum()), int((~base & after).sum())
+            assert columns["class_newly_wrong"][k, unit] == wrong and columns["class_newly_right"][k, unit] == right
+            delta = store.field("delta_logprob")[row, mine].astype(np.float64)
+            assert columns["class_mean_delta_logprob"][k, unit] == pytest.approx(delta.mean())
+            assert columns["class_delta_logprob_se"][k, unit] == pytest.approx(delta.std(ddof=1) / np.sqrt(mine.sum()))
+    # The scan's own columns are the sum over classes.
+    whole = {int(r["feature_ind"]): r for r in result.rows}
+    every, _ = class_importance(store, list(range(10)), 32)
+    for unit in (0, 4, 9, 31):
+        assert np.nansum(every["class_importance"][:, unit]) == float(whole[unit]["importance"])
+    assert matters(columns).dtype == bool
+    for b, c in [(0, 0), (3, 0), (5, 9), (12, 11)]:
+        assert mcnemar_p(b, c) == pytest.approx(binomtest(b, b + c, 0.5).pvalue if b + c else 1.0)
+
+
+def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
+    from inception_tools.importance import score_layer
+    from inception_tools.surgery import Network
+
+    dataset = load_dataset("embedded", mlp)
+    net = Network(mlp, "dense3")
+    try:
+        score_layer(net, dataset, list(range(32)), str(tmp_path / "dense3.csv"), 1, batch_size=250, resamples=10)
+    finally:
+        net.close()
+    out = tmp_path / "out"
+    summary = class_study(mlp, dataset, ["dense2", "dense3"], str(out), classes="3,5", replicates=0,
+                          importance=[str(tmp_path / "dense3.csv")])
+    rows = summary["layers"]["dense3"]["matter_vs_active"]
+    assert len(rows) == 2 and all(r["scored"] == 32 for r in rows)
+    assert [c["seen"] for c in summary["per_class"]] == [100, 100]
+    assert "matter_vs_active" not in summary["layers"]["dense2"]
+    header = (out / "classes.csv").read_text().splitlines()[0]
+    assert header.endswith("class_mcnemar_p,class_mean_delta_logprob,class_delta_logprob_se")
+    assert "Spearman" in (out / "tables.md").read_text() and "matter" in (out / "index.html").read_text()
+    with pytest.raises(UserError, match="not a layer"):
+        class_study(mlp, dataset, ["dense2"], str(tmp_path / "other"), importance=[str(tmp_path / "dense3.csv")])

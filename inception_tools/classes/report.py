@@ -5,7 +5,8 @@
 - ``matrices/<layer>_<name>.csv``: the K x K matrices of :mod:`.compare`, classes as row and column labels;
 - ``heatmaps/<layer>.png``: those four matrices side by side; ``depth.png``: the mean distance
   between classes per layer with its bootstrap interval;
-- ``tables.md``: contributing units per class and layer, and the per-layer distances;
+- ``tables.md``: contributing units per class and layer, and the per-layer distances (and, with
+  importance scans, which units matter for each class next to which contribute);
 - ``classes.json``: settings, images seen and kept per class, per-layer summaries;
 - ``index.html``: all of it on one static page.
 """
@@ -42,8 +43,9 @@ def write_csv(path, stats, classes, labels, min_fraction, extra=None):
             variance, fraction = s.variance, s.active_fraction
             for k, c in enumerate(classes):
                 for unit in range(s.mean.shape[1]):
-                    row = [layer, c, labels[c], unit, s.n[k], repr(s.mean[k, unit]), repr(variance[k, unit]),
-                           s.count[k, unit], repr(fraction[k, unit]), int(contributing[k, unit])]
+                    row = [layer, c, labels[c], unit, int(s.n[k]), repr(float(s.mean[k, unit])),
+                           repr(float(variance[k, unit])), int(s.count[k, unit]), repr(float(fraction[k, unit])),
+                           int(contributing[k, unit])]
                     writer.writerow(row + [repr(float(values[layer][k, unit])) for values in extra.values()])
 
 
@@ -121,6 +123,20 @@ def tables_markdown(summary):
     return "\n".join(lines) + "\n"
 
 
+def importance_markdown(matter, labels):
+    """Markdown: per layer and class, units that matter (ablation) next to units that contribute (activation)."""
+    lines = ["| layer | class | scored | contribute | matter | both | matter, not contributing "
+             "| most harmful ablations: unit (Δ log p, active fraction) | Spearman ρ (activation, harm) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for layer, rows in matter.items():
+        for label, row in zip(labels, rows):
+            top = ", ".join(f"{t['unit']} ({t['delta_logprob']:.3g}, {t['active_fraction']:.2f})" for t in row["top"])
+            lines.append(f"| {layer} | {label} | {row['scored']} | {row['contributing']} | {row['matter']} | "
+                         f"{row['both']} | {row['matter_not_contributing']} | {top} | "
+                         f"{row['spearman_rho']:.2f} (p {row['spearman_p']:.2g}) |")
+    return "\n".join(lines) + "\n"
+
+
 def build_summary(stats, classes, labels, seen, kept, config, min_fraction):
     per_class = [{"class": int(c), "label": labels[c], "seen": int(seen[k]), "kept": int(kept[k]),
                   "contributing": {layer: int(s.contributing(min_fraction)[k].sum()) for layer, s in stats.items()}}
@@ -172,8 +188,12 @@ Intervals: 95% Poisson bootstrap over images ({settings['bootstrap']} replicates
 
 
 def write_report(out_dir, stats, classes, labels, seen, kept, config, min_fraction=0.0, extra=None,
-                 extra_table=""):
-    """Write every file of the module docstring into ``out_dir``; return the summary dict."""
+                 importance=None, importance_table=""):
+    """Write every file of the module docstring into ``out_dir``; return the summary dict.
+
+    ``extra``: added CSV columns ``{column: {layer: [K, C]}}``; ``importance``: per layer the rows of
+    :func:`~inception_tools.classes.importance.matter_vs_active`, shown as ``importance_table`` (markdown).
+    """
     names = [labels[c] for c in classes]
     for layer, s in stats.items():
         mats = matrices(s, min_fraction)
@@ -181,12 +201,20 @@ def write_report(out_dir, stats, classes, labels, seen, kept, config, min_fracti
             write_matrix(os.path.join(out_dir, "matrices", f"{layer}_{name}.csv"), m, names)
         heatmap(os.path.join(out_dir, "heatmaps", f"{layer}.png"), layer, mats, names)
     summary = build_summary(stats, classes, labels, seen, kept, config, min_fraction)
+    for layer, rows in (importance or {}).items():
+        summary["layers"][layer]["matter_vs_active"] = rows
     depth_plot(os.path.join(out_dir, "depth.png"), summary["layers"], config["model"])
     write_csv(os.path.join(out_dir, "classes.csv"), stats, classes, labels, min_fraction, extra)
     tables = tables_markdown(summary)
     with atomic_open(os.path.join(out_dir, "tables.md")) as f:
-        f.write(tables)
+        f.write(tables + ("\n" + importance_table if importance_table else ""))
     with atomic_open(os.path.join(out_dir, "classes.json")) as f:
         json.dump(summary, f, indent=1)
-    write_page(os.path.join(out_dir, "index.html"), summary, tables, list(stats), extra_table)
+    extra_html = ""
+    if importance_table:
+        extra_html = ("<h2>Which units matter for each class, next to which contribute</h2>\n<p>A unit matters "
+                      "when ablating it (importance scan, mean ablation) lowers the class's mean log-probability "
+                      "by more than 1.96 standard errors (nominal, per unit); per-unit values in the class_* "
+                      "columns of classes.csv.</p>\n" + _html_table(importance_table.splitlines()))
+    write_page(os.path.join(out_dir, "index.html"), summary, tables, list(stats), extra_html)
     return summary

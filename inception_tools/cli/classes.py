@@ -28,6 +28,9 @@ def add_parser(subparsers):
     p.add_argument("--min-fraction", type=float, default=0.0,
                    help="a unit contributes to a class when active on at least this fraction of its images "
                    "(default 0: on at least one)")
+    p.add_argument("--importance", action="append", default=[], metavar="CSV",
+                   help="importance.csv of a finished scan of one of the layers (repeatable): adds class-restricted "
+                   "importance from its per-image outcomes next to the activation statistics")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates for intervals (default 200)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=64)
@@ -46,7 +49,8 @@ def run(args):
     summary = class_study(model, dataset, layers, args.out, classes=args.classes, threshold=args.threshold,
                           position=args.position, active_threshold=args.active_threshold,
                           min_fraction=args.min_fraction, replicates=args.bootstrap, seed=args.seed,
-                          batch_size=args.batch_size, pixel_scaling=args.pixel_scaling)
+                          batch_size=args.batch_size, pixel_scaling=args.pixel_scaling,
+                          importance=args.importance)
     with open(f"{args.out}/tables.md") as f:
         print(f.read(), end="")
     if summary["empty_classes"]:
