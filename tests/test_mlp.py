@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from inception_tools.data import load_dataset
-from inception_tools.data.digits import load_digits, to_rgb01
+from inception_tools.data.digits import load_digits
 from inception_tools.examples import dataset_examples
 from inception_tools.importance import score_layer
 from inception_tools.importance.outcomes import channel_means
