@@ -168,7 +168,7 @@ def examples_table(top, bottom, ids, channels):
 def is_dense(model, layer):
     """True for a layer Lucid tags ``dense`` (no spatial positions: examples show whole images)."""
     base = layer[: -len("_pre_relu")] if layer.endswith("_pre_relu") else layer
-    return any(l.name == base and "dense" in l.tags for l in model.lucid.layers)
+    return any(spec.name == base and "dense" in spec.tags for spec in model.lucid.layers)
 
 
 def crop_box(field_y, field_x, y, x, height, width):
