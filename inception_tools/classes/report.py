@@ -95,13 +95,9 @@ def depth_plot(path, summaries, model_name):
     return save_png(figure, path)
 
 
-def _fmt(v, digits=3):
-    return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
-
-
-def _ci(summary, key):
+def _ci(summary, key, spec=".3g"):
     lo_hi = summary.get(f"{key}_ci")
-    return f" [{lo_hi[0]:.3g}, {lo_hi[1]:.3g}]" if lo_hi else ""
+    return f" [{lo_hi[0]:{spec}}, {lo_hi[1]:{spec}}]" if lo_hi else ""
 
 
 def tables_markdown(summary):
@@ -118,7 +114,7 @@ def tables_markdown(summary):
     for layer in layers:
         s = summary["layers"][layer]
         lines.append(f"| {layer} | {s['units']} | {s['euclid_mean']:.3g}{_ci(s, 'euclid_mean')} | "
-                     f"{s['relative_distance']:.3g}{_ci(s, 'relative_distance')} | {s['euclid_count']:.3g} | "
+                     f"{s['relative_distance']:.3f}{_ci(s, 'relative_distance', '.3f')} | {s['euclid_count']:.3g} | "
                      f"{s['jaccard']:.3g} | {s['cosine']:.3g} |")
     return "\n".join(lines) + "\n"
 
@@ -169,7 +165,8 @@ td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}img{{max-width:
 <p>Images kept: correct top-1 with probability of the true class at least {settings['threshold']}.
 A unit is active on an image when its value ({html.escape(settings['position'])} of the post-ReLU activation
 for convolutional layers, the unit for dense ones) exceeds {settings['active_threshold']}; it contributes to a
-class when active on more than a fraction {settings['min_fraction']} of the class's kept images (at least one).
+class when active on at least one of the class's kept images and on at least a fraction
+{settings['min_fraction']} of them.
 Intervals: 95% Poisson bootstrap over images ({settings['bootstrap']} replicates).</p>
 <pre>{html.escape(json.dumps(shown, indent=1))}</pre>
 <h2>Contributing units per class and layer</h2>
