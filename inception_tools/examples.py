@@ -12,6 +12,9 @@ of the whole batch are scored for every channel at once:
   position where that extreme occurs (see :mod:`inception_tools.receptive_field`),
   shifted to lie inside the image, or the whole image when the field is larger.
 
+A dense layer's unit has one position, so both modes rank its value and show
+whole images.
+
 A streaming top-k per channel keeps the ``k`` best values seen so far; each
 batch is merged into it for all channels together with one vectorised sort
 (ties go to the lower image index), so the result is the same as sorting every
@@ -45,14 +48,19 @@ CHECKPOINT_EVERY = 20  # batches
 
 
 class LayerReader:
-    """``<layer>_pre_relu`` activations [n, h, w, C] of [0, 1] images, one ``session.run`` per call."""
+    """``<layer>_pre_relu`` activations [n, h, w, C] of [0, 1] images, one ``session.run`` per call.
+
+    A dense layer's [n, C] comes as [n, 1, 1, C]: one position, the whole image.
+    """
 
     def __init__(self, model, layer, pixel_scaling="once"):
         self.net = Network(model, layer, pixel_scaling)
         self.t_acts = self.net.T(f"{layer}_pre_relu")
+        self.dense = self.t_acts.shape.rank == 2
 
     def __call__(self, images):
-        return self.net.run(self.t_acts, images)
+        acts = self.net.run(self.t_acts, images)
+        return acts[:, None, None, :] if self.dense else acts
 
     def close(self):
         self.net.close()
@@ -158,6 +166,12 @@ def examples_table(top, bottom, ids, channels):
     return table
 
 
+def is_dense(model, layer):
+    """True for a layer Lucid tags ``dense`` (no spatial positions: examples show whole images)."""
+    base = layer[: -len("_pre_relu")] if layer.endswith("_pre_relu") else layer
+    return any(spec.name == base and "dense" in spec.tags for spec in model.lucid.layers)
+
+
 def crop_box(field_y, field_x, y, x, height, width):
     """``(top, left, bottom, right)`` of unit (y, x)'s receptive field, shifted inside the image."""
     box = []
@@ -221,7 +235,7 @@ def dataset_examples(model, layer, dataset, out_dir, k=8, mode="center", channel
         if os.path.isfile(checkpoint):
             os.remove(checkpoint)
     fields = None
-    if mode == "max":
+    if mode == "max" and not is_dense(model, layer):
         h, w = model.image_shape[:2]
         fields = tuple(layer_field(model.graph_def, layer, model.input_name, n, axis)
                        for n, axis in ((h, 1), (w, 2)))

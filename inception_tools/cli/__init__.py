@@ -21,6 +21,7 @@ COMMANDS = [
     "examples",
     "blocks",
     "reliability",
+    "classes",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

@@ -68,8 +68,11 @@ def layer_of(args):
 def data_of(args):
     if args.data is not None:
         return args.data
-    if args.model == "embedded":
-        return "embedded"
+    from inception_tools.models import catalog
+
+    default = catalog.entry(args.model).default_data
+    if default:
+        return default
     raise UserError("--data is required for this model (an image folder or a downsampled-ImageNet .npz)")
 
 

@@ -2,7 +2,7 @@
 
 An architecture is a tuple of layer specs (:class:`Conv`, :class:`MaxPool`,
 :class:`LRN`, :class:`Mixed`, :class:`AuxHead`, :class:`AvgPool`,
-:class:`Softmax`) applied in order to the placeholder ``input`` (float32
+:class:`Flatten`, :class:`Dense`, :class:`Dropout`, :class:`Softmax`) applied in order to the placeholder ``input`` (float32
 ``[None, H, W, 3]``, NHWC, SAME padding throughout). Nodes are named exactly as
 in Lucid's InceptionV1 ("inception5h") graph:
 
@@ -17,6 +17,12 @@ in Lucid's InceptionV1 ("inception5h") graph:
   on from the previous layer): ``h_pool`` (5x5/3 VALID average pool of its
   source) -> convolution ``h_bottleneck`` -> ``h_bottleneck/reshape``;
 - ``avgpool0`` (VALID average pool) -> ``avgpool0/reshape`` [-1, channels];
+- ``Flatten`` ``f``: the first colour channel of the image (``f/channel0``),
+  ``f`` = Reshape [-1, H*W] (``build`` needs ``height`` and ``width``), so an
+  MLP on grayscale digits takes the same RGB input as the convnet;
+- a dense layer ``d``: ``d_pre_relu/matmul`` -> ``d_pre_relu`` (BiasAdd) ->
+  ``d`` (Relu), parameters ``d_w`` [in, out] and ``d_b``;
+- ``Dropout`` (training graphs only): ``tf.nn.dropout`` at a fixed rate;
 - a classifier ``s``: ``s_pre_activation/matmul`` -> ``s_pre_activation``
   (BiasAdd) -> ``s`` (Softmax), parameters ``s_w`` [in, classes], ``s_b``.
 
@@ -89,6 +95,24 @@ class AuxHead:
 class AvgPool:
     name: str
     size: int
+
+
+@dataclass(frozen=True)
+class Flatten:
+    name: str
+
+
+@dataclass(frozen=True)
+class Dense:
+    name: str
+    depth: int
+
+
+@dataclass(frozen=True)
+class Dropout:
+    name: str
+    rate: float
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -179,6 +203,24 @@ def _avg_pool(layer, x, param, tensors):
     return tf1.reshape(pooled, [-1, _channels(x)], name=f"{layer.name}/reshape")
 
 
+def _flatten(layer, x, param, tensors):
+    h, w = int(x.shape[1]), int(x.shape[2])
+    gray = tf1.slice(x, [0, 0, 0, 0], [-1, h, w, 1], name=f"{layer.name}/channel0")
+    return tf1.reshape(gray, [-1, h * w], name=layer.name)
+
+
+def _dense(layer, x, param, tensors):
+    d = layer.name
+    pre = tf1.matmul(x, param(f"{d}_w", [_channels(x), layer.depth]), name=f"{d}_pre_relu/matmul")
+    pre = tf1.nn.bias_add(pre, param(f"{d}_b", [layer.depth]), name=f"{d}_pre_relu")
+    return tf1.nn.relu(pre, name=d)
+
+
+def _dropout(layer, x, param, tensors):
+    dropped = tf1.nn.dropout(x, rate=layer.rate, seed=layer.seed, name=f"{layer.name}/dropout")
+    return tf1.identity(dropped, name=layer.name)
+
+
 def _softmax(layer, x, param, tensors):
     s = layer.name
     w = param(f"{s}_w", [_channels(x), layer.depth])
@@ -194,5 +236,8 @@ _APPLY = {
     Mixed: _mixed,
     AuxHead: _aux_head,
     AvgPool: _avg_pool,
+    Flatten: _flatten,
+    Dense: _dense,
+    Dropout: _dropout,
     Softmax: _softmax,
 }

@@ -5,7 +5,8 @@ value range, layers) plus the few facts Lucid does not record: the output node,
 the default top-k of the importance score, where the label file is, and the
 study's defaults for the model (layer, visualization steps, group size).
 InceptionV1 and its zoo siblings come straight from Lucid; the embedded
-default model is a Lucid model class of ours (``models/embedded.py``).
+default model and the embedded MLP are Lucid model classes of ours
+(``models/embedded.py``, ``models/mlp.py``).
 """
 
 import dataclasses
@@ -27,6 +28,7 @@ class Entry:
     blocks_layers: str = "mixed4d"  # the layers of a Building Blocks page
     steps: int = 512  # optimization steps of a study's visualizations (Lucid's default)
     group_size: int = 40  # the study's top and middle groups, at most a quarter of the channels each
+    default_data: str = ""  # the dataset a command uses without --data ("" = none, --data required)
 
     def group_size_for(self, depth):
         """The default group size for a layer of ``depth`` channels."""
@@ -39,7 +41,10 @@ ENTRIES = {
     "InceptionV1_adv_finetuned": Entry(f"{LUCID_ZOO}:InceptionV1_adv_finetuned"),
     "embedded": Entry("inception_tools.models.embedded:EmbeddedInception", default_top_k=1,
                       label_file="labels.txt", diversity_weight=1.0, default_layer="mixed3a",
-                      blocks_layers="mixed3a", steps=256),
+                      blocks_layers="mixed3a", steps=256, default_data="embedded"),
+    "embedded-mlp": Entry("inception_tools.models.mlp:EmbeddedMLP", default_top_k=1, label_file="labels.txt",
+                          diversity_weight=1.0, default_layer="dense2", blocks_layers="dense2", steps=256,
+                          default_data="embedded"),
 }
 
 

@@ -1,0 +1,164 @@
+"""One resumable pass over a dataset: per-class unit statistics of several layers.
+
+Every image goes through the model once (one ``session.run`` per batch fetches
+every layer asked for and the output probabilities). An image counts for its
+class when the model gets it right with confidence: top-1 is the true class
+and the true class's probability is at least ``threshold`` (Teague's filter).
+Its unit values (see :func:`~inception_tools.classes.stats.unit_values`) are
+merged into that layer's :class:`~inception_tools.classes.stats.ClassStats`.
+
+While the pass runs, ``<out>/classes.partial/`` holds its settings
+(``config.json``) and the statistics after the last finished batch
+(``state.npz``, replaced atomically after every batch); the same command,
+run again, checks the settings and goes on from there. The finished
+statistics are written atomically to ``<out>/stats.npz`` (with their
+settings) and the partial folder removed; a later run with the same settings
+reads them instead of passing over the data again, one with other settings is
+refused.
+"""
+
+import json
+import os
+import shutil
+
+import numpy as np
+from tqdm import tqdm
+
+from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools.classes.stats import POSITIONS, ClassStats, confident_correct, unit_values
+from inception_tools.errors import UserError
+from inception_tools.importance.run import _fingerprint
+from inception_tools.surgery import Network
+
+STATS_FILE = "stats.npz"
+PARTIAL_DIR = "classes.partial"
+BOOTSTRAP_BUDGET = 256 << 20  # bytes of bootstrap sums across layers
+
+
+def check_settings(threshold, position, active_threshold, min_fraction, replicates):
+    """Raise UserError for a threshold or fraction outside [0, 1], an unknown position, negative replicates."""
+    for name, value in (("--threshold", threshold), ("--min-fraction", min_fraction)):
+        if not 0.0 <= value <= 1.0:
+            raise UserError(f"{name} must be in [0, 1], got {value}")
+    if position not in POSITIONS:
+        raise UserError(f"unknown position {position!r}; choose one of {', '.join(POSITIONS)}")
+    if not np.isfinite(active_threshold):
+        raise UserError(f"--active-threshold must be a finite number, got {active_threshold}")
+    if replicates < 0:
+        raise UserError(f"--bootstrap must be 0 or more replicates, got {replicates}")
+
+
+def fit_replicates(replicates, n_classes, units):
+    """Bootstrap replicates that fit :data:`BOOTSTRAP_BUDGET` for ``n_classes`` x ``units`` (all layers)."""
+    per_replicate = 8 * n_classes * units
+    return int(min(replicates, BOOTSTRAP_BUDGET // max(per_replicate, 1)))
+
+
+def pass_config(model, dataset, layers, classes, threshold, position, active_threshold, replicates, seed,
+                batch_size, pixel_scaling="once"):
+    return {
+        "model": model.name,
+        "layers": list(layers),
+        "classes": [int(c) for c in classes],
+        "threshold": threshold,
+        "position": position,
+        "active_threshold": active_threshold,
+        "bootstrap": replicates,
+        "seed": seed,
+        "batch_size": batch_size,
+        "pixel_scaling": pixel_scaling,
+        "dataset": getattr(dataset, "source", ""),
+        "n_images": len(dataset),
+        "fingerprint": _fingerprint(model, dataset),
+    }
+
+
+def _save(path, config, next_image, stats, seen, kept):
+    arrays = {"next": np.int64(next_image), "seen": seen, "kept": kept, "config": json.dumps(config)}
+    for layer, layer_stats in stats.items():
+        arrays.update(layer_stats.state(layer))
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+
+def _load(path, stats):
+    with np.load(path) as state:
+        for layer, layer_stats in stats.items():
+            layer_stats.load(state, layer)
+        return int(state["next"]), np.array(state["seen"]), np.array(state["kept"])
+
+
+def _saved_config(path):
+    with np.load(path) as state:
+        return json.loads(str(state["config"]))
+
+
+def _refuse_other(where, saved, config):
+    if saved != config:
+        changed = sorted(k for k in config if saved.get(k) != config[k])
+        raise UserError(f"{where} holds results made with other settings ({', '.join(changed)}); "
+                        "delete it or choose another --out")
+
+
+def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="mean", active_threshold=0.0,
+            replicates=200, seed=0, batch_size=64, pixel_scaling="once"):
+    """Per-class statistics of ``layers`` over ``dataset``, resumable (see the module docstring).
+
+    Returns ``(stats, seen, kept, config)``: ``{layer: ClassStats}`` (rows in the order of
+    ``classes``), images of each class seen and kept, and the pass settings.
+    """
+    check_settings(threshold, position, active_threshold, 0.0, replicates)
+    if batch_size < 1:
+        raise UserError(f"batch size must be at least 1, got {batch_size}")
+    for layer in layers:
+        model.depth(layer)
+    replicates = fit_replicates(replicates, len(classes), sum(model.depth(layer) for layer in layers))
+    config = pass_config(model, dataset, layers, classes, threshold, position, active_threshold, replicates,
+                         seed, batch_size, pixel_scaling)
+    stats = {layer: ClassStats(len(classes), model.depth(layer), active_threshold, replicates, seed)
+             for layer in layers}
+    final = os.path.join(out_dir, STATS_FILE)
+    if os.path.isfile(final):
+        _refuse_other(final, _saved_config(final), config)
+        next_image, seen, kept = _load(final, stats)
+        return stats, seen, kept, config
+    partial = os.path.join(out_dir, PARTIAL_DIR)
+    config_path = os.path.join(partial, "config.json")
+    state_path = os.path.join(partial, "state.npz")
+    if os.path.isfile(config_path):
+        with open(config_path) as f:
+            _refuse_other(partial, json.load(f), config)
+    else:
+        os.makedirs(partial, exist_ok=True)
+        with atomic_open(config_path) as f:
+            json.dump(config, f, indent=1)
+    seen, kept = np.zeros(len(classes), np.int64), np.zeros(len(classes), np.int64)
+    next_image = 0
+    if os.path.isfile(state_path):
+        next_image, seen, kept = _load(state_path, stats)
+        print(f"resuming at image {next_image} of {len(dataset)}")
+    position_of = np.full(model.num_classes, -1)
+    position_of[list(classes)] = np.arange(len(classes))
+    net = Network(model, layers[0], pixel_scaling)
+    fetches = [net.T(layer) for layer in layers] + [net.T(model.output_name)]
+    try:
+        with tqdm(total=len(dataset), initial=next_image, desc="classes", unit="img") as bar:
+            for start in range(next_image, len(dataset), batch_size):
+                images = dataset.images(start, start + batch_size)
+                *acts, probs = net.run(fetches, images)
+                labels = dataset.labels[start:start + len(images)]
+                which = position_of[labels]
+                np.add.at(seen, which[which >= 0], 1)
+                which = np.where(confident_correct(probs, labels, threshold), which, -1)
+                np.add.at(kept, which[which >= 0], 1)
+                rows = np.arange(start, start + len(images))
+                for layer, layer_acts in zip(layers, acts):
+                    stats[layer].update(unit_values(layer_acts, position), which, rows)
+                _save(state_path, config, start + len(images), stats, seen, kept)
+                bar.update(len(images))
+    finally:
+        net.close()
+    _save(final, config, len(dataset), stats, seen, kept)
+    shutil.rmtree(partial)
+    return stats, seen, kept, config

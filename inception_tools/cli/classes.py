@@ -1,0 +1,59 @@
+"""``inception-tools classes``: per-class activation statistics of layers and how the classes differ."""
+
+from inception_tools.cli import options
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "classes",
+        help="per-class unit statistics of layers (mean, variance, active count) and class-by-class distances",
+        description="One pass over the dataset keeps the images the model gets right with probability at least "
+        "--threshold; per class, layer and unit (a convolutional channel's spatial mean, centre or maximum of "
+        "the post-ReLU activation; a dense unit as it is) it collects the mean, variance and how many images "
+        "activate it. Writes classes.csv, K x K matrices (Euclidean distance of means and of active fractions, "
+        "Jaccard similarity of contributing sets, cosine similarity), heatmaps and index.html to --out. "
+        "Resumable; a rerun with the same settings only rewrites the report.",
+    )
+    p.add_argument("--model", default="embedded", help="model name: embedded (default), embedded-mlp, InceptionV1, ...")
+    p.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the default file")
+    p.add_argument("--layers", required=True, help="comma-separated layers, e.g. conv2d0,mixed3a,mixed4a")
+    options.add_data_arguments(p)
+    p.add_argument("--classes", help="classes to study: output indices, label ids or names (default: all)")
+    p.add_argument("--threshold", type=float, default=0.9,
+                   help="keep images whose top-1 is the true class with at least this probability (default 0.9)")
+    p.add_argument("--position", choices=["mean", "center", "max"], default="mean",
+                   help="value of a convolutional channel: spatial mean (default), centre position or maximum")
+    p.add_argument("--active-threshold", type=float, default=0.0,
+                   help="a unit is active on an image when its value exceeds this (default 0)")
+    p.add_argument("--min-fraction", type=float, default=0.0,
+                   help="a unit contributes to a class when active on at least this fraction of its images "
+                   "(default 0: on at least one)")
+    p.add_argument("--importance", action="append", default=[], metavar="CSV",
+                   help="importance.csv of a finished scan of one of the layers (repeatable): adds class-restricted "
+                   "importance from its per-image outcomes next to the activation statistics")
+    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates for intervals (default 200)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from inception_tools.classes import class_study
+    from inception_tools.data import load_dataset
+    from inception_tools.models import load_model
+
+    layers = [layer.strip() for layer in args.layers.split(",") if layer.strip()]
+    model = load_model(args.model, args.model_path, layers=layers)
+    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
+    summary = class_study(model, dataset, layers, args.out, classes=args.classes, threshold=args.threshold,
+                          position=args.position, active_threshold=args.active_threshold,
+                          min_fraction=args.min_fraction, replicates=args.bootstrap, seed=args.seed,
+                          batch_size=args.batch_size, pixel_scaling=args.pixel_scaling,
+                          importance=args.importance)
+    with open(f"{args.out}/tables.md") as f:
+        print(f.read(), end="")
+    if summary["empty_classes"]:
+        print(f"warning: no image kept for class(es) {', '.join(summary['empty_classes'])}")
+    print(f"wrote {args.out}/index.html, classes.csv, matrices/, heatmaps/")
+    return 0
