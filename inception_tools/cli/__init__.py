@@ -20,6 +20,7 @@ COMMANDS = [
     "visualize",
     "examples",
     "blocks",
+    "basis",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.
