@@ -32,13 +32,14 @@ def explained_variance_plot(curves, title, path):
 
 
 def ablation_plot(rows, title, path):
-    """Top-1 and top-k accuracy against k ablated (k = 0 drawn at the left edge), with 95% bands."""
-    figure = Figure(figsize=(11, 4), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(1, 2, sharey=True)
-    baseline = [r for r in rows if r["k"] == 0]
+    """Top-1 and (when k > 1) top-k accuracy against k ablated, with 95% bands; k = 0 as a dashed line."""
     top_k = rows[0]["top_k"]
-    for ax, metric in zip(axes, ("top1", "topk")):
+    metrics = ("top1", "topk") if top_k > 1 else ("top1",)
+    figure = Figure(figsize=(5.5 * len(metrics), 4), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = np.atleast_1d(figure.subplots(1, len(metrics), sharey=True))
+    baseline = [r for r in rows if r["k"] == 0]
+    for ax, metric in zip(axes, metrics):
         for (basis, order), (color, ls, label) in STYLES.items():
             sel = sorted((r for r in rows if r["basis"] == basis and r["order"] == order and r["k"] > 0),
                          key=lambda r: r["k"])

@@ -12,6 +12,9 @@ Files in ``out_dir``:
 - ``ablation.csv``, ``ablation.png``: the cumulative ablation curves (top-k
   and bottom-k of both bases on a log grid of k), ``ablation.partial/``
   while they run;
+- ``strips/<basis>_<vvvv>.png`` (+ ``.json``): distance-minimizing strips,
+  ``renders-<steps>steps-<size>px/<basis>_<vvvv>.png`` (+ ``.npy``): Lucid
+  renders, of the chosen basis vectors (``pca_0001`` is PC 1);
 - ``basis.json``: settings and the k for 80% / 99% of the variance.
 """
 
@@ -26,8 +29,10 @@ import numpy as np
 
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.basis import ablation, figures
-from inception_tools.basis.pca import explained_rows, k_for, load_basis, make_basis, neuron_basis, pca_basis, save_basis
+from inception_tools.basis.pca import check_basis, check_components, explained_rows, k_for, load_basis, make_basis, neuron_basis, pca_basis, save_basis
+from inception_tools.basis.render import write_renders
 from inception_tools.basis.sample import Sample, sample_activations
+from inception_tools.basis.strip import write_strips
 from inception_tools.errors import UserError
 from inception_tools.visualization import check_settings
 
@@ -143,8 +148,10 @@ def write_summary(out_dir, settings, **parts):
 
 
 def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, ablation_images=None,
-                points_per_octave=1, batch_size=32, ablation_batch=16, ablate=True, report=print):
-    """Sampling, PCA, explained variance and (``ablate``) the ablation curves of ``net.layer``."""
+                points_per_octave=1, batch_size=32, ablation_batch=16, ablate=True, visual_basis="pca",
+                vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, report=print):
+    """Sampling, PCA, explained variance, (``ablate``) the ablation curves of ``net.layer``, and
+    strips (and with ``render``, Lucid renders) of ``vectors`` (0-based columns of ``visual_basis``)."""
     os.makedirs(out_dir, exist_ok=True)
     top_k = top_k or net.model.default_top_k
     if not 1 <= top_k <= net.model.num_classes:
@@ -152,6 +159,10 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     settings = dict(model=net.model.name, layer=net.layer, dataset=getattr(dataset, "source", ""),
                     n_images=len(dataset), resize=dataset.resize, pixel_scaling=net.pixel_scaling, seed=seed,
                     components=components, tensor=net.layer, pre_relu_tensor=f"{net.layer}_pre_relu")
+    check_components(components, len(dataset), net.model.depth(net.layer))  # before any work
+    if vectors and not 1 <= strip_k <= len(dataset):
+        raise UserError(f"strip: cannot pick {strip_k} nearest patches from {len(dataset)} images")
+    check_basis(visual_basis)
     check_settings(out_dir, settings)
     bases, sample, summary = pca_step(net, dataset, out_dir, seed, components, batch_size, report)
     parts = {"explained_variance_k": summary, "d": bases["neuron"].dim, "n_sampled": len(sample.layer)}
@@ -160,6 +171,13 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
         rows = ablation_step(net, subset, bases, sample.mean, out_dir, top_k, points_per_octave, ablation_batch,
                              report)
         parts.update(ablation_images=len(subset), pca_minus_neuron_top1=claim_check(rows))
+    basis = bases[check_basis(visual_basis)]
+    if vectors:
+        paths = write_strips(net, dataset, basis, sample.layer, vectors, out_dir, strip_points, strip_k, batch_size)
+        report(f"strips: {', '.join(paths)}")
+    if vectors and render:
+        paths = write_renders(net.model, net.layer, basis, vectors, out_dir, steps, size, seed)
+        report(f"renders: {', '.join(paths)}")
     write_summary(out_dir, settings, **parts)
     return bases, sample
 

@@ -31,6 +31,18 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
+def parse_vectors(spec, count):
+    """'1-4' or '1,3' (1 = highest variance) -> 0-based column indices; None -> []."""
+    from inception_tools.errors import UserError
+
+    if spec is None:
+        return []
+    vectors = options.parse_channels(spec, count + 1)
+    if 0 in vectors:
+        raise UserError("basis vectors are numbered from 1 (the highest variance)")
+    return [v - 1 for v in vectors]
+
+
 def run(args):
     import os
 
@@ -45,9 +57,12 @@ def run(args):
     model = load_model(args.model, args.model_path, layers=[layer])
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
     out = args.out or options.default_out(args, "basis")
+    vectors = parse_vectors(args.vectors, args.components or model.depth(layer))
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     basis_study(net, dataset, out, seed=args.seed, components=args.components, top_k=args.top_k,
                 ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,
-                batch_size=args.batch_size, ablate=not args.no_ablation)
+                batch_size=args.batch_size, ablate=not args.no_ablation, visual_basis=args.basis,
+                vectors=vectors, strip_points=args.strip_points, strip_k=args.strip_k, render=args.render,
+                steps=args.steps, size=args.size)
     print(f"wrote {os.path.join(out, 'basis.json')}")
     return 0
