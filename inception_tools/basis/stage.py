@@ -15,6 +15,7 @@ Files in ``out_dir``:
 - ``strips/<basis>_<vvvv>.png`` (+ ``.json``): distance-minimizing strips,
   ``renders-<steps>steps-<size>px/<basis>_<vvvv>.png`` (+ ``.npy``): Lucid
   renders, of the chosen basis vectors (``pca_0001`` is PC 1);
+- ``gallery/``: the vectors with a strip or render, ranked by variance;
 - ``basis.json``: settings and the k for 80% / 99% of the variance.
 """
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.basis import ablation, figures
+from inception_tools.basis.page import build_basis_gallery
 from inception_tools.basis.pca import check_basis, check_components, explained_rows, k_for, load_basis, make_basis, neuron_basis, pca_basis, save_basis
 from inception_tools.basis.render import write_renders
 from inception_tools.basis.sample import Sample, sample_activations
@@ -178,6 +180,8 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     if vectors and render:
         paths = write_renders(net.model, net.layer, basis, vectors, out_dir, steps, size, seed)
         report(f"renders: {', '.join(paths)}")
+    if vectors:
+        report(f"gallery: {build_basis_gallery(out_dir, basis, f'{net.model.name} {net.layer}')}")
     write_summary(out_dir, settings, **parts)
     return bases, sample
 
