@@ -2,9 +2,6 @@
 
 import csv
 import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -13,6 +10,7 @@ from inception_tools.basis.pca import make_basis, neuron_basis, pca_basis
 from inception_tools.basis.sample import sample_activations
 from inception_tools.basis.stage import spread
 from inception_tools.basis.strip import line_points, nearest_patches
+from inception_tools.cli import main
 from inception_tools.data import load_dataset
 from inception_tools.errors import UserError
 from inception_tools.importance.outcomes import channel_means, reference_outcomes
@@ -131,8 +129,10 @@ def test_errors_are_one_line(sample, bases):
         ablation.make_variants({"pca": pca_basis(sample.layer, 10)}, [0, 16])
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "inception_tools", "basis", *args], capture_output=True, text=True)
+def _cli(capsys, *args):
+    code = main(["basis", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -141,18 +141,21 @@ def _cli(*args):
     (["--components", "97"], "97 components asked, but the layer has d = 96"),
     (["--vectors", "0"], "numbered from 1"),
 ])
-def test_cli_errors(tmp_path, args, message):
-    result = _cli(*args, "--out", str(tmp_path / "b"))
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"error: {result.stderr.strip()[7:]}"]
-    assert message in result.stderr
+def test_cli_errors(tmp_path, capsys, args, message):
+    code, _, err = _cli(capsys, *args, "--out", str(tmp_path / "b"))
+    lines = [line for line in err.splitlines() if "img/s" not in line]  # progress bars of work done before
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert not os.path.isfile(tmp_path / "b" / "basis.json")
 
 
-def test_cli_writes_the_study(tmp_path):
+@pytest.mark.slow
+def test_cli_writes_the_study(tmp_path, capsys):
     out = str(tmp_path / "b")
-    result = _cli("--limit", "300", "--vectors", "1", "--strip-points", "4", "--strip-k", "2", "--out", out)
-    assert result.returncode == 0, result.stderr
-    assert "80%:" in result.stdout
+    code, stdout, err = _cli(capsys, "--limit", "300", "--ablation-images", "50", "--vectors", "1",
+                             "--strip-points", "4", "--strip-k", "2", "--out", out)
+    assert code == 0, err
+    assert "80%:" in stdout
     with open(os.path.join(out, "explained_variance.csv")) as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["k", "pcs", "neurons"] and len(rows) == 96
@@ -160,5 +163,9 @@ def test_cli_writes_the_study(tmp_path):
     for name in ("ablation.csv", "ablation.png", "explained_variance.png", "explained_variance_pre_relu.csv",
                  "pca.npz", "strips/pca_0001.png", "strips/pca_0001.json"):
         assert os.path.isfile(os.path.join(out, name)), name
-    again = _cli("--limit", "300", "--seed", "1", "--out", out)  # other settings: refused, nothing overwritten
-    assert again.returncode == 2 and "seed=0" in again.stderr
+    before = os.path.getmtime(os.path.join(out, "pca.npz"))
+    code, _, err = _cli(capsys, "--limit", "300", "--seed", "1", "--out", out)  # other settings: refused
+    assert code == 2 and "seed=0" in err
+    assert os.path.getmtime(os.path.join(out, "pca.npz")) == before
+    for name in ("index.html", "pca_0001.html"):
+        assert os.path.isfile(os.path.join(out, "gallery", name)), name
