@@ -10,8 +10,9 @@ Files in ``out_dir``:
   ``explained_variance_pre_relu.csv`` for ``<layer>_pre_relu`` (the paper's
   tensor), ``explained_variance.png`` with both;
 - ``ablation.csv``, ``ablation.png``: the cumulative ablation curves (top-k
-  and bottom-k of both bases on a log grid of k), ``ablation.partial/``
-  while they run;
+  and bottom-k of both bases on a log grid of k), ``ablation.outcomes.npz``
+  (per variant and image: top-1, top-k correct, log-probability),
+  ``ablation.partial/`` while they run;
 - ``strips/<basis>_<vvvv>.png`` (+ ``.json``): distance-minimizing strips,
   ``renders-<steps>steps-<size>px/<basis>_<vvvv>.png`` (+ ``.npy``): Lucid
   renders, of the chosen basis vectors (``pca_0001`` is PC 1);
@@ -36,6 +37,7 @@ from inception_tools.basis.render import write_renders
 from inception_tools.basis.sample import Sample, sample_activations
 from inception_tools.basis.strip import write_strips
 from inception_tools.errors import UserError
+from inception_tools.importance.stats import mcnemar_p
 from inception_tools.visualization import check_settings
 
 FRACTIONS = (0.8, 0.99)
@@ -108,6 +110,10 @@ def ablation_step(net, dataset, bases, mean, out_dir, top_k, points_per_octave=1
         workdir = csv_path.replace(".csv", ".partial")
         outcomes = ablation.batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size, workdir=workdir)
         rows = ablation.curve_rows(variants, outcomes, top_k)
+        with atomic_path(os.path.join(out_dir, "ablation.outcomes.npz")) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, variants=np.array([f"{v.basis}/{v.order}/{v.k}" for v in variants]),
+                         top1=outcomes.top1, topk=outcomes.topk, logprob=outcomes.logprob)
         with atomic_open(csv_path, newline="") as f:
             writer = csv.DictWriter(f, ablation.CURVE_COLUMNS)
             writer.writeheader()
@@ -130,11 +136,25 @@ def read_curves(path):
     return rows
 
 
-def claim_check(rows):
-    """Per k: top-1 accuracy after ablating the top-k PCs minus after the top-k neurons (< 0: PCs hurt more)."""
+def claim_check(rows, outcomes_path=None):
+    """Per k: top-1 accuracy after ablating the top-k PCs minus after the top-k neurons (< 0: PCs hurt more),
+    and, with the per-image outcomes, the exact McNemar p-value of that paired difference."""
     top = {(r["basis"], r["k"]): r["top1"] for r in rows if r["order"] == "top" and r["k"] > 0}
     ks = sorted({k for _, k in top})
-    return {k: top[("pca", k)] - top[("neuron", k)] for k in ks if ("pca", k) in top and ("neuron", k) in top}
+    found = {}
+    if outcomes_path and os.path.isfile(outcomes_path):
+        with np.load(outcomes_path) as f:
+            found = dict(zip(f["variants"].tolist(), f["top1"]))
+    result = {}
+    for k in ks:
+        if ("pca", k) not in top or ("neuron", k) not in top:
+            continue
+        entry = {"difference": top[("pca", k)] - top[("neuron", k)]}
+        pca, neuron = found.get(f"pca/top/{k}"), found.get(f"neuron/top/{k}")
+        if pca is not None and neuron is not None:
+            entry["mcnemar_p"] = mcnemar_p(int((neuron & ~pca).sum()), int((pca & ~neuron).sum()))
+        result[k] = entry
+    return result
 
 
 def write_summary(out_dir, settings, **parts):
@@ -172,7 +192,7 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
         subset = dataset if not ablation_images or ablation_images >= len(dataset) else spread(dataset, ablation_images)
         rows = ablation_step(net, subset, bases, sample.mean, out_dir, top_k, points_per_octave, ablation_batch,
                              report)
-        parts.update(ablation_images=len(subset), pca_minus_neuron_top1=claim_check(rows))
+        parts.update(ablation_images=len(subset), pca_minus_neuron_top1=claim_check(rows, os.path.join(out_dir, "ablation.outcomes.npz")))
     basis = bases[check_basis(visual_basis)]
     if vectors:
         paths = write_strips(net, dataset, basis, sample.layer, vectors, out_dir, strip_points, strip_k, batch_size)
