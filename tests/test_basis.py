@@ -140,6 +140,7 @@ def _cli(capsys, *args):
     (["--basis", "ica"], "unknown basis 'ica'"),
     (["--components", "97"], "97 components asked, but the layer has d = 96"),
     (["--vectors", "0"], "numbered from 1"),
+    (["--ks", "1,8,97"], "k = 97 is larger than the layer's d = 96"),
 ])
 def test_cli_errors(tmp_path, capsys, args, message):
     code, _, err = _cli(capsys, *args, "--out", str(tmp_path / "b"))

@@ -99,11 +99,12 @@ def pca_step(net, dataset, out_dir, seed=0, components=None, batch_size=32, repo
     return bases, sample, summary
 
 
-def ablation_step(net, dataset, bases, mean, out_dir, top_k, points_per_octave=1, batch_size=16, report=print):
-    """Cumulative ablation curves of both bases; returns the CSV rows."""
+def ablation_step(net, dataset, bases, mean, out_dir, top_k, points_per_octave=1, batch_size=16, ks=None,
+                  report=print):
+    """Cumulative ablation curves of both bases (on ``ks``, default a log grid); returns the CSV rows."""
     csv_path = os.path.join(out_dir, "ablation.csv")
     d = bases["neuron"].dim
-    ks = ablation.log_grid(min(d, len(bases["pca"])), points_per_octave)
+    ks = ablation.log_grid(min(d, len(bases["pca"])), points_per_octave) if ks is None else sorted(set(ks) | {0})
     variants = ablation.make_variants(bases, ks)
     if not os.path.isfile(csv_path):
         started = time.time()
@@ -171,7 +172,7 @@ def write_summary(out_dir, settings, **parts):
 
 def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, ablation_images=None,
                 points_per_octave=1, batch_size=32, ablation_batch=16, ablate=True, visual_basis="pca",
-                vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, report=print):
+                vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, ks=None, report=print):
     """Sampling, PCA, explained variance, (``ablate``) the ablation curves of ``net.layer``, and
     strips (and with ``render``, Lucid renders) of ``vectors`` (0-based columns of ``visual_basis``)."""
     os.makedirs(out_dir, exist_ok=True)
@@ -181,7 +182,12 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     settings = dict(model=net.model.name, layer=net.layer, dataset=getattr(dataset, "source", ""),
                     n_images=len(dataset), resize=dataset.resize, pixel_scaling=net.pixel_scaling, seed=seed,
                     components=components, tensor=net.layer, pre_relu_tensor=f"{net.layer}_pre_relu")
-    check_components(components, len(dataset), net.model.depth(net.layer))  # before any work
+    depth = net.model.depth(net.layer)
+    check_components(components, len(dataset), depth)  # before any work
+    for k in ks or ():
+        if not 0 <= k <= (components or depth):
+            raise UserError(f"k = {k} is larger than the layer's d = {depth}" if k > depth else
+                            f"k = {k}: ablate between 0 and {components or depth} basis vectors")
     if vectors and not 1 <= strip_k <= len(dataset):
         raise UserError(f"strip: cannot pick {strip_k} nearest patches from {len(dataset)} images")
     check_basis(visual_basis)
@@ -191,7 +197,7 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     if ablate:
         subset = dataset if not ablation_images or ablation_images >= len(dataset) else spread(dataset, ablation_images)
         rows = ablation_step(net, subset, bases, sample.mean, out_dir, top_k, points_per_octave, ablation_batch,
-                             report)
+                             ks, report)
         parts.update(ablation_images=len(subset), pca_minus_neuron_top1=claim_check(rows, os.path.join(out_dir, "ablation.outcomes.npz")))
     basis = bases[check_basis(visual_basis)]
     if vectors:

@@ -19,6 +19,7 @@ def add_parser(subparsers):
     p.add_argument("--ablation-images", type=int, default=None,
                    help="measure the ablation curves on this many images, evenly spaced (default: all)")
     p.add_argument("--points-per-octave", type=int, default=1, help="ablation grid: k values per doubling (default 1)")
+    p.add_argument("--ks", default=None, help="ablation: the k values, e.g. 1,2,8,64 (default: the log grid up to d)")
     p.add_argument("--basis", default="pca", help="basis of the strips and renders: pca (default) or neuron")
     p.add_argument("--vectors", default=None, help="basis vectors (1 = highest variance) for strips and renders, e.g. 1-4")
     p.add_argument("--strip-points", type=int, default=8, help="strip: points along the direction (m, default 8)")
@@ -43,6 +44,18 @@ def parse_vectors(spec, count):
     return [v - 1 for v in vectors]
 
 
+def parse_ks(spec):
+    """'1,2,8' -> [1, 2, 8]; None -> None."""
+    from inception_tools.errors import UserError
+
+    if spec is None:
+        return None
+    try:
+        return [int(k) for k in spec.split(",")]
+    except ValueError:
+        raise UserError(f"bad --ks {spec!r}: use a comma-separated list of integers such as 1,2,8") from None
+
+
 def run(args):
     import os
 
@@ -63,6 +76,6 @@ def run(args):
                 ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,
                 batch_size=args.batch_size, ablate=not args.no_ablation, visual_basis=args.basis,
                 vectors=vectors, strip_points=args.strip_points, strip_k=args.strip_k, render=args.render,
-                steps=args.steps, size=args.size)
+                steps=args.steps, size=args.size, ks=parse_ks(args.ks))
     print(f"wrote {os.path.join(out, 'basis.json')}")
     return 0
