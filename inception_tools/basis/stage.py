@@ -175,7 +175,6 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
                 vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, ks=None, report=print):
     """Sampling, PCA, explained variance, (``ablate``) the ablation curves of ``net.layer``, and
     strips (and with ``render``, Lucid renders) of ``vectors`` (0-based columns of ``visual_basis``)."""
-    os.makedirs(out_dir, exist_ok=True)
     top_k = top_k or net.model.default_top_k
     if not 1 <= top_k <= net.model.num_classes:
         raise UserError(f"--top-k must be between 1 and {net.model.num_classes}")
@@ -191,6 +190,7 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     if vectors and not 1 <= strip_k <= len(dataset):
         raise UserError(f"strip: cannot pick {strip_k} nearest patches from {len(dataset)} images")
     check_basis(visual_basis)
+    os.makedirs(out_dir, exist_ok=True)
     check_settings(out_dir, settings)
     bases, sample, summary = pca_step(net, dataset, out_dir, seed, components, batch_size, report)
     parts = {"explained_variance_k": summary, "d": bases["neuron"].dim, "n_sampled": len(sample.layer)}
