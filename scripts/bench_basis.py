@@ -32,14 +32,15 @@ def main():
     parser.add_argument("--model", default="embedded")
     parser.add_argument("--layer", default="mixed3a")
     parser.add_argument("--images", type=int, default=200, help="images the engines are timed on")
+    parser.add_argument("--sample-images", type=int, default=None, help="images the PCA is sampled from (default all)")
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
     if args.model == "embedded":
         model = load_model("embedded")
-        data = load_dataset("embedded", model)
+        data = load_dataset("embedded", model, limit=args.sample_images)
     else:
         model = load_model(args.model, str(SHARED / "models/inceptionv1/InceptionV1.pb"), layers=[args.layer])
-        data = load_dataset(str(SHARED / "data/imagenet-sample"), model)
+        data = load_dataset(str(SHARED / "data/imagenet-sample"), model, limit=args.sample_images)
     net = Network(model, args.layer)
     sample = sample_activations(net, data, seed=0)
     bases = {"pca": pca_basis(sample.layer), "neuron": neuron_basis(sample.layer)}
