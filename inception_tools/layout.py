@@ -39,6 +39,11 @@ def gallery_dir(study_dir):
     return os.path.join(study_dir, "gallery")
 
 
+def basis_dir(study_dir):
+    """The study's basis stage: neuron basis vs principal components (:mod:`inception_tools.basis`)."""
+    return os.path.join(study_dir, "basis")
+
+
 def answers_csv(study_dir):
     return os.path.join(study_dir, ANSWERS_CSV)
 

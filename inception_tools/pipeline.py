@@ -11,19 +11,23 @@ before anything is overwritten:
 3. dataset examples of every channel (one pass)      -> examples/<layer>/
 4. Lucid visualizations of the channels in the groups -> visualizations/<layer>/
 5. importance histogram and the gallery              -> importance_hist.png, gallery/
+6. neuron basis vs principal components of the layer -> basis/ (see :mod:`inception_tools.basis.stage`)
 
 Stage 1's settings are those ``importance.json`` records; stage 2 compares
 groups.csv itself with the groups these settings choose; stages 3 and 4 keep
-``settings.json`` in their folders; stage 5 is rebuilt every time.
+``settings.json`` in their folders; stage 5 is rebuilt every time; stage 6 keeps its own settings (:mod:`inception_tools.basis.stage`).
 """
 
+import json
 import os
 
 from inception_tools import layout
+from inception_tools.basis.stage import basis_study
 from inception_tools.errors import UserError
 from inception_tools.examples import dataset_examples
 from inception_tools.gallery import build_gallery
 from inception_tools.importance import score_layer
+from inception_tools.importance.run import dataset_fingerprint
 from inception_tools.importance.summary import score_warning
 from inception_tools.manifest import require_settings
 from inception_tools.plots import importance_histogram
@@ -36,20 +40,20 @@ from inception_tools.visualization import render_channels
 def importance_settings(model, layer, dataset, top_k, pixel_scaling):
     """What importance.json must record for stage 1's importance.csv to be reused."""
     return dict(model=model.name, layer=layer, top_k=top_k, ablation="mean", pixel_scaling=pixel_scaling,
-                resize=dataset.resize, n_images=len(dataset))
+                resize=dataset.resize, n_images=len(dataset), fingerprint=dataset_fingerprint(model, dataset))
 
 
 def importance_stage(model, layer, dataset, path, top_k, batch_size, pixel_scaling, report):
     if os.path.isfile(path):
         require_settings(layout.summary_json(path), importance_settings(model, layer, dataset, top_k, pixel_scaling),
                          path)
-        report(f"1/5 importance: {path} exists, kept (same settings)")
+        report(f"1/6 importance: {path} exists, kept (same settings)")
         return
     net = Network(model, layer, pixel_scaling=pixel_scaling)
     summary = score_layer(net, dataset, list(range(model.depth(layer))), path, top_k, "mean", batch_size,
                           meta={"data": dataset.source}, report=report).summary
     acc = summary["accuracy"]
-    report(f"1/5 importance: {len(dataset)} images, unablated top-1 {acc['top1']:.1%}, top-5 {acc['top5']:.1%}, "
+    report(f"1/6 importance: {len(dataset)} images, unablated top-1 {acc['top1']:.1%}, top-5 {acc['top5']:.1%}, "
            f"top-10 {acc['top10']:.1%}; importance uses top-{top_k}; wrote {path}")
 
 
@@ -70,7 +74,7 @@ def groups_stage(importance_csv, path, top, middle, seed, report, score="importa
         raise UserError(f"{path} holds other groups (top {sizes['top']}, middle {sizes['middle']}) than "
                         f"--top {top} --middle {middle} --seed {seed} --score {score} choose; delete it or choose another output folder")
     means = group_means(groups.members)
-    report("2/5 groups: " + ", ".join(f"{name} {size} channels, mean {score} {mean:.3g}"
+    report("2/6 groups: " + ", ".join(f"{name} {size} channels, mean {score} {mean:.3g}"
                                        for name, (size, mean) in means.items()) + f"; {path}")
     return sorted(groups.channels)
 
@@ -85,11 +89,27 @@ def run_study(model, layer, dataset, study_dir, top_k, top=40, middle=40, seed=0
     importance_stage(model, layer, dataset, importance_csv, top_k, batch_size, pixel_scaling, report)
     channels = groups_stage(importance_csv, groups_csv, top, middle, seed, report, score)
     dataset_examples(model, layer, dataset, study_dir, batch_size=batch_size, pixel_scaling=pixel_scaling)
-    report(f"3/5 dataset examples: every channel of {layer}")
+    report(f"3/6 dataset examples: every channel of {layer}")
     render_channels(model, layer, channels, study_dir, steps=steps, size=size, seed=seed, per_call=per_call)
-    report(f"4/5 visualizations: {len(channels)} channels, {steps} steps")
+    report(f"4/6 visualizations: {len(channels)} channels, {steps} steps")
     histogram = layout.histogram_png(study_dir)
     importance_histogram(importance_csv, histogram, groups_csv)
     index = build_gallery(study_dir, top_n=top, score=score)
-    report(f"5/5 gallery: {index}; histogram: {histogram}")
+    report(f"5/6 gallery: {index}; histogram: {histogram}")
+    basis_stage(model, layer, dataset, layout.basis_dir(study_dir), top_k, seed, steps, size, batch_size,
+                pixel_scaling, report)
     return index
+
+
+def basis_stage(model, layer, dataset, out_dir, top_k, seed, steps, size, batch_size, pixel_scaling, report):
+    """PCA vs neuron basis: explained variance, ablation curves, strip and render of PC 1."""
+    net = Network(model, layer, pixel_scaling=pixel_scaling)
+    try:
+        basis_study(net, dataset, out_dir, seed=seed, top_k=top_k, batch_size=batch_size, vectors=[0], render=True,
+                    steps=steps, size=size, report=lambda line: None)
+    finally:
+        net.close()
+    with open(os.path.join(out_dir, "basis.json")) as f:
+        k = json.load(f)["explained_variance_k"]["layer"]
+    report(f"6/6 basis: 80% of the variance in {k['pcs']['0.8']} PCs vs {k['neurons']['0.8']} neurons; "
+           f"ablation curves, strip and render of PC 1 in {out_dir}")

@@ -23,8 +23,10 @@ def study(tmp_path_factory):
 
 def test_every_stage_writes_its_files(study):
     out, stdout = study
-    for stage in ("1/5", "2/5", "3/5", "4/5", "5/5"):
+    for stage in ("1/6", "2/6", "3/6", "4/6", "5/6", "6/6"):
         assert stage in stdout
+    for name in ("explained_variance.csv", "ablation.png", "strips/pca_0001.png", "renders-16steps-28px/pca_0001.png"):
+        assert os.path.isfile(os.path.join(out, "basis", name)), name
     with open(os.path.join(out, "importance.csv")) as f:
         assert len(list(csv.DictReader(f))) == 96
     with open(os.path.join(out, "groups.csv")) as f:
@@ -72,7 +74,7 @@ def test_the_groups_reported_are_those_in_groups_csv(study):
     with open(os.path.join(out, "groups.csv")) as f:
         groups = list(csv.DictReader(f))
     sizes = {name: sum(g["group"] == name for g in groups) for name in ("top", "middle")}
-    assert f"2/5 groups: top {sizes['top']} channels" in stdout and f"middle {sizes['middle']} channels" in stdout
+    assert f"2/6 groups: top {sizes['top']} channels" in stdout and f"middle {sizes['middle']} channels" in stdout
 
 
 @pytest.mark.skipif(chromium_missing_reason() is not None, reason=str(chromium_missing_reason()))

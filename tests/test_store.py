@@ -129,3 +129,10 @@ def test_until_reliable_that_is_never_reached_uses_every_image(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "did not reach 0.99 for importance after 200 of 200 images" in result.stdout
     assert not os.path.exists(str(out) + ".partial")
+
+
+def test_an_out_that_is_a_folder_is_refused_before_scanning(tmp_path):
+    (tmp_path / "importance.csv").mkdir()
+    result = _cli("importance", "--layer", LAYER, "--limit", "50", "--out", str(tmp_path / "importance.csv"))
+    assert result.returncode == 2 and "it is a folder" in result.stderr
+    assert not (tmp_path / "importance.csv.partial").exists()  # refused before any work

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.classes.stats import POSITIONS, ClassStats, confident_correct, unit_values
 from inception_tools.errors import UserError
-from inception_tools.importance.run import _fingerprint
+from inception_tools.importance.run import dataset_fingerprint
 from inception_tools.surgery import Network
 
 STATS_FILE = "stats.npz"
@@ -69,7 +69,7 @@ def pass_config(model, dataset, layers, classes, threshold, position, active_thr
         "pixel_scaling": pixel_scaling,
         "dataset": getattr(dataset, "source", ""),
         "n_images": len(dataset),
-        "fingerprint": _fingerprint(model, dataset),
+        "fingerprint": dataset_fingerprint(model, dataset),
     }
 
 

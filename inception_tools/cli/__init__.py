@@ -22,6 +22,7 @@ COMMANDS = [
     "blocks",
     "reliability",
     "classes",
+    "basis",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

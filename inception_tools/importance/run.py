@@ -43,7 +43,8 @@ ABLATIONS = ("mean", "zero")
 log = logging.getLogger(__name__)
 
 
-def _fingerprint(model, dataset):
+def dataset_fingerprint(model, dataset):
+    """sha256 of the model file, the image ids and the labels: what makes two scans comparable."""
     digest = hashlib.sha256()
     with open(model.path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -63,7 +64,7 @@ def _config(net, dataset, top_k, ablation, order):
         "resize": dataset.resize,
         "n_images": len(dataset),
         "image_order": order,
-        "fingerprint": _fingerprint(net.model, dataset),
+        "fingerprint": dataset_fingerprint(net.model, dataset),
     }
 
 
@@ -237,6 +238,9 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
         raise UserError(f"--until-reliable must lie between 0 and 1, got {until}")
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+    for path in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv)):
+        if os.path.isdir(path):
+            raise UserError(f"cannot write {path}: it is a folder")
     order = "dataset"
     if until is not None:
         dataset = dataset.reordered(np.random.default_rng(shuffle_seed).permutation(len(dataset)))

@@ -1,0 +1,100 @@
+"""A static gallery of a basis: its vectors ranked by variance, a page per vector.
+
+``build_basis_gallery(out_dir, basis)`` writes ``<out_dir>/gallery/``:
+``index.html`` (rank, render and strip thumbnails, variance, explained and
+cumulative explained variance, the neurons with the largest loadings) and
+``<basis>_<vvvv>.html`` per vector (its render, its distance-minimizing strip
+with the projection of each column, its loadings). It uses the channel
+gallery's stylesheet and thumbnails; links are relative, so the folder opens
+from disk.
+"""
+
+import glob
+import html
+import json
+import os
+
+import numpy as np
+
+from inception_tools.atomic import atomic_open
+from inception_tools.basis.strip import vector_name
+from inception_tools.gallery import _web_file, make_thumbnail, write_if_changed
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="assets/gallery.css"></head>
+<body><nav>{nav}</nav><header><h1>{title}</h1></header><main>
+{body}
+</main></body></html>
+"""
+
+
+THUMB = 'class="thumb" '
+
+
+def _loadings(basis, v, n=5):
+    u = basis.vectors[:, v]
+    top = np.argsort(-np.abs(u), kind="stable")[:n]
+    return ", ".join(f"{c} ({u[c]:+.2f})" for c in top)
+
+
+def _img(out, path, alt, cls=""):
+    if not os.path.isfile(path):
+        return f'<span class="hint">no {html.escape(alt)}</span>'
+    rel = html.escape(os.path.relpath(path, out).replace(os.sep, "/"))
+    return f'<img {cls}src="{rel}" alt="{html.escape(alt)}" loading="lazy">'
+
+
+def _render_png(out_dir, name):
+    found = sorted(glob.glob(os.path.join(out_dir, "renders-*", name + ".png")))
+    return found[0] if found else os.path.join(out_dir, "renders", name + ".png")
+
+
+def build_basis_gallery(out_dir, basis, title, vectors=None):
+    """Write the gallery of ``vectors`` (0-based; default: those with a strip or render) and return index.html."""
+    out = os.path.join(out_dir, "gallery")
+    write_if_changed(os.path.join(out, "assets", "gallery.css"), _web_file("gallery.css"))
+    if vectors is None:
+        vectors = [v for v in range(len(basis)) if os.path.isfile(os.path.join(out_dir, "strips", vector_name(basis, v) + ".png"))
+                   or os.path.isfile(_render_png(out_dir, vector_name(basis, v)))]
+    ratio = basis.variances / basis.total_variance
+    cumulative = basis.explained()
+    rows = []
+    for i, v in enumerate(vectors):
+        name = vector_name(basis, v)
+        strip, render = os.path.join(out_dir, "strips", name + ".png"), _render_png(out_dir, name)
+        thumbs = {}
+        for kind, source in (("render", render), ("strip", strip)):
+            thumbs[kind] = os.path.join(out, "thumbs", f"{name}_{kind}.png")
+            make_thumbnail(source, thumbs[kind])
+        cells = "".join(f'<td><a href="{name}.html">{_img(out, thumbs[kind], kind, THUMB)}</a></td>'
+                        for kind in ("render", "strip"))
+        rows.append(f'<tr><td>{v + 1}</td>{cells}'
+                    f'<td class="num">{basis.variances[v]:.4g}</td><td class="num">{ratio[v]:.2%}</td>'
+                    f'<td class="num">{cumulative[v]:.2%}</td><td>{_loadings(basis, v)}</td></tr>')
+        nav = " · ".join([f'<a href="index.html">all vectors</a>']
+                         + [f'<a href="{vector_name(basis, vectors[j])}.html">{label}</a>'
+                            for j, label in ((i - 1, "previous"), (i + 1, "next")) if 0 <= j < len(vectors)])
+        strip_json = strip.replace(".png", ".json")
+        caption = "Distance-minimizing strip: columns are points along the direction, nearest patches on top"
+        if os.path.isfile(strip_json):
+            with open(strip_json) as f:
+                ts = json.load(f)["t"]
+            caption += "; projections " + ", ".join(f"{t:.3g}" for t in ts)
+        body = (f'<table class="stats"><tr><th>Rank by variance</th><td class="num">{v + 1}</td></tr>'
+                f'<tr><th>Variance</th><td class="num">{basis.variances[v]:.6g}</td></tr>'
+                f'<tr><th>Explained variance</th><td class="num">{ratio[v]:.3%}</td></tr>'
+                f'<tr><th>Cumulative (top {v + 1})</th><td class="num">{cumulative[v]:.3%}</td></tr>'
+                f'<tr><th>Largest loadings (channel, weight)</th><td>{_loadings(basis, v, 10)}</td></tr></table>'
+                f'<figure>{_img(out, render, "render")}<figcaption>Lucid render of the direction '
+                f'(direction objective with diversity, 4 images)</figcaption></figure>'
+                f'<figure>{_img(out, strip, "strip")}<figcaption>{html.escape(caption)}</figcaption></figure>')
+        with atomic_open(os.path.join(out, name + ".html")) as f:
+            f.write(PAGE.format(title=html.escape(f"{title}: {basis.kind} vector {v + 1}"), nav=nav, body=body))
+    table = ('<table><thead><tr><th>rank</th><th>render</th><th>strip</th><th>variance</th><th>explained</th>'
+             '<th>cumulative</th><th>largest loadings (channel, weight)</th></tr></thead><tbody>'
+             + "\n".join(rows) + "</tbody></table>")
+    index = os.path.join(out, "index.html")
+    with atomic_open(index) as f:
+        f.write(PAGE.format(title=html.escape(f"{title}: {basis.kind} basis by variance"), nav="", body=table))
+    return index

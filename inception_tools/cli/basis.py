@@ -1,0 +1,81 @@
+"""``inception-tools basis``: neuron basis vs principal components of a layer (Dey et al.)."""
+
+from inception_tools.cli import options
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "basis", help="PCA vs neuron basis of a layer: explained variance, ablation curves, strips, renders",
+        description="Samples one activation vector per image (one random position, seeded) of the layer's "
+        "output (the tensor the surgery imputes) and of <layer>_pre_relu, computes both bases, their "
+        "explained variance, cumulative ablation curves (top-k / bottom-k vectors projected to the "
+        "dataset mean), distance-minimizing strips and Lucid renders along basis vectors.")
+    options.add_model_arguments(p)
+    options.add_data_arguments(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampled positions (and renders)")
+    p.add_argument("--components", type=int, default=None, help="principal components to keep (default: all d)")
+    p.add_argument("--top-k", type=int, default=None, help="ablation: top-k accuracy besides top-1 (default: model's)")
+    p.add_argument("--no-ablation", action="store_true", help="skip the ablation curves")
+    p.add_argument("--ablation-images", type=int, default=None,
+                   help="measure the ablation curves on this many images, evenly spaced (default: all)")
+    p.add_argument("--points-per-octave", type=int, default=1, help="ablation grid: k values per doubling (default 1)")
+    p.add_argument("--ks", default=None, help="ablation: the k values, e.g. 1,2,8,64 (default: the log grid up to d)")
+    p.add_argument("--basis", default="pca", help="basis of the strips and renders: pca (default) or neuron")
+    p.add_argument("--vectors", default=None, help="basis vectors (1 = highest variance) for strips and renders, e.g. 1-4")
+    p.add_argument("--strip-points", type=int, default=8, help="strip: points along the direction (m, default 8)")
+    p.add_argument("--strip-k", type=int, default=4, help="strip: nearest patches per point (default 4)")
+    p.add_argument("--render", action="store_true", help="also render the --vectors with Lucid (direction + diversity)")
+    p.add_argument("--steps", type=int, default=256, help="render: optimization steps (default 256)")
+    p.add_argument("--size", type=int, default=None, help="render: size in pixels (default: model input size)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--out", help="folder (default outputs/<model>-<layer>/basis)")
+    p.set_defaults(func=run)
+
+
+def parse_vectors(spec, count):
+    """'1-4' or '1,3' (1 = highest variance) -> 0-based column indices; None -> []."""
+    from inception_tools.errors import UserError
+
+    if spec is None:
+        return []
+    vectors = options.parse_channels(spec, count + 1)
+    if 0 in vectors:
+        raise UserError("basis vectors are numbered from 1 (the highest variance)")
+    return [v - 1 for v in vectors]
+
+
+def parse_ks(spec):
+    """'1,2,8' -> [1, 2, 8]; None -> None."""
+    from inception_tools.errors import UserError
+
+    if spec is None:
+        return None
+    try:
+        return [int(k) for k in spec.split(",")]
+    except ValueError:
+        raise UserError(f"bad --ks {spec!r}: use a comma-separated list of integers such as 1,2,8") from None
+
+
+def run(args):
+    import os
+
+    from inception_tools.basis.stage import basis_study
+    from inception_tools.basis.pca import check_basis
+    from inception_tools.data import load_dataset
+    from inception_tools.models import load_model
+    from inception_tools.surgery import Network
+
+    layer = options.layer_of(args)
+    check_basis(args.basis)
+    model = load_model(args.model, args.model_path, layers=[layer])
+    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
+    out = args.out or options.default_out(args, "basis")
+    vectors = parse_vectors(args.vectors, args.components or model.depth(layer))
+    net = Network(model, layer, pixel_scaling=args.pixel_scaling)
+    basis_study(net, dataset, out, seed=args.seed, components=args.components, top_k=args.top_k,
+                ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,
+                batch_size=args.batch_size, ablate=not args.no_ablation, visual_basis=args.basis,
+                vectors=vectors, strip_points=args.strip_points, strip_k=args.strip_k, render=args.render,
+                steps=args.steps, size=args.size, ks=parse_ks(args.ks))
+    print(f"wrote {os.path.join(out, 'basis.json')}")
+    return 0
