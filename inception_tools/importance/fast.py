@@ -6,11 +6,12 @@ after the layer runs, on the batch's activations with that channel imputed:
 
 - Several channels per session run: their variants are stacked along the
   batch axis (``G`` channels x ``B`` images), sized from available memory.
-- Where the layer's linear frontier covers every path to the output (see
-  :mod:`.frontier`), the next 1x1 convolutions / matrix product are not
-  recomputed per channel but updated by a rank-one term, built in the graph
-  from the batch's frontier tensors kept in the session; a run is fed only
-  the channels and their values. Otherwise the whole imputed layer is fed.
+- Two strategies for the suffix, each with an explicit per-batch state
+  (:class:`Batch`): where the layer's linear frontier covers every path to the
+  output (see :mod:`.frontier`), :class:`RankOneSuffix` does not recompute the
+  next 1x1 convolutions / matrix product per channel but updates them by a
+  rank-one term, in a graph of its own fed the batch's frontier tensors;
+  otherwise :class:`FeedSuffix` feeds the whole imputed layer.
 - Memory stays bounded: nothing but the current batch is held; the per-image
   outcomes go to the scan's memory-mapped :mod:`.store`, flushed after each
   batch. A (batch, channel group) whose records are all computed is skipped,
@@ -43,13 +44,15 @@ def available_memory():
 
 @dataclasses.dataclass
 class Batch:
-    """What one image batch leaves for its variants: its size and, for :class:`FeedSuffix`, the activations.
+    """What one image batch leaves for its variants, explicitly: its size and the arrays they read.
 
-    :class:`RankOneSuffix` keeps the rest (the frontier tensors) in its session's resource variables.
+    :class:`FeedSuffix` keeps the layer's activations; :class:`RankOneSuffix` the frontier's
+    pooled inputs and linear outputs (placeholder -> array, fed to its own graph).
     """
 
     size: int
     activations: Optional[np.ndarray] = None
+    feeds: Optional[dict] = None
 
 
 class FeedSuffix:
@@ -62,7 +65,7 @@ class FeedSuffix:
 
     def prefix(self, images):
         """Run the network up to the layer once."""
-        return Batch(len(images), self.net.layer_activations(images))
+        return Batch(len(images), activations=self.net.layer_activations(images))
 
     def variant_logits(self, batch, channels, values):
         """Logits [G, B, classes] with ``channels[g]`` imputed by ``values[g]``."""
@@ -75,56 +78,52 @@ class FeedSuffix:
 
 
 class RankOneSuffix:
-    """The suffix through the layer's linear frontier (:mod:`.frontier`).
+    """The suffix through the layer's linear frontier (:mod:`.frontier`), in a graph of its own.
 
-    Each batch's pooled inputs ``P`` and linear outputs ``L`` stay in the
-    session (resource variables); a run feeds only the channels and their
-    values, builds the rank-one variants in the graph and runs a second import
-    of the model (scope ``variants``) whose frontier tensors are mapped to them.
+    Per batch, the network's session computes the frontier's pooled inputs ``P``
+    and linear outputs ``L`` once (the batch state). The variant graph takes them
+    as placeholders with the frontier's weights as constants, builds each
+    channel's rank-one variant of ``L`` and runs a second import of the model
+    whose frontier tensors are mapped to those variants; a run is fed the state,
+    the channels and their values.
     """
 
     uses_shortcut = True
 
     def __init__(self, net, branches):
         self.net = net
-        self.branches = branches
-        with net.graph.as_default():
-            self._build_variant_graph()
-        net.session.run([v.initializer for v in self._variables])
-
-    def _build_variant_graph(self):
-        self.channels = tf1.placeholder(tf.int32, [None], name="variant_channels")
-        self.values = tf1.placeholder(tf.float32, [None], name="variant_values")
-        self._variables, self._stores, input_map = [], [], {}
-        for i, branch in enumerate(self.branches):
-            pooled = self._keep(branch.pooled, f"frontier{i}_pooled")
-            linear = self._keep(branch.linear, f"frontier{i}_linear")
-            weight = tf.reshape(branch.weight, [-1, branch.weight.shape[-1]])
-            input_map[branch.linear.name.split("/", 1)[1]] = rank_one_variants(
-                linear, pooled, weight, self.channels, self.values)
-        model = self.net.model
-        pre_activation = model.logits_name()
-        (output,) = tf.import_graph_def(model.graph_def, input_map=input_map,
-                                        return_elements=[(pre_activation or model.output_name) + ":0"],
-                                        name="variants")
-        # Without a pre-softmax node the logits are log(softmax), as in surgery.Network.
-        self.variant_logits_tensor = output if pre_activation else tf.math.log(output + 1e-30)
-
-    def _keep(self, tensor, name):
-        variable = tf1.Variable(tf.zeros([0] * tensor.shape.rank), shape=tf.TensorShape([None] * tensor.shape.rank),
-                                trainable=False, name=name, use_resource=True)
-        self._variables.append(variable)
-        self._stores.append(variable.assign(tensor, read_value=False))
-        return variable.read_value()
+        pooled = list({b.pooled.name: b.pooled for b in branches}.values())  # the 1x1 branches share P
+        self._fetches = pooled + [b.linear for b in branches]
+        weights = net.session.run([b.weight for b in branches])
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.channels = tf1.placeholder(tf.int32, [None], name="variant_channels")
+            self.values = tf1.placeholder(tf.float32, [None], name="variant_values")
+            self._placeholders = [tf1.placeholder(tf.float32, [None] + t.shape.as_list()[1:]) for t in self._fetches]
+            state = dict(zip((t.name for t in self._fetches), self._placeholders))
+            input_map = {}
+            for branch, weight in zip(branches, weights):
+                matrix = tf.constant(weight.reshape(-1, weight.shape[-1]))
+                input_map[branch.linear.name.split("/", 1)[1]] = rank_one_variants(
+                    state[branch.linear.name], state[branch.pooled.name], matrix, self.channels, self.values)
+            model = net.model
+            pre_activation = model.logits_name()
+            (output,) = tf.import_graph_def(model.graph_def, input_map=input_map,
+                                            return_elements=[(pre_activation or model.output_name) + ":0"],
+                                            name="variants")
+            # Without a pre-softmax node the logits are log(softmax), as in surgery.Network.
+            self.variant_logits_tensor = output if pre_activation else tf.math.log(output + 1e-30)
+        self.session = tf1.Session(graph=self.graph)
 
     def prefix(self, images):
-        """Run the network up to the layer and its frontier once; keep P and L in the session."""
-        self.net.run(self._stores, images)
-        return Batch(len(images))
+        """Run the network up to the layer and its frontier once: the batch state."""
+        arrays = self.net.run(self._fetches, images)
+        return Batch(len(images), feeds=dict(zip(self._placeholders, arrays)))
 
     def variant_logits(self, batch, channels, values):
         """Logits [G, B, classes] with ``channels[g]`` imputed by ``values[g]``."""
-        logits = self.net.session.run(self.variant_logits_tensor, {self.channels: channels, self.values: values})
+        feed = {**batch.feeds, self.channels: channels, self.values: values}
+        logits = self.session.run(self.variant_logits_tensor, feed)
         return logits.reshape(len(channels), batch.size, -1)
 
 
