@@ -13,13 +13,11 @@ STYLES = {("pca", "top"): ("tab:red", "-", "PCs, highest variance first"),
 
 
 def explained_variance_plot(curves, title, path):
-    """``curves``: {label: (pcs ratios, neuron ratios)}; k on a log axis."""
+    """``curves``: {label: (pcs ratios, neuron ratios)}, at most two (solid, dashed); k on a log axis."""
     figure, ax = new_axes(6.4, 4.0)
-    for (label, (pcs, neurons)), shade in zip(curves.items(), ("", "light")):
-        ks = np.arange(1, len(neurons) + 1)
-        ax.plot(np.arange(1, len(pcs) + 1), pcs, color="tab:red", ls="-" if not shade else "--",
-                label=f"PCs ({label})")
-        ax.plot(ks, neurons, color="tab:blue", ls="-" if not shade else "--", label=f"neurons ({label})")
+    for (label, (pcs, neurons)), ls in zip(curves.items(), ("-", "--")):
+        ax.plot(np.arange(1, len(pcs) + 1), pcs, color="tab:red", ls=ls, label=f"PCs ({label})")
+        ax.plot(np.arange(1, len(neurons) + 1), neurons, color="tab:blue", ls=ls, label=f"neurons ({label})")
     for level in (0.8, 0.99):
         ax.axhline(level, color="0.6", lw=0.8)
     ax.set_xscale("log")
