@@ -20,7 +20,6 @@ Usage: ``python scripts/train_embedded.py [--epochs N] [--seed S] [--out DIR]``
 """
 
 import argparse
-import json
 import os
 import time
 
@@ -30,8 +29,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from inception_tools.atomic import atomic_open  # noqa: E402
 from inception_tools.data.digits import load_digits, to_rgb01  # noqa: E402
+from inception_tools.models import frozen  # noqa: E402
 from inception_tools.models.builder import build, he_normal, layer_depths  # noqa: E402
 from inception_tools.models.embedded import EMBEDDED, LABELS, MODEL_DIR, VALUE_RANGE  # noqa: E402
 
@@ -90,25 +89,10 @@ def train(epochs, seed):
     return tf1.graph_util.remove_training_nodes(frozen)
 
 
-def accuracy_on_test_split(graph_def, batch_size=500):
+def accuracy_on_test_split(graph_def):
     """Top-1 accuracy of a frozen graph on the "test" digits."""
     images, labels = load_digits("test")
-    x_test = to_value_range(images)
-    with tf.Graph().as_default():
-        tf1.import_graph_def(graph_def, name="")
-        with tf1.Session() as sess:
-            probs = [sess.run("softmax2:0", {"input:0": x_test[i : i + batch_size]}) for i in range(0, len(x_test), batch_size)]
-    return float(np.mean(np.concatenate(probs).argmax(axis=1) == labels))
-
-
-def write_model(out_dir, graph_def, metrics):
-    with atomic_open(os.path.join(out_dir, "embedded.pb"), "wb") as f:
-        f.write(graph_def.SerializeToString())
-    with atomic_open(os.path.join(out_dir, "labels.txt")) as f:
-        f.write("\n".join(LABELS) + "\n")
-    with atomic_open(os.path.join(out_dir, "metrics.json")) as f:
-        json.dump(metrics, f, indent=2)
-        f.write("\n")
+    return frozen.top1_accuracy(graph_def, to_value_range(images), labels)
 
 
 def main():
@@ -135,7 +119,7 @@ def main():
         "seed": args.seed,
         "layer_depths": layer_depths(EMBEDDED),
     }
-    write_model(args.out, graph_def, metrics)
+    frozen.write_model(args.out, "embedded.pb", graph_def, LABELS, metrics)
     print(f"test top-1 {accuracy:.4f}; trained in {train_seconds:.0f} s; wrote {args.out}")
 
 

@@ -19,7 +19,6 @@ Usage: ``python scripts/train_mlp.py [--epochs N] [--seed S] [--out DIR]``
 """
 
 import argparse
-import json
 import os
 import time
 
@@ -29,8 +28,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from inception_tools.atomic import atomic_open  # noqa: E402
 from inception_tools.data.digits import load_digits, to_rgb01  # noqa: E402
+from inception_tools.models import frozen  # noqa: E402
 from inception_tools.models.builder import Dense, Dropout, build, he_normal, layer_depths  # noqa: E402
 from inception_tools.models.mlp import IMAGE_SHAPE, LABELS, MLP, MODEL_DIR  # noqa: E402
 
@@ -94,25 +93,10 @@ def freeze(weights):
         return graph.as_graph_def()
 
 
-def accuracy_on_test_split(graph_def, batch_size=500):
+def accuracy_on_test_split(graph_def):
     """Top-1 accuracy of a frozen graph on the "test" digits fed as [0, 1] RGB."""
     images, labels = load_digits("test")
-    x_test = to_rgb01(images)
-    with tf.Graph().as_default():
-        tf1.import_graph_def(graph_def, name="")
-        with tf1.Session() as sess:
-            probs = [sess.run("softmax2:0", {"input:0": x_test[i : i + batch_size]}) for i in range(0, len(x_test), batch_size)]
-    return float(np.mean(np.concatenate(probs).argmax(axis=1) == labels))
-
-
-def write_model(out_dir, graph_def, metrics):
-    with atomic_open(os.path.join(out_dir, "embedded-mlp.pb"), "wb") as f:
-        f.write(graph_def.SerializeToString(deterministic=True))
-    with atomic_open(os.path.join(out_dir, "labels.txt")) as f:
-        f.write("\n".join(LABELS) + "\n")
-    with atomic_open(os.path.join(out_dir, "metrics.json")) as f:
-        json.dump(metrics, f, indent=2)
-        f.write("\n")
+    return frozen.top1_accuracy(graph_def, to_rgb01(images), labels)
 
 
 def main():
@@ -139,7 +123,7 @@ def main():
         "seed": args.seed,
         "layer_depths": layer_depths(MLP),
     }
-    write_model(args.out, graph_def, metrics)
+    frozen.write_model(args.out, "embedded-mlp.pb", graph_def, LABELS, metrics)
     print(f"test top-1 {accuracy:.4f}; trained in {train_seconds:.0f} s; wrote {args.out}")
 
 
