@@ -19,6 +19,7 @@ import tempfile
 from typing import Optional, Sequence
 
 from inception_tools import layout
+from inception_tools.errors import UserError
 
 
 def load_model(name: str = "embedded", path: Optional[str] = None, layers: Sequence[str] = ()):
@@ -51,7 +52,7 @@ def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[in
 def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, top_k: Optional[int] = None,
                method: str = "fast", ablation: str = "mean", out: Optional[str] = None,
                until_reliable: Optional[float] = None, score: str = "importance", batch_size: int = 32,
-               report=None):
+               report=None, basis: Optional[str] = None, components: Optional[int] = None):
     """Mean-ablation importance of ``channels`` (default: all) of ``layer``, with every measure.
 
     Args:
@@ -61,6 +62,8 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
         out: importance CSV to write (with its .json and per-image outcomes); default: a new temporary folder.
         until_reliable: stop once ``score``'s projected split-half reliability reaches this (images shuffled).
         report: callable for one-line messages (default: the logger).
+        basis: ``"pca"`` scores the layer's principal components (PC 1 = row 0) instead of channels,
+            with the same measures; ``components`` of them (default: all).
 
     Returns:
         :class:`inception_tools.importance.run.ScanResult`: ``rows``, ``columns`` (name -> array, in
@@ -70,12 +73,19 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
     from inception_tools.surgery import Network
 
     depth = model.depth(layer)
+    if basis is not None:
+        from inception_tools.basis.pca import check_components
+
+        if channels is not None:
+            raise UserError("with basis, choose the principal components with components, not channels")
+        channels = list(range(check_components(components, len(dataset), depth)))
     channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
     out = out or layout.importance_csv(tempfile.mkdtemp(prefix="inception_tools-"))
     net = Network(model, layer)
     try:
         return score_layer(net, dataset, channels, out, top_k or model.default_top_k, ablation, batch_size,
-                           engine=method, until=until_reliable, score=score, report=report)
+                           engine=method, until=until_reliable, score=score, report=report, basis=basis,
+                           components=components)
     finally:
         net.close()
 

@@ -27,6 +27,11 @@ def outcome_files(csv_path):
     return stem + ".outcomes.npy", stem + ".images.npz"
 
 
+def directions_file(csv_path):
+    """The principal components a direction scan scored, beside its CSV: ``importance.basis.npz``."""
+    return os.path.splitext(os.fspath(csv_path))[0] + ".basis.npz"
+
+
 def groups_csv(study_dir):
     return os.path.join(study_dir, GROUPS_CSV)
 

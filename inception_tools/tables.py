@@ -177,6 +177,10 @@ def read_importance(path, score="importance"):
         raise UserError(f"{path}: channel {repeated} appears more than once")
     channels, importance = np.array(channels, np.int64), np.array(importance, np.float64)
     order = np.lexsort((channels, -importance))
+    bases = sorted({row.get("basis") or "neuron" for _, row in rows})
+    if bases != ["neuron"]:
+        raise UserError(f"{path} ranks the {'/'.join(bases)} directions of a layer, not its channels: "
+                        "galleries, examples, groups and the survey take channels")
     model, layer = layers[0]
     return ImportanceTable(os.fspath(path), model, layer, channels[order], importance[order],
                            tuple(rows[i][1] for i in order), tuple(rows[i][0] for i in order), score)

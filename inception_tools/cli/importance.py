@@ -1,6 +1,7 @@
 """``inception-tools importance``: mean-ablation importance of the channels of a layer."""
 
 from inception_tools.cli import options
+from inception_tools.errors import UserError
 
 
 def add_parser(subparsers):
@@ -22,23 +23,43 @@ def add_parser(subparsers):
     p.add_argument("--chunk", type=options.positive_int, default=250, help="--until-reliable: images between checks (default 250)")
     p.add_argument("--shuffle-seed", type=int, default=0, help="--until-reliable: seed of the image order")
     options.add_reliability_arguments(p)
+    p.add_argument("--basis", default=None,
+                   help="score the layer's principal components instead of its channels: each PC's coordinate "
+                        "set to the dataset mean's, every column as for channels (feature_ind k = PC k+1)")
+    p.add_argument("--components", type=options.positive_int, default=None, metavar="P",
+                   help="--basis: score PCs 1..P (default: all d)")
+    p.add_argument("--basis-seed", type=int, default=0,
+                   help="--basis: seed of the one random position per image the PCs are computed from (default 0, "
+                        "as inception-tools basis)")
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
     p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv)")
     p.set_defaults(func=run)
 
 
 def run(args):
+    from inception_tools.basis.pca import check_components
     from inception_tools.data import load_dataset
     from inception_tools.importance import score_layer
+    from inception_tools.importance.directions import check_basis
+    from inception_tools import layout
     from inception_tools.layout import IMPORTANCE_CSV
     from inception_tools.models import load_model
     from inception_tools.surgery import Network
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, layers=[layer])
-    channels = options.parse_channels(args.channels, model.depth(layer))
+    if args.basis is not None:
+        check_basis(args.basis)
+    if args.basis is None and args.components is not None:
+        raise UserError("--components needs --basis pca")
+    if args.basis is not None and args.channels:
+        raise UserError("--channels chooses channels; with --basis choose the principal components with --components")
+    depth = model.depth(layer)
+    channels = None if args.basis else options.parse_channels(args.channels, depth)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
+    if args.basis:
+        channels = list(range(check_components(args.components, len(dataset), depth)))
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     if args.verify:
         _, images = next(iter(dataset.batches(args.batch_size)))
@@ -49,7 +70,8 @@ def run(args):
     result = score_layer(net, dataset, channels, out, top_k, args.ablation, args.batch_size, engine=args.method,
                          shortcut=not args.no_shortcut, until=args.until_reliable, score=args.score,
                          chunk=args.chunk, shuffle_seed=args.shuffle_seed, splits=args.splits,
-                         resamples=args.resamples, seed=args.seed, meta={"data": data}, report=print)
+                         resamples=args.resamples, seed=args.seed, meta={"data": data}, report=print,
+                         basis=args.basis, components=args.components, basis_seed=args.basis_seed)
     summary = result.summary
     acc = summary["accuracy"]
     print(f"{model.name} on {summary['n_images_used']} images ({dataset.resize}, pixel scaling {args.pixel_scaling}): "
@@ -59,6 +81,10 @@ def run(args):
         reached = trajectory[-1]["projected"] >= args.until_reliable
         print(f"until reliable: {'reached' if reached else 'did not reach'} {args.until_reliable} for {args.score} "
               f"after {trajectory[-1]['images']} of {len(dataset)} images (projected {trajectory[-1]['projected']:.3f})")
-    print(f"wrote {out} ({len(channels)} channels of {layer}, top-{top_k}, {args.ablation} ablation) "
+    what = f"principal components 1-{len(channels)}" if args.basis else "channels"
+    if args.basis:
+        print(f"the {len(channels)} components explain {summary['basis']['explained_variance']:.1%} of the variance "
+              f"of the sampled {layer} vectors; components saved in {layout.directions_file(out)}")
+    print(f"wrote {out} ({len(channels)} {what} of {layer}, top-{top_k}, {args.ablation} ablation) "
           "and its per-image outcomes beside it")
     return 0

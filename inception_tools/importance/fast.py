@@ -169,6 +169,10 @@ class FastEngine(Engine):
         return (f"fast engine: {shortcut}{group} channels x {min(n_images, self.batch_size)} images per run; "
                 f"memory about {work / 2**20:.0f} MB working set + {records_mb:.0f} MB of outcomes on disk")
 
+    def variant_logits(self, batch, channels):
+        """Logits [G, B, classes] of ``batch`` with each of ``channels`` ablated in turn."""
+        return self.suffix.variant_logits(batch, channels, self.values[channels])
+
     def fill(self, store, channels, start, stop, progress=None):
         if not channels:
             return
@@ -181,8 +185,7 @@ class FastEngine(Engine):
             if todo:
                 batch = self.suffix.prefix(self.dataset.images(b0, b1))
                 for g0, chunk in todo:
-                    chunk_channels = channels[g0:g0 + len(chunk)]
-                    logits = self.suffix.variant_logits(batch, chunk_channels, self.values[chunk_channels])
+                    logits = self.variant_logits(batch, channels[g0:g0 + len(chunk)])
                     store.write(chunk, b0, self.outcomes(store, logits, b0))
                 store.flush()
             if progress is not None:

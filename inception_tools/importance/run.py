@@ -34,10 +34,13 @@ from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.importance import reliability as rel
+from inception_tools.basis.pca import Basis, check_components, save_basis
+from inception_tools.importance.directions import (DirectionEngine, ReferenceDirectionEngine, check_basis,
+                                                   principal_directions)
 from inception_tools.importance.measures import contributions, measure
 from inception_tools.importance.outcomes import baseline, channel_means
 from inception_tools.importance.store import OutcomeStore
-from inception_tools.importance.table import COLUMNS, channel_rows, write_csv
+from inception_tools.importance.table import COLUMNS, DIRECTION_COLUMNS, channel_rows, write_csv
 
 ABLATIONS = ("mean", "zero")
 log = logging.getLogger(__name__)
@@ -54,7 +57,7 @@ def dataset_fingerprint(model, dataset):
     return digest.hexdigest()
 
 
-def _config(net, dataset, top_k, ablation, order):
+def _config(net, dataset, top_k, ablation, order, directions=None):
     return {
         "model": net.model.name,
         "layer": net.layer,
@@ -65,6 +68,7 @@ def _config(net, dataset, top_k, ablation, order):
         "n_images": len(dataset),
         "image_order": order,
         "fingerprint": dataset_fingerprint(net.model, dataset),
+        **({"basis": directions} if directions else {}),
     }
 
 
@@ -86,7 +90,7 @@ class Partial:
             with open(config_path) as f:
                 saved = json.load(f)
             if saved != config:
-                changed = sorted(k for k in config if saved.get(k) != config[k])
+                changed = sorted(k for k in {**saved, **config} if saved.get(k) != config.get(k))
                 self.release()
                 raise UserError(f"{self.dir} holds an unfinished scan with other settings ({', '.join(changed)}); "
                                 "delete it or choose another --out")
@@ -98,7 +102,8 @@ class Partial:
         """Temporary files a killed run left (safe: the lock says no one else writes these)."""
         stale = glob.glob(os.path.join(glob.escape(self.dir), ".*.tmp"))
         folder = os.path.dirname(os.path.abspath(out_csv))
-        for target in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv)):
+        for target in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv),
+                       layout.directions_file(out_csv)):
             stale += glob.glob(os.path.join(glob.escape(folder), "." + glob.escape(os.path.basename(target)) + ".*.tmp"))
         for path in stale:
             os.remove(path)
@@ -131,14 +136,18 @@ def _ablation_values(ablation, net, dataset, batch_size):
     raise UserError(f"unknown ablation {ablation!r}; use one of {', '.join(ABLATIONS)}")
 
 
-def new_store(folder, net, dataset, top_k, batch_size):
-    """An empty outcome store for every channel of ``net.layer`` in ``folder``, after the unablated pass.
+def new_store(folder, net, dataset, top_k, batch_size, n_rows=None):
+    """An empty outcome store in ``folder``, after the unablated pass.
+
+    Args:
+        n_rows: rows of the store (default: every channel of ``net.layer``; directions: one per direction).
 
     Returns:
         ``(store, baseline)``.
     """
     base = baseline(net, dataset, top_k, batch_size)
-    store = OutcomeStore.create(folder, net.model.depth(net.layer), {
+    n_rows = net.model.depth(net.layer) if n_rows is None else n_rows
+    store = OutcomeStore.create(folder, n_rows, {
         "labels": dataset.labels, "base_correct": base.correct, "base_logprob": base.logprob,
         "image_index": dataset.order, "ids": np.asarray(dataset.ids, dtype=str), "real_logp": base.real_logp,
     }, base.real_logp.shape[1])
@@ -157,16 +166,51 @@ def engine_for(name, net, dataset, values, top_k, batch_size, **options):
     raise UserError(f"unknown method {name!r}; use fast or reference")
 
 
-def _start(partial, net, dataset, top_k, ablation, batch_size):
-    """The scan's state and store: loaded, or computed once (means, unablated pass)."""
+def _start(partial, net, dataset, top_k, ablation, batch_size, directions=None, sample_dataset=None):
+    """The scan's state and store: loaded, or computed once (means, principal components, unablated pass)."""
     state = partial.load_state()
     store = OutcomeStore.resume(partial.dir)
     if state is None or store is None:
         values = _ablation_values(ablation, net, dataset, batch_size)
-        store, base = new_store(partial.dir, net, dataset, top_k, batch_size)
-        state = {"values": values, "accuracy": np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])}
+        state = {"values": values}
+        if directions:
+            pcs = principal_directions(net, sample_dataset, directions["components"], directions["seed"], batch_size)
+            state.update(vectors=pcs.vectors, variances=pcs.variances, total_variance=pcs.total_variance,
+                         sample_center=pcs.center)
+        n_rows = state["vectors"].shape[1] if directions else None
+        store, base = new_store(partial.dir, net, dataset, top_k, batch_size, n_rows)
+        state["accuracy"] = np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])
         partial.save_state(**state)
     return state, store
+
+
+def _engine(name, net, dataset, state, top_k, batch_size, shortcut, directions):
+    if not directions:
+        options = {"shortcut": shortcut} if name == "fast" else {}
+        return engine_for(name, net, dataset, state["values"], top_k, batch_size, **options)
+    if name == "reference":
+        return ReferenceDirectionEngine(net, dataset, state["vectors"], state["values"], top_k, batch_size)
+    if name == "fast":
+        return DirectionEngine(net, dataset, state["vectors"], state["values"], top_k, batch_size)
+    raise UserError(f"unknown method {name!r}; use fast or reference")
+
+
+def _directions(basis, components, basis_seed, net, dataset):
+    """The scan's direction settings (None for channels), checked before any work."""
+    if basis is None:
+        return None
+    check_basis(basis)
+    depth = net.model.depth(net.layer)
+    components = depth if components is None else components
+    check_components(components, len(dataset), depth)
+    return {"kind": basis, "components": components, "seed": basis_seed,
+            "sample": "layer output, one random position per image"}
+
+
+def save_directions(state, directions, csv_path):
+    """The principal components of a direction scan, beside its CSV (:func:`inception_tools.basis.pca.load_basis`)."""
+    return save_basis(Basis(directions["kind"], state["vectors"], state["variances"], float(state["total_variance"]),
+                            state["sample_center"]), layout.directions_file(csv_path), mean=state["values"])
 
 
 @dataclasses.dataclass
@@ -213,7 +257,7 @@ def scan(engine, store, channels, until=None, score="importance", chunk=250, spl
 
 def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_size=32, engine="fast",
                 shortcut=True, until=None, score="importance", chunk=250, shuffle_seed=0, splits=20,
-                resamples=1000, seed=0, meta=None, report=None):
+                resamples=1000, seed=0, meta=None, report=None, basis=None, components=None, basis_seed=0):
     """Score ``channels`` of ``net.layer`` over ``dataset``; write ``out_csv``, its summary and outcomes.
 
     Args:
@@ -223,6 +267,10 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
         splits, resamples, seed: the reliability estimates (see :mod:`.reliability`).
         meta: extra entries for the summary.
         report: callable for one-line messages (default: this module's logger).
+        basis: "pca" to score the layer's principal components instead of channels
+            (:mod:`.directions`); ``channels`` are then component indices (0 = PC 1).
+        components, basis_seed: how many principal components (default: all d) and the seed of the
+            sampled positions they come from.
 
     Returns:
         :class:`ScanResult`.
@@ -241,15 +289,19 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     for path in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv)):
         if os.path.isdir(path):
             raise UserError(f"cannot write {path}: it is a folder")
+    directions = _directions(basis, components, basis_seed, net, dataset)
+    if directions and max(channels) >= directions["components"]:
+        raise UserError(f"component {max(channels)} out of range: {directions['components']} components")
+    sample_dataset = dataset
     order = "dataset"
     if until is not None:
         dataset = dataset.reordered(np.random.default_rng(shuffle_seed).permutation(len(dataset)))
         order = f"shuffled, seed {shuffle_seed}"
-    partial = Partial(out_csv, _config(net, dataset, top_k, ablation, order))
+    config = _config(net, dataset, top_k, ablation, order, directions)
+    partial = Partial(out_csv, config)
     started = time.time()
-    state, store = _start(partial, net, dataset, top_k, ablation, batch_size)
-    options = {"shortcut": shortcut} if engine == "fast" else {}
-    runner = engine_for(engine, net, dataset, state["values"], top_k, batch_size, **options)
+    state, store = _start(partial, net, dataset, top_k, ablation, batch_size, directions, sample_dataset)
+    runner = _engine(engine, net, dataset, state, top_k, batch_size, shortcut, directions)
     rows = [store.row_of[c] for c in channels]
     already = len(channels) * len(dataset) - store.n_pending(rows, 0, len(dataset))
     if already:
@@ -259,15 +311,23 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     n_used = trajectory[-1]["images"] if trajectory else len(dataset)
     view = store.view(channels, n_used)
     reliability, bounds = rel.assess(view, splits, seed, resamples)
-    summary = dict(_config(net, dataset, top_k, ablation, order), n_images_used=n_used,
+    summary = dict(config, n_images_used=n_used,
                    dataset_skipped=getattr(dataset, "skipped", 0), channels=len(channels),
                    accuracy=dict(zip(("top1", "top5", "top10"), map(float, state["accuracy"]))),
                    method=engine, seconds=round(time.time() - started, 1), reliability=reliability, **(meta or {}))
     if until is not None:
         summary["until_reliable"] = {"target": until, "score": score, "chunk": chunk, "trajectory": trajectory}
     result_rows = channel_rows(view, model.name, net.layer, bounds)
+    if directions:
+        explained = np.cumsum(state["variances"]) / float(state["total_variance"])
+        summary["basis"] = dict(directions, explained_variance=float(explained[-1]))
+        for row in result_rows:
+            k = row["feature_ind"]
+            row.update(basis=directions["kind"], variance=repr(float(state["variances"][k])),
+                       explained_variance_ratio=repr(float(state["variances"][k] / state["total_variance"])))
+        save_directions(state, directions, out_csv)
     view.save(out_csv, channels, n_used)
-    write_csv(result_rows, out_csv)
+    write_csv(result_rows, out_csv, DIRECTION_COLUMNS if directions else ())
     with atomic_open(layout.summary_json(out_csv)) as f:
         json.dump(summary, f, indent=1)
     partial.remove()

@@ -17,6 +17,8 @@ SCORE_COLUMNS = ["importance", "newly_wrong", "newly_right", "mcnemar_p",
                  "mean_delta_logprob", "mean_kl", "mean_abs_prob_change"]
 INTERVAL_COLUMNS = [f"{MEASURES[m].column}_{end}" for m in MEASURES for end in ("lo", "hi")]
 COLUMNS = ["model", "layer", "feature_ind", *SCORE_COLUMNS, *INTERVAL_COLUMNS]
+# A scan of principal components (:mod:`.directions`) adds which basis, and each component's variance.
+DIRECTION_COLUMNS = ["basis", "variance", "explained_variance_ratio"]
 
 
 def _mean(store, field):
@@ -56,6 +58,6 @@ def channel_rows(store, model_name, layer, bounds):
     return rows
 
 
-def write_csv(rows, path):
+def write_csv(rows, path, extra_columns=()):
     """Write ``rows`` atomically, sorted by channel (never an empty table: see ``tables.write_table``)."""
-    write_table(path, COLUMNS, sorted(rows, key=lambda r: r["feature_ind"]))
+    write_table(path, COLUMNS + list(extra_columns), sorted(rows, key=lambda r: r["feature_ind"]))
