@@ -1,7 +1,8 @@
 """inception_tools: graph surgery and feature studies on frozen image classifiers.
 
 From a notebook: ``import inception_tools as it``, then ``it.load_model``, ``it.load_dataset``,
-``it.importance``, ``it.reliability``, ``it.render``, ``it.examples`` (see :mod:`inception_tools.api`).
+``it.importance``, ``it.reliability``, ``it.render``, ``it.examples`` (see :mod:`inception_tools.api`);
+``it.show_progress()`` shows progress bars (the library itself prints nothing).
 """
 
 import os
@@ -12,8 +13,9 @@ import types
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from inception_tools.api import examples, importance, load_dataset, load_model, reliability, render  # noqa: E402
+from inception_tools.progress import show_progress  # noqa: E402
 
-__all__ = ["examples", "importance", "load_dataset", "load_model", "reliability", "render"]
+__all__ = ["examples", "importance", "load_dataset", "load_model", "reliability", "render", "show_progress"]
 
 
 class _Package(types.ModuleType):

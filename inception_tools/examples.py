@@ -33,8 +33,8 @@ import json
 import os
 
 import numpy as np
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
@@ -121,7 +121,7 @@ def single_pass(model, layer, dataset, k=8, mode="center", batch_size=32, checkp
     start = _resume(checkpoint, top, bottom)
     reader = LayerReader(model, layer, pixel_scaling)
     try:
-        with tqdm(total=len(dataset), initial=start, desc=f"examples {layer}", unit="img") as bar:
+        with progress.bar(total=len(dataset), initial=start, desc=f"examples {layer}", unit="img") as bar:
             for batch_number, first in enumerate(range(start, len(dataset), batch_size), 1):
                 images = dataset.images(first, first + batch_size)
                 (top_values, top_positions), (low_values, low_positions) = batch_scores(reader(images), mode)
@@ -246,7 +246,7 @@ def dataset_examples(model, layer, dataset, out_dir, k=8, mode="center", channel
 def write_strips(dataset, table, folder, channels, fields=None):
     """Write the top and bottom PNG strips of ``channels`` that are not on disk yet."""
     load = functools.lru_cache(maxsize=64)(lambda row: dataset.images(row, row + 1)[0])
-    for c in tqdm(channels, desc="example strips", unit="channel"):
+    for c in progress.iterate(channels, desc="example strips", unit="channel"):
         for name in ("top", "bottom"):
             path = channel_file(folder, c, f"_{name}.png")
             if not os.path.isfile(path):

@@ -30,8 +30,8 @@ import string
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
@@ -147,7 +147,7 @@ def build_gallery(study_dir, top_n=40, columns=2, score="importance"):
     out = layout.gallery_dir(study_dir)
     for name in ASSETS:
         write_if_changed(os.path.join(out, "assets", name), _web_file(name))
-    for i, channel in enumerate(tqdm(channels, desc="gallery pages", unit="channel")):
+    for i, channel in enumerate(progress.iterate(channels, desc="gallery pages", unit="channel")):
         neighbours = (channels[i - 1] if i > 0 else None, channels[i + 1] if i + 1 < len(channels) else None)
         make_thumbnail(visualization_png(study_dir, layer, channel.channel), _thumb_path(out, channel.channel))
         page = render_channel_page(study_dir, out, channel, examples.get(channel.channel), neighbours)

@@ -40,8 +40,8 @@ import os
 import numpy as np
 import tensorflow as tf
 from tensorflow.python.util import deprecation
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools.atomic import atomic_path
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
@@ -160,7 +160,7 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
                                 diversity_weight=model_diversity_weight(model, diversity_weight)))
     calls = [channels[i:i + per_call] for i in range(0, len(channels), per_call)]
     todo = [call for call in calls if not all(os.path.isfile(channel_file(folder, c, ".png")) for c in call)]
-    with tqdm(total=len(channels), initial=len(channels) - sum(map(len, todo)), desc=f"render {layer}",
+    with progress.bar(total=len(channels), initial=len(channels) - sum(map(len, todo)), desc=f"render {layer}",
               unit="channel") as bar:
         for call in todo:
             for c, images in zip(call, render(model, layer, call, steps, size, seed, objective, diversity_weight)):

@@ -90,7 +90,7 @@ def test_grayscale_palette_rgba_and_cmyk_become_rgb(tmp_path):
     assert red[0] > 200 and red[1] < 60 and red[2] < 60
 
 
-def test_corrupt_and_truncated_files_are_skipped_and_counted(tmp_path, capsys):
+def test_corrupt_and_truncated_files_are_skipped_and_counted(tmp_path, caplog):
     save(tmp_path / "n00000001_good.png", uniform(9))
     (tmp_path / "n00000002_garbage.jpg").write_bytes(b"not a jpeg at all")
     jpeg = noise_jpeg_bytes()
@@ -100,7 +100,7 @@ def test_corrupt_and_truncated_files_are_skipped_and_counted(tmp_path, capsys):
     data = load_dataset(tmp_path, tiny_model())
     assert data.ids == ["n00000001_good.png"]
     assert data.skipped == 2
-    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
     assert "skipped 2" in warnings[0] and "n00000003_truncated.jpg" in warnings[0]
 

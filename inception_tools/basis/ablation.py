@@ -34,8 +34,8 @@ import os
 
 import numpy as np
 from scipy.stats import binomtest
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.importance.fast import plan_groups
@@ -184,7 +184,7 @@ def batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, 
     """Outcomes of every variant: the layer once per batch, variants stacked along the batch axis."""
     ablator = Ablator(bases, variants, mean)
     checkpoint = _Checkpoint(workdir, _settings(net, dataset, variants, top_k, mean), len(variants), len(dataset))
-    with tqdm(total=len(variants) * len(dataset), initial=len(variants) * checkpoint.images_done, unit="img",
+    with progress.bar(total=len(variants) * len(dataset), initial=len(variants) * checkpoint.images_done, unit="img",
               desc=f"basis ablation {net.layer}", disable=not progress) as bar:
         for start in range(checkpoint.images_done, len(dataset), batch_size):
             images = dataset.images(start, start + batch_size)
@@ -206,7 +206,7 @@ def naive_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, pr
     """The reference: one ``partial_run`` (whole network) per variant and batch."""
     ablator = Ablator(bases, variants, mean)
     outcomes = Outcomes.empty(len(variants), len(dataset))
-    with tqdm(total=len(variants) * len(dataset), unit="img", desc=f"naive ablation {net.layer}",
+    with progress.bar(total=len(variants) * len(dataset), unit="img", desc=f"naive ablation {net.layer}",
               disable=not progress) as bar:
         for i in range(len(variants)):
             for start, images in dataset.batches(batch_size):

@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools.blocks.attribution import attribute
 from inception_tools.blocks.dictionary import semantic_dictionary
 from inception_tools.blocks.groups import neuron_groups
@@ -108,7 +108,7 @@ def analyse_layer(model, image, layer, classes, top_n=4, n_groups=6, means=None,
             raise UserError(f"{layer} has no spatial positions; give a convolutional layer such as a mixed one")
         values = np.zeros(acts.shape[-1]) if means is None else np.asarray(means, np.float64)
         _, height, width, depth = acts.shape
-        with tqdm(total=depth + height * width, desc=f"ablate {layer}", unit="variant") as bar:
+        with progress.bar(total=depth + height * width, desc=f"ablate {layer}", unit="variant") as bar:
             attributions = attribute(net, acts, classes, values, batch_size, progress=bar.update)
     finally:
         if own:

@@ -27,8 +27,8 @@ import os
 
 import numpy as np
 from tensorflow.python.util import deprecation
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools import visualization
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
@@ -146,7 +146,7 @@ def ensure_renders(model, layer, units, settings=RenderSettings(), per_call=8, r
     for u in todo:
         by_objective.setdefault(u.objective, []).append(u)
     calls = [group[i:i + per_call] for group in by_objective.values() for i in range(0, len(group), per_call)]
-    with tqdm(total=len(todo), desc=f"render {layer}", unit="thumb", disable=not todo) as bar:
+    with progress.bar(total=len(todo), desc=f"render {layer}", unit="thumb", disable=not todo) as bar:
         for call in calls:
             for unit, image in zip(call, render_units(model, layer, call, settings)):
                 save_strip(image[None], paths[unit.name])

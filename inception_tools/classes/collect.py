@@ -18,12 +18,13 @@ refused.
 """
 
 import json
+import logging
 import os
 import shutil
 
 import numpy as np
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.classes.stats import POSITIONS, ClassStats, confident_correct, unit_values
 from inception_tools.errors import UserError
@@ -33,6 +34,7 @@ from inception_tools.surgery import Network
 STATS_FILE = "stats.npz"
 PARTIAL_DIR = "classes.partial"
 BOOTSTRAP_BUDGET = 256 << 20  # bytes of bootstrap sums across layers
+log = logging.getLogger(__name__)
 
 
 def check_settings(threshold, position, active_threshold, min_fraction, replicates):
@@ -137,13 +139,13 @@ def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="m
     next_image = 0
     if os.path.isfile(state_path):
         next_image, seen, kept = _load(state_path, stats)
-        print(f"resuming at image {next_image} of {len(dataset)}")
+        log.info(f"resuming at image {next_image} of {len(dataset)}")
     position_of = np.full(model.num_classes, -1)
     position_of[list(classes)] = np.arange(len(classes))
     net = Network(model, layers[0], pixel_scaling)
     fetches = [net.T(layer) for layer in layers] + [net.T(model.output_name)]
     try:
-        with tqdm(total=len(dataset), initial=next_image, desc="classes", unit="img") as bar:
+        with progress.bar(total=len(dataset), initial=next_image, desc="classes", unit="img") as bar:
             for start in range(next_image, len(dataset), batch_size):
                 images = dataset.images(start, start + batch_size)
                 *acts, probs = net.run(fetches, images)

@@ -58,11 +58,17 @@ def build_parser():
 def main(argv=None):
     from inception_tools.errors import UserError
 
+    from tqdm import tqdm
+
+    from inception_tools import progress
+
     args = build_parser().parse_args(argv)
+    progress.log_to_stderr()
     if args.command not in WITHOUT_TENSORFLOW:
         import_tensorflow_quietly()
     try:
-        return args.func(args) or 0
+        with progress.progress_to(tqdm):
+            return args.func(args) or 0
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -11,8 +11,8 @@ or a digit) in ``model.label_ids``; nothing is matched by name.
 import copy
 
 import numpy as np
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools.data import resize as resizing
 from inception_tools.errors import UserError
 
@@ -66,7 +66,7 @@ class Dataset:
         """Yield ``(start, images)`` for consecutive batches; with ``desc``, a progress bar on stderr."""
         if batch_size < 1:
             raise UserError(f"batch size must be at least 1, got {batch_size}")
-        with tqdm(total=len(self), desc=desc, unit="img", disable=desc is None) as bar:
+        with progress.bar(total=len(self), desc=desc, unit="img", disable=desc is None) as bar:
             for start in range(0, len(self), batch_size):
                 batch = self.images(start, start + batch_size)
                 yield start, batch

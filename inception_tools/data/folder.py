@@ -19,13 +19,13 @@ decoded are skipped, counted in ``Dataset.skipped`` and reported in one line
 on stderr. Memory: N*h*w*3 bytes (see :mod:`inception_tools.data.dataset`).
 """
 
-import sys
+import logging
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools.data import resize as resizing
 from inception_tools.data.dataset import Dataset, label_index, label_mismatch
 from inception_tools.errors import UserError
@@ -37,6 +37,7 @@ DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.Decompression
 
 # How many unreadable file names the warning line shows.
 SHOWN_SKIPPED = 3
+log = logging.getLogger(__name__)
 
 
 def image_files(folder):
@@ -77,24 +78,24 @@ def decode_rgb(path):
 
 
 def warn_skipped(skipped_files):
-    """One line on stderr naming how many files were unreadable and the first few."""
+    """One warning naming how many files were unreadable and the first few."""
     shown = ", ".join(skipped_files[:SHOWN_SKIPPED])
     more = ", ..." if len(skipped_files) > SHOWN_SKIPPED else ""
-    print(f"warning: skipped {len(skipped_files)} unreadable image file(s): {shown}{more}", file=sys.stderr)
+    log.warning(f"skipped {len(skipped_files)} unreadable image file(s): {shown}{more}")
 
 
 def warn_elongated(names):
-    """One line on stderr naming the images only the central part of which is used."""
+    """One warning naming the images only the central part of which is used."""
     shown = ", ".join(names[:SHOWN_SKIPPED]) + (", ..." if len(names) > SHOWN_SKIPPED else "")
-    print(f"warning: {len(names)} image(s) longer than {resizing.MAX_ASPECT}:1, only their central "
-          f"{resizing.MAX_ASPECT}:1 part is used: {shown}", file=sys.stderr)
+    log.warning(f"{len(names)} image(s) longer than {resizing.MAX_ASPECT}:1, only their central "
+                f"{resizing.MAX_ASPECT}:1 part is used: {shown}")
 
 
 def decode_files(folder, files, wanted, mode, image_shape):
     """Decode ``files`` in order until ``wanted`` are read: (stored uint8, kept indices, skipped names)."""
     stored = np.empty((wanted, *resizing.stored_size(mode, image_shape), 3), np.uint8)
     kept, skipped, elongated = [], [], []
-    with tqdm(total=wanted, desc=f"decoding {folder.name}", unit="img") as bar:
+    with progress.bar(total=wanted, desc=f"decoding {folder.name}", unit="img") as bar:
         for i, path in enumerate(files):
             try:
                 image = decode_rgb(folder / path)

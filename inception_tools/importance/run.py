@@ -28,8 +28,8 @@ import time
 
 import filelock
 import numpy as np
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
@@ -240,7 +240,7 @@ def scan(engine, store, channels, until=None, score="importance", chunk=250, spl
     rows = [store.row_of[c] for c in channels]
     trajectory = []
     stops = [n] if until is None else list(range(min(chunk, n), n, chunk)) + [n]
-    with tqdm(total=len(channels) * n, unit="img", desc=f"{engine.name} {engine.net.layer}") as bar:
+    with progress.bar(total=len(channels) * n, unit="img", desc=f"{engine.name} {engine.net.layer}") as bar:
         done = 0
         for stop in stops:
             engine.fill(store, channels, done, stop, bar.update)

@@ -12,8 +12,8 @@ import os
 import urllib.error
 import urllib.request
 
-from tqdm import tqdm
 
+from inception_tools import progress
 from inception_tools.atomic import atomic_path
 from inception_tools.errors import UserError
 
@@ -51,7 +51,7 @@ def fetch(gs_path, check=None, timeout=60):
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, atomic_path(target) as tmp:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with open(tmp, "wb") as f, tqdm(
+            with open(tmp, "wb") as f, progress.bar(
                 total=total, unit="B", unit_scale=True, desc=os.path.basename(target), leave=False
             ) as bar:
                 for chunk in iter(lambda: response.read(1 << 20), b""):
