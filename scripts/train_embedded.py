@@ -68,25 +68,15 @@ def train(epochs, seed):
             return tf1.Variable(he_normal(rng, name, shape), name=name)
 
         build(EMBEDDED, variable)
-        t_labels = tf1.placeholder(tf.int64, [None], name="labels")
-        logits = graph.get_tensor_by_name("softmax2_pre_activation:0")
-        loss = tf1.reduce_mean(tf1.nn.sparse_softmax_cross_entropy_with_logits(labels=t_labels, logits=logits))
-        global_step = tf1.train.get_or_create_global_step()
-        steps_per_epoch = -(-len(labels) // BATCH_SIZE)
-        rate = tf1.train.cosine_decay(LEARNING_RATE, global_step, epochs * steps_per_epoch)
-        step = tf1.train.AdamOptimizer(rate).minimize(loss, global_step=global_step)
-        with tf1.Session() as sess:
-            sess.run(tf1.global_variables_initializer())
-            for _ in (bar := tqdm(range(epochs), desc="training")):
-                order = rng.permutation(len(labels))
-                losses = []
-                for start in range(0, len(order), BATCH_SIZE):
-                    idx = order[start : start + BATCH_SIZE]
-                    feed = {"input:0": random_shifts(rng, x_train[idx]), t_labels: labels[idx]}
-                    losses.append(sess.run([step, loss], feed)[1])
-                bar.set_postfix(loss=f"{np.mean(losses):.4f}")
-            frozen = tf1.graph_util.convert_variables_to_constants(sess, graph.as_graph_def(), ["softmax2"])
-    return tf1.graph_util.remove_training_nodes(frozen)
+
+        def freeze(sess):
+            return tf1.graph_util.convert_variables_to_constants(sess, graph.as_graph_def(), ["softmax2"])
+
+        with tqdm(total=epochs, desc="training") as bar:
+            graph_def = frozen.fit(labels, epochs, BATCH_SIZE, LEARNING_RATE, rng,
+                                   lambda idx: random_shifts(rng, x_train[idx]), freeze,
+                                   lambda epoch, loss: bar.set_postfix(loss=f"{loss:.4f}") or bar.update(1))
+    return tf1.graph_util.remove_training_nodes(graph_def)
 
 
 def accuracy_on_test_split(graph_def):

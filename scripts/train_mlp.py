@@ -57,7 +57,7 @@ def train(epochs, seed):
     images, labels = load_digits("train")
     x_train = to_rgb01(images)
     height, width, _ = IMAGE_SHAPE
-    with tf.Graph().as_default() as graph:
+    with tf.Graph().as_default():
         tf1.set_random_seed(seed)
         variables = {}
 
@@ -66,23 +66,10 @@ def train(epochs, seed):
             return variables[name]
 
         build(training_spec(seed), variable, height, width)
-        t_labels = tf1.placeholder(tf.int64, [None], name="labels")
-        logits = graph.get_tensor_by_name("softmax2_pre_activation:0")
-        loss = tf1.reduce_mean(tf1.nn.sparse_softmax_cross_entropy_with_logits(labels=t_labels, logits=logits))
-        global_step = tf1.train.get_or_create_global_step()
-        steps_per_epoch = -(-len(labels) // BATCH_SIZE)
-        rate = tf1.train.cosine_decay(LEARNING_RATE, global_step, epochs * steps_per_epoch)
-        step = tf1.train.AdamOptimizer(rate).minimize(loss, global_step=global_step)
-        with tf1.Session() as sess:
-            sess.run(tf1.global_variables_initializer())
-            for _ in (bar := tqdm(range(epochs), desc="training")):
-                order = rng.permutation(len(labels))
-                losses = []
-                for start in range(0, len(order), BATCH_SIZE):
-                    idx = order[start : start + BATCH_SIZE]
-                    losses.append(sess.run([step, loss], {"input:0": x_train[idx], t_labels: labels[idx]})[1])
-                bar.set_postfix(loss=f"{np.mean(losses):.4f}")
-            return sess.run(variables)
+        with tqdm(total=epochs, desc="training") as bar:
+            return frozen.fit(labels, epochs, BATCH_SIZE, LEARNING_RATE, rng, lambda idx: x_train[idx],
+                              lambda sess: sess.run(variables),
+                              lambda epoch, loss: bar.set_postfix(loss=f"{loss:.4f}") or bar.update(1))
 
 
 def freeze(weights):
