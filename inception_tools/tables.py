@@ -152,11 +152,13 @@ class ImportanceTable:
         return [parse(row[name], name, self.path, line) for row, line in zip(self.rows, self.lines)]
 
 
-def read_importance(path, score="importance"):
+def read_importance(path, score="importance", basis="neuron"):
     """Read an importance CSV of one model and layer into an :class:`ImportanceTable` ranked by ``score``.
 
     ``score`` names a measure of :mod:`inception_tools.importance.measures` (``importance``, the
-    study's, or ``delta-logprob``, ``kl``, ``l1``); its column must be in the file.
+    study's, or ``delta-logprob``, ``kl``, ``l1``); its column must be in the file. ``basis`` is what
+    the rows must be: ``neuron`` (channels, the default) or ``pca`` (principal components, 0 = PC 1,
+    from ``importance --basis pca``).
     """
     from inception_tools.importance.measures import measure
 
@@ -178,9 +180,11 @@ def read_importance(path, score="importance"):
     channels, importance = np.array(channels, np.int64), np.array(importance, np.float64)
     order = np.lexsort((channels, -importance))
     bases = sorted({row.get("basis") or "neuron" for _, row in rows})
-    if bases != ["neuron"]:
-        raise UserError(f"{path} ranks the {'/'.join(bases)} directions of a layer, not its channels: "
-                        "galleries, examples, groups and the survey take channels")
+    if bases != [basis]:
+        found = "channels" if bases == ["neuron"] else f"the {'/'.join(bases)} directions of a layer"
+        wanted = "channels: galleries, examples, groups and the survey take channels" if basis == "neuron" \
+            else f"{basis} directions"
+        raise UserError(f"{path} ranks {found}, not {wanted}")
     model, layer = layers[0]
     return ImportanceTable(os.fspath(path), model, layer, channels[order], importance[order],
                            tuple(rows[i][1] for i in order), tuple(rows[i][0] for i in order), score)

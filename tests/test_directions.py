@@ -153,3 +153,21 @@ def test_an_interrupted_scan_resumes_to_the_same_files(tmp_path, monkeypatch):
         assert (whole.parent / name).read_bytes() == (resumed.parent / name).read_bytes(), name
     np.testing.assert_array_equal(load_basis(whole.parent / "importance.basis.npz").vectors,
                                   load_basis(resumed.parent / "importance.basis.npz").vectors)
+
+
+def test_the_basis_gallery_ranks_components_by_their_importance(tmp_path, capsys):
+    scored = tmp_path / "pcs" / "importance.csv"
+    assert _run(scored, "--components", "4", limit="120") == 0
+    kl = {int(r["feature_ind"]): float(r["mean_kl"]) for r in csv.DictReader(open(scored))}
+    basis = ["basis", "--limit", "120", "--batch-size", "16", "--no-ablation", "--vectors", "1-3",
+             "--strip-points", "3", "--strip-k", "2", "--importance", str(scored), "--score", "kl"]
+    assert main([*basis, "--out", str(tmp_path / "basis")]) == 0
+    index = (tmp_path / "basis" / "gallery" / "index.html").read_text()
+    assert "pca basis by kl (from importance.csv)" in index
+    shown = [index.index(f'href="pca_{v + 1:04d}.html"') for v in range(3)]
+    by_kl = sorted(range(3), key=lambda v: -kl[v])
+    assert sorted(range(3), key=lambda v: shown[v]) == by_kl
+    capsys.readouterr()
+    # Components from another seed are not these: refused in one line, before the long work.
+    assert main([*basis, "--seed", "1", "--out", str(tmp_path / "other")]) == 2
+    assert "scored other principal components than this basis" in capsys.readouterr().err

@@ -1,10 +1,13 @@
-"""A static gallery of a basis: its vectors ranked by variance, a page per vector.
+"""A static gallery of a basis: its vectors ranked by variance or by importance, a page per vector.
 
-``build_basis_gallery(out_dir, basis)`` writes ``<out_dir>/gallery/``:
+``build_basis_gallery(out_dir, basis, title, ranking=None)`` writes ``<out_dir>/gallery/``:
 ``index.html`` (rank, render and strip thumbnails, variance, explained and
 cumulative explained variance, the neurons with the largest loadings) and
 ``<basis>_<vvvv>.html`` per vector (its render, its distance-minimizing strip
-with the projection of each column, its loadings). It uses the channel
+with the projection of each column, its loadings). With ``ranking`` (the
+table of ``importance --basis pca`` on the same components, read by
+:func:`importance_ranking`) the vectors are ordered by its score and each
+row shows the score with its 95% interval. It uses the channel
 gallery's stylesheet and thumbnails; links are relative, so the folder opens
 from disk.
 """
@@ -16,7 +19,12 @@ import os
 
 import numpy as np
 
+from inception_tools import layout
 from inception_tools.atomic import atomic_open
+from inception_tools.basis.pca import load_basis
+from inception_tools.errors import UserError
+from inception_tools.importance.measures import measure
+from inception_tools.tables import read_importance
 from inception_tools.basis.strip import vector_name
 from inception_tools.gallery import _web_file, make_thumbnail, write_if_changed
 
@@ -50,13 +58,47 @@ def _render_png(out_dir, name):
     return found[0] if found else os.path.join(out_dir, "renders", name + ".png")
 
 
-def build_basis_gallery(out_dir, basis, title, vectors=None):
-    """Write the gallery of ``vectors`` (0-based; default: those with a strip or render) and return index.html."""
+def importance_ranking(csv_path, basis, score="importance"):
+    """The importance table of ``basis``'s components (``importance --basis pca``), checked to be the same components.
+
+    Raises UserError when the table scored other components (other data, seed or batch size).
+    """
+    table = read_importance(csv_path, score, basis=basis.kind)
+    scored = load_basis(layout.directions_file(csv_path))
+    n = min(len(scored), len(basis))
+    if scored.dim != basis.dim or not np.allclose(scored.vectors[:, :n], basis.vectors[:, :n], atol=1e-4):
+        raise UserError(f"{csv_path} scored other principal components than this basis (other data, seed or "
+                        "batch size): rerun importance --basis pca with this basis's settings")
+    return table
+
+
+def _score_cells(table, v):
+    """The score of vector ``v`` in ``table`` and its 95% interval, as text."""
+    chosen = measure(table.score)
+    row = table.rows[list(table.channels).index(v)]
+    lo, hi = row.get(f"{chosen.column}_lo"), row.get(f"{chosen.column}_hi")
+    interval = f" [{float(lo):.3g}, {float(hi):.3g}]" if lo and hi else ""
+    return f"{float(row[chosen.column]):.3g}{interval}"
+
+
+def build_basis_gallery(out_dir, basis, title, vectors=None, ranking=None):
+    """Write the gallery of ``vectors`` (0-based; default: those with a strip or render) and return index.html.
+
+    Args:
+        ranking: an :func:`importance_ranking` table: order by its score instead of variance.
+    """
     out = os.path.join(out_dir, "gallery")
     write_if_changed(os.path.join(out, "assets", "gallery.css"), _web_file("gallery.css"))
     if vectors is None:
         vectors = [v for v in range(len(basis)) if os.path.isfile(os.path.join(out_dir, "strips", vector_name(basis, v) + ".png"))
                    or os.path.isfile(_render_png(out_dir, vector_name(basis, v)))]
+    rank = {}
+    if ranking is not None:
+        rank = ranking.rank_of()
+        missing = [v + 1 for v in vectors if v not in rank]
+        if missing:
+            raise UserError(f"{ranking.path} has no score for {basis.kind} vector(s) {missing[:5]}")
+        vectors = sorted(vectors, key=rank.get)
     ratio = basis.variances / basis.total_variance
     cumulative = basis.explained()
     rows = []
@@ -69,7 +111,8 @@ def build_basis_gallery(out_dir, basis, title, vectors=None):
             make_thumbnail(source, thumbs[kind])
         cells = "".join(f'<td><a href="{name}.html">{_img(out, thumbs[kind], kind, THUMB)}</a></td>'
                         for kind in ("render", "strip"))
-        rows.append(f'<tr><td>{v + 1}</td>{cells}'
+        scored = f'<td class="num">{rank[v]}</td><td class="num">{_score_cells(ranking, v)}</td>' if rank else ""
+        rows.append(f'<tr>{scored}<td>{v + 1}</td>{cells}'
                     f'<td class="num">{basis.variances[v]:.4g}</td><td class="num">{ratio[v]:.2%}</td>'
                     f'<td class="num">{cumulative[v]:.2%}</td><td>{_loadings(basis, v)}</td></tr>')
         nav = " · ".join([f'<a href="index.html">all vectors</a>']
@@ -81,7 +124,10 @@ def build_basis_gallery(out_dir, basis, title, vectors=None):
             with open(strip_json) as f:
                 ts = json.load(f)["t"]
             caption += "; projections " + ", ".join(f"{t:.3g}" for t in ts)
-        body = (f'<table class="stats"><tr><th>Rank by variance</th><td class="num">{v + 1}</td></tr>'
+        score_rows = (f'<tr><th>Rank by {ranking.score}</th><td class="num">{rank[v]}</td></tr>'
+                      f'<tr><th>{ranking.score} [95% interval]</th><td class="num">{_score_cells(ranking, v)}</td></tr>'
+                      if rank else "")
+        body = (f'<table class="stats">{score_rows}<tr><th>Rank by variance</th><td class="num">{v + 1}</td></tr>'
                 f'<tr><th>Variance</th><td class="num">{basis.variances[v]:.6g}</td></tr>'
                 f'<tr><th>Explained variance</th><td class="num">{ratio[v]:.3%}</td></tr>'
                 f'<tr><th>Cumulative (top {v + 1})</th><td class="num">{cumulative[v]:.3%}</td></tr>'
@@ -91,10 +137,12 @@ def build_basis_gallery(out_dir, basis, title, vectors=None):
                 f'<figure>{_img(out, strip, "strip")}<figcaption>{html.escape(caption)}</figcaption></figure>')
         with atomic_open(os.path.join(out, name + ".html")) as f:
             f.write(PAGE.format(title=html.escape(f"{title}: {basis.kind} vector {v + 1}"), nav=nav, body=body))
-    table = ('<table><thead><tr><th>rank</th><th>render</th><th>strip</th><th>variance</th><th>explained</th>'
+    score_heads = f'<th>rank by {ranking.score}</th><th>{ranking.score} [95% interval]</th>' if rank else ""
+    table = (f'<table><thead><tr>{score_heads}<th>rank by variance</th><th>render</th><th>strip</th><th>variance</th><th>explained</th>'
              '<th>cumulative</th><th>largest loadings (channel, weight)</th></tr></thead><tbody>'
              + "\n".join(rows) + "</tbody></table>")
     index = os.path.join(out, "index.html")
     with atomic_open(index) as f:
-        f.write(PAGE.format(title=html.escape(f"{title}: {basis.kind} basis by variance"), nav="", body=table))
+        order = f"by {ranking.score} (from {os.path.basename(ranking.path)})" if rank else "by variance"
+        f.write(PAGE.format(title=html.escape(f"{title}: {basis.kind} basis {order}"), nav="", body=table))
     return index

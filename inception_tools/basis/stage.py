@@ -32,7 +32,7 @@ import numpy as np
 from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.basis import ablation, figures
-from inception_tools.basis.page import build_basis_gallery
+from inception_tools.basis.page import build_basis_gallery, importance_ranking
 from inception_tools.basis.pca import check_basis, check_components, explained_rows, k_for, load_basis, make_basis, neuron_basis, pca_basis, save_basis
 from inception_tools.basis.render import write_renders
 from inception_tools.basis.sample import Sample, sample_activations
@@ -173,9 +173,11 @@ def write_summary(out_dir, settings, **parts):
 
 def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, ablation_images=None,
                 points_per_octave=1, batch_size=32, ablation_batch=16, ablate=True, visual_basis="pca",
-                vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, ks=None, report=print):
+                vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, ks=None, report=print,
+                importance=None, score="importance"):
     """Sampling, PCA, explained variance, (``ablate``) the ablation curves of ``net.layer``, and
-    strips (and with ``render``, Lucid renders) of ``vectors`` (0-based columns of ``visual_basis``)."""
+    strips (and with ``render``, Lucid renders) of ``vectors`` (0-based columns of ``visual_basis``);
+    ``importance`` (an ``importance --basis pca`` CSV) ranks the gallery by its ``score``."""
     top_k = top_k or net.model.default_top_k
     if not 1 <= top_k <= net.model.num_classes:
         raise UserError(f"--top-k must be between 1 and {net.model.num_classes}")
@@ -193,7 +195,10 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     check_basis(visual_basis)
     os.makedirs(out_dir, exist_ok=True)
     check_settings(layout.settings_json(out_dir), settings, out_dir)
+    if importance and visual_basis != "pca":
+        raise UserError("--importance ranks principal components: use it with --basis pca")
     bases, sample, summary = pca_step(net, dataset, out_dir, seed, components, batch_size, report)
+    ranking = importance_ranking(importance, bases["pca"], score) if importance else None  # before the long work
     parts = {"explained_variance_k": summary, "d": bases["neuron"].dim, "n_sampled": len(sample.layer)}
     if ablate:
         subset = dataset if not ablation_images or ablation_images >= len(dataset) else spread(dataset, ablation_images)
@@ -208,7 +213,7 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
         paths = write_renders(net.model, net.layer, basis, vectors, out_dir, steps, size, seed)
         report(f"renders: {', '.join(paths)}")
     if vectors:
-        report(f"gallery: {build_basis_gallery(out_dir, basis, f'{net.model.name} {net.layer}')}")
+        report(f"gallery: {build_basis_gallery(out_dir, basis, f'{net.model.name} {net.layer}', ranking=ranking)}")
     write_summary(out_dir, settings, **parts)
     return bases, sample
 

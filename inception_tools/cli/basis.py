@@ -24,6 +24,10 @@ def add_parser(subparsers):
     p.add_argument("--vectors", default=None, help="basis vectors (1 = highest variance) for strips and renders, e.g. 1-4")
     p.add_argument("--strip-points", type=int, default=8, help="strip: points along the direction (m, default 8)")
     p.add_argument("--strip-k", type=int, default=4, help="strip: nearest patches per point (default 4)")
+    p.add_argument("--importance", default=None, metavar="CSV",
+                   help="rank the gallery by this importance --basis pca table (same data, seed, batch size)")
+    p.add_argument("--score", default="importance", choices=["importance", "delta-logprob", "kl", "l1"],
+                   help="with --importance: the measure to rank by (default importance)")
     p.add_argument("--render", action="store_true", help="also render the --vectors with Lucid (direction + diversity)")
     p.add_argument("--steps", type=int, default=256, help="render: optimization steps (default 256)")
     p.add_argument("--size", type=int, default=None, help="render: size in pixels (default: model input size)")
@@ -76,6 +80,7 @@ def run(args):
                 ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,
                 batch_size=args.batch_size, ablate=not args.no_ablation, visual_basis=args.basis,
                 vectors=vectors, strip_points=args.strip_points, strip_k=args.strip_k, render=args.render,
-                steps=args.steps, size=args.size, ks=parse_ks(args.ks))
+                steps=args.steps, size=args.size, ks=parse_ks(args.ks), importance=args.importance,
+                score=args.score)
     print(f"wrote {os.path.join(out, 'basis.json')}")
     return 0
