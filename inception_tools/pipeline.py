@@ -19,6 +19,7 @@ groups.csv itself with the groups these settings choose; stages 3 and 4 keep
 """
 
 import json
+import logging
 import os
 
 from inception_tools import layout
@@ -35,6 +36,8 @@ from inception_tools.selection import group_means, select_groups
 from inception_tools.surgery import Network
 from inception_tools.tables import read_groups, write_groups
 from inception_tools.visualization import render_channels
+
+log = logging.getLogger(__name__)
 
 
 def importance_settings(model, layer, dataset, top_k, pixel_scaling):
@@ -80,11 +83,12 @@ def groups_stage(importance_csv, path, top, middle, seed, report, score="importa
 
 
 def run_study(model, layer, dataset, study_dir, top_k, top=40, middle=40, seed=0, steps=512, size=None,
-              per_call=4, batch_size=32, pixel_scaling="once", score="importance", report=print):
+              per_call=4, batch_size=32, pixel_scaling="once", score="importance", report=None):
     """Run every stage; return the path of the gallery's index.html.
 
     ``score`` is the measure the groups are chosen by (default: the study's importance).
     """
+    report = report or log.info
     importance_csv, groups_csv = layout.importance_csv(study_dir), layout.groups_csv(study_dir)
     importance_stage(model, layer, dataset, importance_csv, top_k, batch_size, pixel_scaling, report)
     channels = groups_stage(importance_csv, groups_csv, top, middle, seed, report, score)

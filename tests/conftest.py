@@ -45,6 +45,16 @@ def embedded_model():
 
 
 @pytest.fixture(autouse=True)
+def _progress_shown_by_no_one():
+    """Each test starts with no progress factory (the README snippet turns bars on) and leaves none."""
+    from inception_tools import progress
+
+    progress.set_progress(None)
+    yield
+    progress.set_progress(None)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     """No test reads or writes the user's model cache or reaches the internet."""
     monkeypatch.setenv("INCEPTION_TOOLS_CACHE", str(tmp_path / "cache"))

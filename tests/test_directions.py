@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from browser import chromium, chromium_missing_reason
 
 from inception_tools.basis.pca import load_basis, pca_basis
 from inception_tools.basis.sample import sample_activations
@@ -155,19 +156,46 @@ def test_an_interrupted_scan_resumes_to_the_same_files(tmp_path, monkeypatch):
                                   load_basis(resumed.parent / "importance.basis.npz").vectors)
 
 
-def test_the_basis_gallery_ranks_components_by_their_importance(tmp_path, capsys):
-    scored = tmp_path / "pcs" / "importance.csv"
+BASIS_ARGS = ["basis", "--limit", "120", "--batch-size", "16", "--no-ablation", "--vectors", "1-3",
+              "--strip-points", "3", "--strip-k", "2", "--score", "kl"]
+
+
+@pytest.fixture(scope="module")
+def ranked_gallery(tmp_path_factory):
+    """A basis gallery of PCs 1-3 ranked by the KL of an ``importance --basis pca`` scan; the KL order."""
+    root = tmp_path_factory.mktemp("ranked")
+    scored = root / "pcs" / "importance.csv"
     assert _run(scored, "--components", "4", limit="120") == 0
     kl = {int(r["feature_ind"]): float(r["mean_kl"]) for r in csv.DictReader(open(scored))}
-    basis = ["basis", "--limit", "120", "--batch-size", "16", "--no-ablation", "--vectors", "1-3",
-             "--strip-points", "3", "--strip-k", "2", "--importance", str(scored), "--score", "kl"]
-    assert main([*basis, "--out", str(tmp_path / "basis")]) == 0
-    index = (tmp_path / "basis" / "gallery" / "index.html").read_text()
+    assert main([*BASIS_ARGS, "--importance", str(scored), "--out", str(root / "basis")]) == 0
+    return root, sorted(range(3), key=lambda v: -kl[v])
+
+
+def test_the_basis_gallery_ranks_components_by_their_importance(ranked_gallery, capsys):
+    root, by_kl = ranked_gallery
+    index = (root / "basis" / "gallery" / "index.html").read_text()
     assert "pca basis by kl (from importance.csv)" in index
     shown = [index.index(f'href="pca_{v + 1:04d}.html"') for v in range(3)]
-    by_kl = sorted(range(3), key=lambda v: -kl[v])
     assert sorted(range(3), key=lambda v: shown[v]) == by_kl
     capsys.readouterr()
     # Components from another seed are not these: refused in one line, before the long work.
-    assert main([*basis, "--seed", "1", "--out", str(tmp_path / "other")]) == 2
+    scored = root / "pcs" / "importance.csv"
+    assert main([*BASIS_ARGS, "--importance", str(scored), "--seed", "1", "--out", str(root / "other")]) == 2
     assert "scored other principal components than this basis" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(chromium_missing_reason() is not None, reason=str(chromium_missing_reason()))
+def test_the_ranked_basis_gallery_in_a_browser_from_disk(ranked_gallery):
+    root, by_kl = ranked_gallery
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 2000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"file://{root / 'basis' / 'gallery' / 'index.html'}")
+        page.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+        variance_ranks = page.eval_on_selector_all("tbody tr", "rows => rows.map(r => r.cells[2].innerText)")
+        assert [int(v) for v in variance_ranks] == [v + 1 for v in by_kl]
+        page.click("tbody tr:first-child a")
+        page.wait_for_url(f"**/pca_{by_kl[0] + 1:04d}.html")
+        page.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+        assert "Rank by kl" in page.inner_text("table.stats") and errors == []

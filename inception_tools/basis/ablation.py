@@ -35,7 +35,7 @@ import os
 import numpy as np
 from scipy.stats import binomtest
 
-from inception_tools import progress
+from inception_tools.progress import bar as progress_bar
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.importance.fast import plan_groups
@@ -184,8 +184,8 @@ def batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, 
     """Outcomes of every variant: the layer once per batch, variants stacked along the batch axis."""
     ablator = Ablator(bases, variants, mean)
     checkpoint = _Checkpoint(workdir, _settings(net, dataset, variants, top_k, mean), len(variants), len(dataset))
-    with progress.bar(total=len(variants) * len(dataset), initial=len(variants) * checkpoint.images_done, unit="img",
-              desc=f"basis ablation {net.layer}", disable=not progress) as bar:
+    with progress_bar(total=len(variants) * len(dataset), initial=len(variants) * checkpoint.images_done, unit="img",
+                      desc=f"basis ablation {net.layer}", disable=not progress) as bar:
         for start in range(checkpoint.images_done, len(dataset), batch_size):
             images = dataset.images(start, start + batch_size)
             labels = dataset.labels[start:start + len(images)]
@@ -206,8 +206,8 @@ def naive_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, pr
     """The reference: one ``partial_run`` (whole network) per variant and batch."""
     ablator = Ablator(bases, variants, mean)
     outcomes = Outcomes.empty(len(variants), len(dataset))
-    with progress.bar(total=len(variants) * len(dataset), unit="img", desc=f"naive ablation {net.layer}",
-              disable=not progress) as bar:
+    with progress_bar(total=len(variants) * len(dataset), unit="img", desc=f"naive ablation {net.layer}",
+                      disable=not progress) as bar:
         for i in range(len(variants)):
             for start, images in dataset.batches(batch_size):
                 handle = net.session.partial_run_setup([net.activations, net.logits], [net.images, net.imputed])

@@ -23,6 +23,7 @@ Files in ``out_dir``:
 import copy
 import csv
 import json
+import logging
 import os
 import shutil
 import time
@@ -40,6 +41,8 @@ from inception_tools.basis.strip import write_strips
 from inception_tools.errors import UserError
 from inception_tools.importance.stats import mcnemar_p
 from inception_tools.manifest import check_settings
+
+log = logging.getLogger(__name__)
 
 FRACTIONS = (0.8, 0.99)
 
@@ -73,8 +76,9 @@ def k_summary(pcs, neurons):
             (("pcs", pcs), ("neurons", neurons))}
 
 
-def pca_step(net, dataset, out_dir, seed=0, components=None, batch_size=32, report=print):
+def pca_step(net, dataset, out_dir, seed=0, components=None, batch_size=32, report=None):
     """Sample, build both bases of the layer output, write explained variance; return (bases, sample, summary)."""
+    report = report or log.info
     sample = load_or_sample(net, dataset, os.path.join(out_dir, "sample.npz"), seed, batch_size)
     paths = {kind: os.path.join(out_dir, f"{kind}.npz") for kind in ("pca", "neuron")}
     if all(os.path.isfile(p) for p in paths.values()):
@@ -101,8 +105,9 @@ def pca_step(net, dataset, out_dir, seed=0, components=None, batch_size=32, repo
 
 
 def ablation_step(net, dataset, bases, mean, out_dir, top_k, points_per_octave=1, batch_size=16, ks=None,
-                  report=print):
+                  report=None):
     """Cumulative ablation curves of both bases (on ``ks``, default a log grid); returns the CSV rows."""
+    report = report or log.info
     csv_path = os.path.join(out_dir, "ablation.csv")
     d = bases["neuron"].dim
     ks = ablation.log_grid(min(d, len(bases["pca"])), points_per_octave) if ks is None else sorted(set(ks) | {0})
@@ -173,11 +178,12 @@ def write_summary(out_dir, settings, **parts):
 
 def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, ablation_images=None,
                 points_per_octave=1, batch_size=32, ablation_batch=16, ablate=True, visual_basis="pca",
-                vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, ks=None, report=print,
+                vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, ks=None, report=None,
                 importance=None, score="importance"):
     """Sampling, PCA, explained variance, (``ablate``) the ablation curves of ``net.layer``, and
     strips (and with ``render``, Lucid renders) of ``vectors`` (0-based columns of ``visual_basis``);
     ``importance`` (an ``importance --basis pca`` CSV) ranks the gallery by its ``score``."""
+    report = report or log.info
     top_k = top_k or net.model.default_top_k
     if not 1 <= top_k <= net.model.num_classes:
         raise UserError(f"--top-k must be between 1 and {net.model.num_classes}")

@@ -81,6 +81,6 @@ def run(args):
                 batch_size=args.batch_size, ablate=not args.no_ablation, visual_basis=args.basis,
                 vectors=vectors, strip_points=args.strip_points, strip_k=args.strip_k, render=args.render,
                 steps=args.steps, size=args.size, ks=parse_ks(args.ks), importance=args.importance,
-                score=args.score)
+                score=args.score, report=print)
     print(f"wrote {os.path.join(out, 'basis.json')}")
     return 0

@@ -42,5 +42,6 @@ def run(args):
     top = args.top or entry.group_size_for(model.depth(layer))
     top_k = model.default_top_k if args.top_k is None else args.top_k
     run_study(model, layer, dataset, study_dir, top_k=top_k, top=top, middle=args.middle or top, seed=args.seed,
-              steps=steps, size=args.size, per_call=args.per_call, batch_size=args.batch_size, pixel_scaling=args.pixel_scaling, score=args.score)
+              steps=steps, size=args.size, per_call=args.per_call, batch_size=args.batch_size, pixel_scaling=args.pixel_scaling, score=args.score,
+              report=print)
     return 0
