@@ -213,7 +213,7 @@ def scan(engine, store, channels, until=None, score="importance", chunk=250, spl
 
 def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_size=32, engine="fast",
                 shortcut=True, until=None, score="importance", chunk=250, shuffle_seed=0, splits=20,
-                resamples=1000, seed=0, meta=None, report=None):
+                resamples=1000, seed=0, meta=None, report=None, distribute=None):
     """Score ``channels`` of ``net.layer`` over ``dataset``; write ``out_csv``, its summary and outcomes.
 
     Args:
@@ -223,6 +223,8 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
         splits, resamples, seed: the reliability estimates (see :mod:`.reliability`).
         meta: extra entries for the summary.
         report: callable for one-line messages (default: this module's logger).
+        distribute: optional ``engine -> engine`` wrapper whose ``fill`` spreads the work, e.g.
+            :func:`inception_tools.scale.importance.distributor` (Ray).
 
     Returns:
         :class:`ScanResult`.
@@ -250,6 +252,8 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     state, store = _start(partial, net, dataset, top_k, ablation, batch_size)
     options = {"shortcut": shortcut} if engine == "fast" else {}
     runner = engine_for(engine, net, dataset, state["values"], top_k, batch_size, **options)
+    if distribute is not None:
+        runner = distribute(runner)
     rows = [store.row_of[c] for c in channels]
     already = len(channels) * len(dataset) - store.n_pending(rows, 0, len(dataset))
     if already:

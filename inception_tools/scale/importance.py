@@ -1,0 +1,162 @@
+"""An importance scan's channels as Ray tasks, merged into the scan's partial store.
+
+:func:`distributor` returns the hook :func:`inception_tools.importance.run.score_layer`
+takes as ``distribute``: it wraps the scan's engine in a :class:`RayEngine`, whose
+``fill`` does what the engine's own does, shard by shard on Ray workers.
+
+Byte-identical to one process: the fast engine runs channels in groups (one
+session run per group and image batch), and the group size depends on the
+channel count and free memory. The driver plans the groups once for the whole
+channel list, as the one-process ``fill`` would, makes each shard a run of
+whole groups and tells the workers the group size, so every session run has the
+same inputs as in one process. A worker builds the same engine (method,
+top-k, batch size, shortcut, the driver's imputed values), fills an in-memory
+store for its shard against the driver's per-image baseline and returns the
+records; the driver writes the records still pending into the partial store
+(values first, the outcome byte last, as the engines do) and flushes.
+"""
+
+import dataclasses
+import uuid
+from typing import Optional
+
+import numpy as np
+
+from inception_tools.importance.store import PENDING, RECORD, OutcomeStore
+from inception_tools.scale import ray_session
+from inception_tools.scale.recipe import Recipe, check_same_images, images_digest, load
+
+SHARDS_PER_CPU = 4  # several shards per CPU: balanced load, finer progress, smaller retries
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineSpec:
+    """How a worker builds the driver's engine (``token`` names the driver's values and baseline)."""
+
+    name: str
+    top_k: int
+    batch_size: int
+    label_free: bool
+    shortcut: bool
+    group: Optional[int]
+    token: str
+
+
+def spec_of(engine, group) -> EngineSpec:
+    """The :class:`EngineSpec` of a fast or reference ``engine``; ``group``: channels per session run."""
+    suffix = getattr(engine, "suffix", None)
+    return EngineSpec(engine.name, engine.top_k, engine.batch_size, engine.label_free,
+                      bool(suffix is not None and suffix.uses_shortcut), group, uuid.uuid4().hex)
+
+
+_ENGINE = {}  # per worker process: the last (recipe, spec)'s engine
+
+
+def _worker_engine(recipe, spec, context):
+    key = (recipe, spec)
+    if key not in _ENGINE:
+        from inception_tools.importance.run import engine_for
+        from inception_tools.surgery import Network
+
+        _ENGINE.clear()
+        model, dataset = load(recipe)
+        dataset = dataset.reordered(context["order"])
+        check_same_images(dataset, context["digest"], "a Ray worker")
+        net = Network(model, recipe.layer, pixel_scaling=recipe.pixel_scaling)
+        options = {"shortcut": spec.shortcut, "group": spec.group} if spec.name == "fast" else {}
+        _ENGINE[key] = engine_for(spec.name, net, dataset, context["values"],
+                                  spec.top_k, spec.batch_size, label_free=spec.label_free, **options)
+    return _ENGINE[key]
+
+
+def fill_shard(recipe: Recipe, spec: EngineSpec, context: dict, channels: list, start: int, stop: int):
+    """A Ray task: the records [len(channels), stop - start] of ``channels`` for images ``start:stop``."""
+    ray_session.crash_once_if_armed()
+    engine = _worker_engine(recipe, spec, context)
+    records = np.zeros((len(channels), len(context["base"]["labels"])), RECORD)
+    store = OutcomeStore(records, channels, context["base"], context["real_logp"])
+    engine.fill(store, channels, start, stop)
+    return np.ascontiguousarray(store.records[:, start:stop])
+
+
+def merge(store, channels, start, records):
+    """Write ``records`` of ``channels`` from image ``start`` where ``store`` has them pending; flush."""
+    rows = [store.row_of[c] for c in channels]
+    columns = slice(start, start + records.shape[1])
+    pending = store.records["outcome"][rows, columns] == PENDING
+    for name in ("delta_logprob", "kl", "l1"):
+        store.records[name][rows, columns] = np.where(pending, records[name], store.records[name][rows, columns])
+    store.records["outcome"][rows, columns] = np.where(pending, records["outcome"],
+                                                       store.records["outcome"][rows, columns])
+    store.flush()
+
+
+def shards(groups, n_shards):
+    """Split the list ``groups`` (each a list of channels) into at most ``n_shards`` runs of whole groups."""
+    n_shards = max(1, min(n_shards, len(groups)))
+    bounds = np.linspace(0, len(groups), n_shards + 1).round().astype(int)
+    return [[c for group in groups[a:b] for c in group] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+class RayEngine:
+    """An engine whose ``fill`` runs the wrapped engine's work as Ray tasks (see the module docstring).
+
+    Everything but ``fill`` and ``describe`` is the wrapped engine's (``dataset``, ``net``, ``name``...).
+    """
+
+    def __init__(self, engine, recipe: Recipe, ray, shards_per_cpu: int = SHARDS_PER_CPU):
+        self.engine = engine
+        self.recipe = recipe
+        self.ray = ray
+        self.cpus = ray_session.cluster_cpus(ray)
+        self.shards_per_cpu = shards_per_cpu
+        self._task = ray_session.remote(ray, fill_shard)
+        self._context = None
+        self._spec = None
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def _group(self, n_channels):
+        return self.engine.plan(n_channels)[0] if hasattr(self.engine, "plan") else 1
+
+    def describe(self, n_channels, n_images):
+        return (f"{self.engine.describe(n_channels, n_images)}; channel shards as Ray tasks "
+                f"on {self.cpus} CPUs")
+
+    def _context_ref(self, store, group):
+        """The driver's values, image order and baseline, put once into Ray's object store."""
+        if self._context is None or self._spec.group != group:
+            dataset = self.engine.dataset
+            base = {"labels": store.labels, "base_correct": store.base_correct, "base_logprob": store.base_logprob,
+                    "image_index": store.image_index, "ids": np.asarray(store.ids, dtype=str)}
+            self._context = self.ray.put({
+                "values": self.engine.values, "order": dataset.order, "base": base,
+                "real_logp": np.asarray(store.base_real_logp), "digest": images_digest(dataset.ids, dataset.labels)})
+            self._spec = spec_of(self.engine, group if self.engine.name == "fast" else None)
+        return self._context
+
+    def fill(self, store, channels, start, stop, progress=None):
+        """Fill ``store`` for ``channels`` x images ``start:stop``, shards on Ray, merged as they arrive."""
+        if not channels:
+            return
+        channels = list(channels)
+        group = self._group(len(channels))
+        groups = [channels[g:g + group] for g in range(0, len(channels), group)]
+        todo = [g for g in groups if store.pending([store.row_of[c] for c in g], start, stop)]
+        if progress is not None and len(todo) < len(groups):
+            progress((len(channels) - sum(map(len, todo))) * (stop - start))
+        if not todo:
+            return
+        context = self._context_ref(store, group)
+        tasks = {self._task.remote(self.recipe, self._spec, context, shard, start, stop): shard
+                 for shard in shards(todo, self.shards_per_cpu * self.cpus)}
+        for shard, records in ray_session.as_completed(self.ray, tasks):
+            merge(store, shard, start, records)
+            if progress is not None:
+                progress(len(shard) * (stop - start))
+
+
+def distributor(recipe: Recipe, ray, shards_per_cpu: int = SHARDS_PER_CPU):
+    """The ``distribute`` hook of ``score_layer``: wraps its engine in a :class:`RayEngine`."""
+    return lambda engine: RayEngine(engine, recipe, ray, shards_per_cpu)
