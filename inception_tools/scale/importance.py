@@ -49,6 +49,13 @@ def spec_of(engine, group) -> EngineSpec:
                       bool(suffix is not None and suffix.uses_shortcut), group, uuid.uuid4().hex)
 
 
+class ShardStore(OutcomeStore):
+    """A worker's store of one shard: records in memory (nothing to flush), the driver's baseline."""
+
+    def flush(self):
+        pass
+
+
 _ENGINE = {}  # per worker process: the last (recipe, spec)'s engine
 
 
@@ -74,7 +81,7 @@ def fill_shard(recipe: Recipe, spec: EngineSpec, context: dict, channels: list, 
     ray_session.crash_once_if_armed()
     engine = _worker_engine(recipe, spec, context)
     records = np.zeros((len(channels), len(context["base"]["labels"])), RECORD)
-    store = OutcomeStore(records, channels, context["base"], context["real_logp"])
+    store = ShardStore(records, channels, context["base"], context["real_logp"])
     engine.fill(store, channels, start, stop)
     return np.ascontiguousarray(store.records[:, start:stop])
 
