@@ -118,3 +118,13 @@ def test_cli_ray_importance_matches_one_process(local_ray, tmp_path, capsys):
     assert main(base + ["--out", str(tmp_path / "ray.csv"), "--ray"]) == 0
     assert "Ray tasks on 2 CPUs" in capsys.readouterr().out
     assert _files(tmp_path / "one.csv") == _files(tmp_path / "ray.csv")
+
+
+def test_pieces_are_one_channel_shard_per_cpu_in_blocks_of_whole_batches(
+        embedded_model, digits, recipe, local_ray, tmp_path):
+    ray, _ = local_ray
+    store, engine = _store(tmp_path / "s", Network(embedded_model, LAYER), digits)
+    group, pieces, done = RayEngine(engine, recipe, ray).tasks(store, CHANNELS, 0, N_IMAGES)
+    assert (group, done) == (4, 0)
+    assert [shard for shard, _, _ in pieces] == [CHANNELS[:8]] * 4 + [CHANNELS[8:]] * 4
+    assert [(b0, b1) for _, b0, b1 in pieces[:4]] == [(0, 64), (64, 128), (128, 192), (192, 200)]

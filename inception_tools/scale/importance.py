@@ -2,19 +2,28 @@
 
 :func:`distributor` returns the hook :func:`inception_tools.importance.run.score_layer`
 takes as ``distribute``: it wraps the scan's engine in a :class:`RayEngine`, whose
-``fill`` does what the engine's own does, shard by shard on Ray workers.
+``fill`` does what the engine's own does, piece by piece on Ray workers.
+
+Pieces. The fast engine computes the layer once per image batch for all the
+channels it is given, so splitting the channels into ``k`` shards costs ``k``
+passes of the network up to the layer. The channels are therefore split into
+one shard per CPU of the cluster, and each shard's images into
+``blocks_per_shard`` blocks of whole batches: a piece (shard, block) is one
+task, small enough for an even load, a fine progress bar and cheap retries,
+while the layer is computed ``CPUs`` times per image in all.
 
 Byte-identical to one process: the fast engine runs channels in groups (one
 session run per group and image batch), and the group size depends on the
 channel count and free memory. The driver plans the groups once for the whole
 channel list, as the one-process ``fill`` would, makes each shard a run of
-whole groups and tells the workers the group size, so every session run has the
-same inputs as in one process. A worker builds the same engine (method,
-top-k, batch size, shortcut, the driver's imputed values), fills an in-memory
-store for its shard against the driver's per-image baseline and returns the
-records; the driver writes the records still pending into the partial store
-(values first, the outcome byte last, as the engines do) and flushes.
-"""
+whole groups, starts each block on a batch boundary and tells the workers the
+group size, so every session run has the same inputs as in one process. A
+worker builds the same engine (method, top-k, batch size, shortcut, the
+driver's imputed values), fills an in-memory store for its piece against the
+driver's per-image baseline and returns the records; the driver writes the
+records still pending into the partial store (values first, the outcome byte
+last, as the engines do) and flushes, so an interrupted run resumes from the
+pieces that arrived."""
 
 import dataclasses
 import uuid
@@ -26,7 +35,7 @@ from inception_tools.importance.store import PENDING, RECORD, OutcomeStore
 from inception_tools.scale import ray_session
 from inception_tools.scale.recipe import Recipe, check_same_images, images_digest, load
 
-SHARDS_PER_CPU = 4  # several shards per CPU: balanced load, finer progress, smaller retries
+BLOCKS_PER_SHARD = 4  # image blocks per channel shard: balanced load, finer progress, smaller retries
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +86,10 @@ def _worker_engine(recipe, spec, context):
 
 
 def fill_shard(recipe: Recipe, spec: EngineSpec, context: dict, channels: list, start: int, stop: int):
-    """A Ray task: the records [len(channels), stop - start] of ``channels`` for images ``start:stop``."""
+    """A Ray task: the records [len(channels), stop - start] of ``channels`` for images ``start:stop``.
+
+    The worker's engine (model, data, network: loaded from ``recipe``) is kept for the next task.
+    """
     ray_session.crash_once_if_armed()
     engine = _worker_engine(recipe, spec, context)
     records = np.zeros((len(channels), len(context["base"]["labels"])), RECORD)
@@ -111,12 +123,12 @@ class RayEngine:
     Everything but ``fill`` and ``describe`` is the wrapped engine's (``dataset``, ``net``, ``name``...).
     """
 
-    def __init__(self, engine, recipe: Recipe, ray, shards_per_cpu: int = SHARDS_PER_CPU):
+    def __init__(self, engine, recipe: Recipe, ray, blocks_per_shard: int = BLOCKS_PER_SHARD):
         self.engine = engine
         self.recipe = recipe
         self.ray = ray
         self.cpus = ray_session.cluster_cpus(ray)
-        self.shards_per_cpu = shards_per_cpu
+        self.blocks_per_shard = blocks_per_shard
         self._task = ray_session.remote(ray, fill_shard)
         self._context = None
         self._spec = None
@@ -143,27 +155,45 @@ class RayEngine:
             self._spec = spec_of(self.engine, group if self.engine.name == "fast" else None)
         return self._context
 
-    def fill(self, store, channels, start, stop, progress=None):
-        """Fill ``store`` for ``channels`` x images ``start:stop``, shards on Ray, merged as they arrive."""
-        if not channels:
-            return
-        channels = list(channels)
+    def tasks(self, store, channels, start, stop):
+        """The ``(channels, b0, b1)`` pieces of work still pending, and how many records are done already.
+
+        Channel shards: one per CPU (each recomputes the layer for its images once), runs of whole
+        groups. Image blocks: ``blocks_per_shard`` per shard, in whole batches from ``start``.
+        """
         group = self._group(len(channels))
         groups = [channels[g:g + group] for g in range(0, len(channels), group)]
         todo = [g for g in groups if store.pending([store.row_of[c] for c in g], start, stop)]
-        if progress is not None and len(todo) < len(groups):
-            progress((len(channels) - sum(map(len, todo))) * (stop - start))
-        if not todo:
+        batch = self.engine.batch_size
+        block = max(1, -(-(stop - start) // (self.blocks_per_shard * batch))) * batch
+        pieces, done = [], (len(channels) - sum(map(len, todo))) * (stop - start)
+        for shard in shards(todo, self.cpus):
+            rows = [store.row_of[c] for c in shard]
+            for b0 in range(start, stop, block):
+                b1 = min(stop, b0 + block)
+                if store.pending(rows, b0, b1):
+                    pieces.append((shard, b0, b1))
+                else:
+                    done += len(shard) * (b1 - b0)
+        return group, pieces, done
+
+    def fill(self, store, channels, start, stop, progress=None):
+        """Fill ``store`` for ``channels`` x images ``start:stop``, pieces on Ray, merged as they arrive."""
+        if not channels:
+            return
+        group, pieces, done = self.tasks(store, list(channels), start, stop)
+        if progress is not None and done:
+            progress(done)
+        if not pieces:
             return
         context = self._context_ref(store, group)
-        tasks = {self._task.remote(self.recipe, self._spec, context, shard, start, stop): shard
-                 for shard in shards(todo, self.shards_per_cpu * self.cpus)}
-        for shard, records in ray_session.as_completed(self.ray, tasks):
-            merge(store, shard, start, records)
+        tasks = {self._task.remote(self.recipe, self._spec, context, *piece): piece for piece in pieces}
+        for (shard, b0, b1), records in ray_session.as_completed(self.ray, tasks):
+            merge(store, shard, b0, records)
             if progress is not None:
-                progress(len(shard) * (stop - start))
+                progress(len(shard) * (b1 - b0))
 
 
-def distributor(recipe: Recipe, ray, shards_per_cpu: int = SHARDS_PER_CPU):
+def distributor(recipe: Recipe, ray, blocks_per_shard: int = BLOCKS_PER_SHARD):
     """The ``distribute`` hook of ``score_layer``: wraps its engine in a :class:`RayEngine`."""
-    return lambda engine: RayEngine(engine, recipe, ray, shards_per_cpu)
+    return lambda engine: RayEngine(engine, recipe, ray, blocks_per_shard)
