@@ -1,6 +1,7 @@
 """Scale out: the shards of a scan or of a set of renders run as Ray tasks (``--ray [ADDRESS]``).
 
-Method. The unit of work is a shard of channels. A task gets the *recipe* of
+Method. The unit of work is a piece of the channels (and, for a scan, a block
+of its images; see :mod:`.importance`). A task gets the *recipe* of
 its inputs (model name and file, layer, data source, resize, limit), never a
 pickled ``tf.Graph``: it loads the model and the data itself (cached per
 worker process, so a worker that runs several shards loads them once), does
@@ -9,8 +10,8 @@ the results as NumPy arrays. The driver writes each shard's results into the
 run's own on-disk state as it arrives, exactly as a one-process run would:
 
 - importance (:mod:`.importance`): the records of the scan's partial outcome
-  store (``<out>.partial/``). Shards are made of the fast engine's channel
-  groups, formed from the channel list as one process forms them, so every
+  store (``<out>.partial/``). Pieces are made of the fast engine's channel
+  groups and whole image batches, formed as one process forms them, so every
   session run is the same and the records are byte-identical; the usual
   finishing path (CSV, reliability, summary) then runs unchanged. Channels
   already on disk are not sent out again, so an interrupted run resumes.
@@ -25,7 +26,7 @@ and data at the same path as on the driver.
 
 A task whose worker dies (killed, out of memory, node lost) is retried by Ray
 (``max_retries``); an error raised by the computation itself is not retried.
-One progress bar in the driver advances as shards complete.
+One progress bar in the driver advances as pieces complete.
 
 Ray is an optional extra (``pip install .[ray]``): only :mod:`.ray_session`
 imports it, when a run asks for it.
