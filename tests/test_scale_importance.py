@@ -112,8 +112,9 @@ def test_ray_without_ray_installed_is_one_error_line(command, monkeypatch, tmp_p
     assert not out.exists()
 
 
-def test_cli_ray_importance_matches_one_process(local_ray, tmp_path, capsys):
-    base = ["importance", "--channels", "4-11", "--limit", "100"]
+@pytest.mark.parametrize("until", [[], ["--until-reliable", "0.99", "--chunk", "40"]], ids=["all", "until"])
+def test_cli_ray_importance_matches_one_process(until, local_ray, tmp_path, capsys):
+    base = ["importance", "--channels", "4-11", "--limit", "100", *until]
     assert main(base + ["--out", str(tmp_path / "one.csv")]) == 0
     assert main(base + ["--out", str(tmp_path / "ray.csv"), "--ray"]) == 0
     assert "Ray tasks on 2 CPUs" in capsys.readouterr().out
