@@ -30,6 +30,6 @@ setup(
         "more-itertools",
         "tf-slim",
     ],
-    extras_require={"test": ["pytest", "playwright"]},
+    extras_require={"test": ["pytest", "playwright"], "ray": ["ray>=2.9"]},
     entry_points={"console_scripts": ["inception-tools=inception_tools.cli:main"]},
 )

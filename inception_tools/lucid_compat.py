@@ -26,7 +26,11 @@ One more name differs from ``tf.compat.v1``: ``tf.Session`` made without a
 still uses every core). With ops running side by side, the floating-point
 sums of ``render_vis``'s gradient steps come out in varying order and the
 same seed drifts to visibly different images within a few steps; one op at a
-time they are identical, at about the same speed on a few cores.
+time they are identical, at about the same speed on a few cores. The session
+gets a one-thread pool of its own (``use_per_session_threads``): TensorFlow's
+shared inter-op pool takes its size from the first session of the process, so
+after any other session (an importance scan's) it would run ops side by side
+again and the images would depend on what the process did before.
 """
 
 import sys
@@ -85,7 +89,8 @@ class Session(tf.compat.v1.Session):
     """``tf.compat.v1.Session`` whose default config runs one op at a time."""
 
     def __init__(self, target="", graph=None, config=None):
-        super().__init__(target, graph, config or tf.compat.v1.ConfigProto(inter_op_parallelism_threads=1))
+        super().__init__(target, graph, config or tf.compat.v1.ConfigProto(inter_op_parallelism_threads=1,
+                                                                           use_per_session_threads=True))
 
 
 def tf1_view():

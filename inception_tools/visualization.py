@@ -139,13 +139,21 @@ def render(model, layer, channels, steps=512, size=None, seed=0, objective="dive
     return images.reshape(len(channels), IMAGES_PER_CHANNEL, size, size, 3).astype(np.float32)
 
 
+def render_in_turn(model, layer, calls, **settings):
+    """Yield ``(call, images)`` for each call of ``calls`` in turn, rendered here by :func:`render`."""
+    for call in calls:
+        yield call, render(model, layer, call, **settings)
+
+
 def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=0, objective="diversity",
-                    per_call=1, diversity_weight=None):
+                    per_call=1, diversity_weight=None, render_calls=None):
     """Render and save every channel of ``channels`` not yet on disk; return the PNG paths.
 
     ``per_call`` channels share one ``render_vis`` call; calls are formed from
     ``channels`` in the order given, so a rerun of the same command forms the
     same calls and the images of a channel depend only on the settings.
+    ``render_calls(model, layer, calls, **settings)`` yields ``(call, images)`` in any order
+    (default :func:`render_in_turn`; :func:`inception_tools.scale.render.ray_renderer` spreads them).
     """
     if objective not in OBJECTIVES:
         raise UserError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
@@ -162,8 +170,9 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
     todo = [call for call in calls if not all(os.path.isfile(channel_file(folder, c, ".png")) for c in call)]
     with progress.bar(total=len(channels), initial=len(channels) - sum(map(len, todo)), desc=f"render {layer}",
               unit="channel") as bar:
-        for call in todo:
-            for c, images in zip(call, render(model, layer, call, steps, size, seed, objective, diversity_weight)):
+        settings = dict(steps=steps, size=size, seed=seed, objective=objective, diversity_weight=diversity_weight)
+        for call, call_images in (render_calls or render_in_turn)(model, layer, todo, **settings):
+            for c, images in zip(call, call_images):
                 with atomic_path(channel_file(folder, c, ".npy")) as tmp:
                     with open(tmp, "wb") as f:
                         np.save(f, images)

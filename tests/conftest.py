@@ -60,3 +60,21 @@ def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("INCEPTION_TOOLS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("INCEPTION_TOOLS_ZOO_URL", "http://127.0.0.1:9")
     monkeypatch.delenv("INCEPTION_TOOLS_INCEPTIONV1", raising=False)
+
+
+@pytest.fixture(scope="session")
+def local_ray(tmp_path_factory):
+    """A local Ray of 2 one-CPU workers for the whole session, and the file that arms a worker crash.
+
+    Creating the file makes the next task started kill its worker once (see
+    ``inception_tools.scale.ray_session.crash_once_if_armed``).
+    """
+    import ray
+
+    from inception_tools.scale.ray_session import CRASH_ENV
+
+    crash = tmp_path_factory.mktemp("ray") / "crash"
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {CRASH_ENV: str(crash)}})
+    yield ray, crash
+    ray.shutdown()

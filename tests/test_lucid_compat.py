@@ -95,6 +95,7 @@ def test_lucid_sessions_run_one_op_at_a_time(lucid):
     with tf.Graph().as_default():
         with render.tf.Session() as sess:
             assert sess._config.inter_op_parallelism_threads == 1
+            assert sess._config.use_per_session_threads  # not the process's shared pool (see the module)
         config = tf1.ConfigProto(inter_op_parallelism_threads=3)
         with render.tf.Session(config=config) as sess:
             assert sess._config.inter_op_parallelism_threads == 3
@@ -115,3 +116,25 @@ def test_render_vis_with_default_transforms_raises_the_objective(lucid, embedded
             return sess.run(T("mixed3a_pre_relu"), {t_input: images})[..., 83].mean()
 
     assert channel_mean(64) > channel_mean(0) + 10
+
+
+
+@pytest.mark.slow
+def test_renders_do_not_depend_on_the_sessions_made_before(inceptionv1_path):
+    """A render after another session in the process (an importance scan's) equals one in a fresh process."""
+    import subprocess
+
+    from inception_tools.models import load_model
+    from inception_tools.surgery import Network
+    from inception_tools.visualization import render
+
+    model = load_model("InceptionV1", inceptionv1_path, layers=["mixed5a"])
+    net = Network(model, "mixed5a")  # a session with the default (shared, all-core) inter-op pool
+    net.layer_activations(np.zeros((1, 224, 224, 3), np.float32))
+    here = render(model, "mixed5a", [0], steps=4, size=96).tobytes().hex()
+    code = ("import sys; from inception_tools.models import load_model; from inception_tools.visualization import render; "
+            "m = load_model('InceptionV1', sys.argv[1], layers=['mixed5a']); "
+            "print(render(m, 'mixed5a', [0], steps=4, size=96).tobytes().hex())")
+    fresh = subprocess.run([sys.executable, "-c", code, inceptionv1_path], capture_output=True, text=True,
+                           check=True).stdout.split()[-1]
+    assert here == fresh

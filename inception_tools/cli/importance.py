@@ -2,6 +2,7 @@
 
 from inception_tools.cli import options
 from inception_tools.errors import UserError
+from inception_tools.scale.cli import add_ray_arguments, importance_hook
 
 
 def add_parser(subparsers):
@@ -33,6 +34,7 @@ def add_parser(subparsers):
                         "as inception-tools basis)")
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
     p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv)")
+    add_ray_arguments(p, "channel shards")
     p.set_defaults(func=run)
 
 
@@ -67,11 +69,13 @@ def run(args):
         print(f"verify: imputing {layer} with its own values changes the logits by at most {diff:.3g}: ok")
     out = args.out or options.default_out(args, IMPORTANCE_CSV)
     top_k = model.default_top_k if args.top_k is None else args.top_k
-    result = score_layer(net, dataset, channels, out, top_k, args.ablation, args.batch_size, engine=args.method,
-                         shortcut=not args.no_shortcut, until=args.until_reliable, score=args.score,
-                         chunk=args.chunk, shuffle_seed=args.shuffle_seed, splits=args.splits,
-                         resamples=args.resamples, seed=args.seed, meta={"data": data}, report=print,
-                         basis=args.basis, components=args.components, basis_seed=args.basis_seed)
+    with importance_hook(args, model, layer, data) as distribute:
+        result = score_layer(net, dataset, channels, out, top_k, args.ablation, args.batch_size, engine=args.method,
+                             shortcut=not args.no_shortcut, until=args.until_reliable, score=args.score,
+                             chunk=args.chunk, shuffle_seed=args.shuffle_seed, splits=args.splits,
+                             resamples=args.resamples, seed=args.seed, meta={"data": data}, report=print,
+                             basis=args.basis, components=args.components, basis_seed=args.basis_seed,
+                             distribute=distribute)
     summary = result.summary
     acc = summary["accuracy"]
     print(f"{model.name} on {summary['n_images_used']} images ({dataset.resize}, pixel scaling {args.pixel_scaling}): "

@@ -2,6 +2,7 @@
 
 from inception_tools.cli import options
 from inception_tools.errors import UserError
+from inception_tools.scale.cli import add_ray_arguments, render_hook
 
 
 def add_parser(subparsers):
@@ -23,6 +24,7 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=0, help="same seed, same images on the same machine (default 0)")
     p.add_argument("--per-call", type=options.positive_int, default=1, help="channels optimized together in one render_vis call")
     p.add_argument("--out", help="study folder (default outputs/<model>-<layer>)")
+    add_ray_arguments(p, "the render_vis calls")
     p.set_defaults(func=run)
 
 
@@ -41,7 +43,9 @@ def run(args):
     else:
         channels = options.parse_channels(args.channels, model.depth(layer))
     out = args.out or options.default_out(args, "")
-    render_channels(model, layer, channels, out, steps=args.steps, size=args.size, seed=args.seed,
-                    objective=args.objective, per_call=args.per_call, diversity_weight=args.diversity_weight)
+    with render_hook(args, model, layer) as render_calls:
+        render_channels(model, layer, channels, out, steps=args.steps, size=args.size, seed=args.seed,
+                        objective=args.objective, per_call=args.per_call, diversity_weight=args.diversity_weight,
+                        render_calls=render_calls)
     print(f"{len(channels)} channels of {model.name} {layer} in {visualization_dir(out, layer, args.objective)}")
     return 0

@@ -257,7 +257,8 @@ def scan(engine, store, channels, until=None, score="importance", chunk=250, spl
 
 def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_size=32, engine="fast",
                 shortcut=True, until=None, score="importance", chunk=250, shuffle_seed=0, splits=20,
-                resamples=1000, seed=0, meta=None, report=None, basis=None, components=None, basis_seed=0):
+                resamples=1000, seed=0, meta=None, report=None, basis=None, components=None, basis_seed=0,
+                distribute=None):
     """Score ``channels`` of ``net.layer`` over ``dataset``; write ``out_csv``, its summary and outcomes.
 
     Args:
@@ -271,6 +272,8 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
             (:mod:`.directions`); ``channels`` are then component indices (0 = PC 1).
         components, basis_seed: how many principal components (default: all d) and the seed of the
             sampled positions they come from.
+        distribute: optional ``engine -> engine`` wrapper whose ``fill`` spreads the work, e.g.
+            :func:`inception_tools.scale.importance.distributor` (Ray).
 
     Returns:
         :class:`ScanResult`.
@@ -302,6 +305,8 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     started = time.time()
     state, store = _start(partial, net, dataset, top_k, ablation, batch_size, directions, sample_dataset)
     runner = _engine(engine, net, dataset, state, top_k, batch_size, shortcut, directions)
+    if distribute is not None:
+        runner = distribute(runner)
     rows = [store.row_of[c] for c in channels]
     already = len(channels) * len(dataset) - store.n_pending(rows, 0, len(dataset))
     if already:

@@ -1,0 +1,51 @@
+"""``--ray [ADDRESS]`` and ``--ray-workers N`` of the commands that scale out, and their hooks.
+
+Without ``--ray`` the hooks are None and Ray is never imported.
+"""
+
+import contextlib
+
+from inception_tools.cli.options import positive_int
+from inception_tools.scale.recipe import Recipe
+
+
+def add_ray_arguments(parser, unit):
+    """Add ``--ray`` and ``--ray-workers`` to ``parser``; ``unit`` names what becomes a task."""
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help=f"run {unit} as Ray tasks: alone, a local Ray; with ADDRESS (HEAD:6379), that cluster "
+                             "(every node needs the model and data at the same paths; pip install '.[ray]')")
+    parser.add_argument("--ray-workers", type=positive_int, default=None, metavar="N",
+                        help="--ray without ADDRESS: worker processes of the local Ray (default: one per CPU)")
+
+
+@contextlib.contextmanager
+def _session(args):
+    from inception_tools.scale.ray_session import session
+
+    with session(args.ray, args.ray_workers) as ray:
+        yield ray
+
+
+@contextlib.contextmanager
+def importance_hook(args, model, layer, data):
+    """The ``distribute`` hook of ``score_layer`` for ``args`` (None without ``--ray``), while the block runs."""
+    if args.ray is None:
+        yield None
+        return
+    from inception_tools.scale.importance import distributor
+
+    recipe = Recipe(model.name, model.path, layer, args.pixel_scaling, str(data), args.resize, args.limit)
+    with _session(args) as ray:
+        yield distributor(recipe, ray)
+
+
+@contextlib.contextmanager
+def render_hook(args, model, layer):
+    """The ``render_calls`` hook of ``render_channels`` for ``args`` (None without ``--ray``)."""
+    if args.ray is None:
+        yield None
+        return
+    from inception_tools.scale.render import ray_renderer
+
+    with _session(args) as ray:
+        yield ray_renderer(Recipe(model.name, model.path, layer), ray)

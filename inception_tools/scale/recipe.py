@@ -1,0 +1,56 @@
+"""What a worker needs to rebuild a run's model, network and data itself: names and paths, no graphs."""
+
+import dataclasses
+import hashlib
+from typing import Optional
+
+import numpy as np
+
+from inception_tools.errors import UserError
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """The model, layer and data of a run, as a worker loads them (``load_model``, ``load_dataset``).
+
+    ``model_path`` is the resolved file the driver reads; every node needs it at the same path,
+    and ``data`` likewise (``"embedded"`` ships with the toolkit). ``data`` is None for renders.
+    """
+
+    model: str
+    model_path: str
+    layer: str
+    pixel_scaling: str = "once"
+    data: Optional[str] = None
+    resize: Optional[str] = None
+    limit: Optional[int] = None
+
+
+_LOADED = {}  # per worker process: the last recipe's (model, dataset)
+
+
+def load(recipe: Recipe):
+    """``(model, dataset)`` of ``recipe`` (dataset None without data), loaded once per worker process."""
+    if recipe not in _LOADED:
+        from inception_tools.data import load_dataset
+        from inception_tools.models import load_model
+
+        _LOADED.clear()
+        model = load_model(recipe.model, recipe.model_path, layers=[recipe.layer])
+        dataset = None if recipe.data is None else load_dataset(recipe.data, model, recipe.resize, recipe.limit)
+        _LOADED[recipe] = model, dataset
+    return _LOADED[recipe]
+
+
+def images_digest(ids, labels) -> str:
+    """sha256 of image ids and labels: a worker checks its data is the driver's."""
+    digest = hashlib.sha256("\n".join(map(str, ids)).encode())
+    digest.update(np.asarray(labels, np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def check_same_images(dataset, digest: str, where: str):
+    """UserError unless ``dataset`` holds the driver's images (ids and labels) in the same order."""
+    if images_digest(dataset.ids, dataset.labels) != digest:
+        raise UserError(f"the data on {where} differs from the driver's (other images, order or labels): "
+                        "every Ray node needs the same data at the same path")
