@@ -129,3 +129,16 @@ def test_pieces_are_one_channel_shard_per_cpu_in_blocks_of_whole_batches(
     assert (group, done) == (4, 0)
     assert [shard for shard, _, _ in pieces] == [CHANNELS[:8]] * 4 + [CHANNELS[8:]] * 4
     assert [(b0, b1) for _, b0, b1 in pieces[:4]] == [(0, 64), (64, 128), (128, 192), (192, 200)]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--ray-workers", "2"], "--ray-workers needs --ray"),
+    (["--ray", "127.0.0.1:1"], "cannot reach a Ray head at 127.0.0.1:1"),
+    (["--ray", "127.0.0.1:1", "--ray-workers", "2"], "--ray-workers applies to a local Ray only"),
+])
+def test_bad_ray_options_are_one_error_line(extra, message, tmp_path, capsys):
+    out = tmp_path / "study" / "importance.csv"
+    assert main(["importance", "--channels", "0-1", "--limit", "20", "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+    assert not out.parent.exists()
