@@ -139,10 +139,10 @@ def render(model, layer, channels, steps=512, size=None, seed=0, objective="dive
     return images.reshape(len(channels), IMAGES_PER_CHANNEL, size, size, 3).astype(np.float32)
 
 
-def render_in_turn(model, layer, calls, **settings):
+def render_in_turn(model, layer, calls, steps=512, size=None, seed=0, objective="diversity", diversity_weight=None):
     """Yield ``(call, images)`` for each call of ``calls`` in turn, rendered here by :func:`render`."""
     for call in calls:
-        yield call, render(model, layer, call, **settings)
+        yield call, render(model, layer, call, steps, size, seed, objective, diversity_weight)
 
 
 def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=0, objective="diversity",

@@ -136,3 +136,16 @@ def test_cli_ray_principal_components_match_one_process(local_ray, tmp_path):
     assert main(base + ["--out", str(tmp_path / "one.csv")]) == 0
     assert main(base + ["--out", str(tmp_path / "ray.csv"), "--ray"]) == 0
     assert _files(tmp_path / "one.csv") == _files(tmp_path / "ray.csv")
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--ray-workers", "2"], "--ray-workers needs --ray"),
+    (["--ray", "127.0.0.1:1"], "cannot reach a Ray head at 127.0.0.1:1"),
+    (["--ray", "127.0.0.1:1", "--ray-workers", "2"], "--ray-workers applies to a local Ray only"),
+])
+def test_bad_ray_options_are_one_error_line(extra, message, tmp_path, capsys):
+    out = tmp_path / "study" / "importance.csv"
+    assert main(["importance", "--channels", "0-1", "--limit", "20", "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+    assert not out.parent.exists()

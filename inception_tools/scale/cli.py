@@ -6,6 +6,7 @@ Without ``--ray`` the hooks are None and Ray is never imported.
 import contextlib
 
 from inception_tools.cli.options import positive_int
+from inception_tools.errors import UserError
 from inception_tools.scale.recipe import Recipe
 
 
@@ -16,6 +17,13 @@ def add_ray_arguments(parser, unit):
                              "(every node needs the model and data at the same paths; pip install '.[ray]')")
     parser.add_argument("--ray-workers", type=positive_int, default=None, metavar="N",
                         help="--ray without ADDRESS: worker processes of the local Ray (default: one per CPU)")
+
+
+def _check(args):
+    """UserError for ``--ray-workers`` without ``--ray``."""
+    if args.ray is None and args.ray_workers is not None:
+        raise UserError("--ray-workers needs --ray (a local Ray)")
+    return args.ray is not None
 
 
 @contextlib.contextmanager
@@ -29,7 +37,7 @@ def _session(args):
 @contextlib.contextmanager
 def importance_hook(args, model, layer, data):
     """The ``distribute`` hook of ``score_layer`` for ``args`` (None without ``--ray``), while the block runs."""
-    if args.ray is None:
+    if not _check(args):
         yield None
         return
     from inception_tools.scale.importance import distributor
@@ -42,7 +50,7 @@ def importance_hook(args, model, layer, data):
 @contextlib.contextmanager
 def render_hook(args, model, layer):
     """The ``render_calls`` hook of ``render_channels`` for ``args`` (None without ``--ray``)."""
-    if args.ray is None:
+    if not _check(args):
         yield None
         return
     from inception_tools.scale.render import ray_renderer

@@ -6,6 +6,7 @@ Nothing else in the toolkit imports Ray; the default paths never load it.
 import contextlib
 import logging
 import os
+import socket
 from typing import Callable, Iterable, Iterator, Optional
 
 from inception_tools.errors import UserError
@@ -36,11 +37,13 @@ def session(address: str = "local", workers: Optional[int] = None) -> Iterator:
     A Ray already initialized in this process (a caller's own) is used as it is and left running.
     """
     ray = import_ray()
+    if address != "local" and workers is not None:
+        raise UserError("--ray-workers applies to a local Ray only; a cluster offers the CPUs its nodes have")
+    if address != "local":
+        check_reachable(address)
     if ray.is_initialized():
         yield ray
         return
-    if address != "local" and workers is not None:
-        raise UserError("--ray-workers applies to a local Ray only; a cluster offers the CPUs its nodes have")
     options = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     try:
         if address == "local":
@@ -53,6 +56,18 @@ def session(address: str = "local", workers: Optional[int] = None) -> Iterator:
         yield ray
     finally:
         ray.shutdown()
+
+
+def check_reachable(address: str, timeout: float = 5.0):
+    """UserError unless ``HOST:PORT`` accepts a connection (Ray itself would retry for minutes)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return  # "auto", "ray://..." and the like: left to Ray
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise UserError(f"cannot reach a Ray head at {address}: {e.strerror or e}; start one with "
+                        "`ray start --head --port 6379`") from None
 
 
 def cluster_cpus(ray) -> int:
