@@ -51,7 +51,7 @@ from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
 from inception_tools.layout import channel_file, settings_json, visualization_dir
 from inception_tools.lucid_compat import import_lucid
-from inception_tools.manifest import check_settings
+from inception_tools.manifest import check_settings, read_manifest
 from inception_tools.render_engine import DEFAULT_ENGINE, check_engine, optimize
 
 IMAGES_PER_CHANNEL = 4
@@ -161,9 +161,12 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
     channels = model.check_channels(layer, channels)
     size = size or model.image_shape[0]
     folder = visualization_dir(out_dir, layer, objective)
-    check_settings(settings_json(folder), dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size,
-                                seed=seed, per_call=per_call,
-                                diversity_weight=model_diversity_weight(model, diversity_weight), engine=engine))
+    settings = dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size, seed=seed,
+                    per_call=per_call, diversity_weight=model_diversity_weight(model, diversity_weight), engine=engine)
+    stored = read_manifest(settings_json(folder))
+    if engine == "render_vis" and stored is not None and "engine" not in stored:
+        del settings["engine"]  # a folder from before the engine was recorded holds render_vis's images
+    check_settings(settings_json(folder), settings)
     calls = [channels[i:i + per_call] for i in range(0, len(channels), per_call)]
     todo = [call for call in calls if not all(os.path.isfile(channel_file(folder, c, ".png")) for c in call)]
     with tqdm(total=len(channels), initial=len(channels) - sum(map(len, todo)), desc=f"render {layer}",

@@ -168,6 +168,19 @@ def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tm
         render_channels(embedded_model, LAYER, [3], tmp_path, steps=4, size=24, per_call=2, engine="render_vis")
 
 
+def test_a_folder_from_before_the_engines_were_recorded_continues_only_with_render_vis(embedded_model, tmp_path):
+    render_channels(embedded_model, LAYER, [3], tmp_path, steps=2, size=16, engine="render_vis")
+    path = tmp_path / "visualizations" / LAYER / "settings.json"
+    settings = json.loads(path.read_text())
+    del settings["engine"]
+    path.write_text(json.dumps(settings))
+    with pytest.raises(UserError, match="engine=None"):
+        render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16)
+    assert not (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
+    render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16, engine="render_vis")
+    assert (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
+
+
 def test_bad_layers_and_settings_are_user_errors(embedded_model, tmp_path):
     with pytest.raises(UserError, match="unknown layer"):
         render_channels(embedded_model, "mixed9z", [0], tmp_path)

@@ -8,7 +8,7 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "visualize",
         help="render Lucid feature visualizations (4 diverse images per channel)",
-        description="For each channel, optimize four images with Lucid's render_vis for "
+        description="For each channel, optimize four images with Lucid for "
         "channel(<layer>_pre_relu) - 1e2 * diversity(<layer>) (the study's objective) and write "
         "visualizations/<layer>/channel_<cccc>.png and .npy. Channels already on disk are skipped.",
     )
@@ -21,7 +21,10 @@ def add_parser(subparsers):
     p.add_argument("--steps", type=options.positive_int, default=512, help="optimization steps (default 512, Lucid's)")
     p.add_argument("--size", type=options.positive_int, default=None, help="image size in pixels (default: the model's input size)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same images on the same machine (default 0)")
-    p.add_argument("--per-call", type=options.positive_int, default=1, help="channels optimized together in one render_vis call")
+    p.add_argument("--per-call", type=options.positive_int, default=1, help="channels optimized together in one optimization")
+    p.add_argument("--engine", choices=["xla", "render_vis"], default="xla",
+                   help="xla: Lucid's graph with the objective compiled by XLA (default); render_vis: Lucid's "
+                   "render_vis, the engine of folders made before the choice was recorded")
     p.add_argument("--out", help="study folder (default outputs/<model>-<layer>)")
     p.set_defaults(func=run)
 
@@ -42,6 +45,7 @@ def run(args):
         channels = options.parse_channels(args.channels, model.depth(layer))
     out = args.out or options.default_out(args, "")
     render_channels(model, layer, channels, out, steps=args.steps, size=args.size, seed=args.seed,
-                    objective=args.objective, per_call=args.per_call, diversity_weight=args.diversity_weight)
+                    objective=args.objective, per_call=args.per_call, diversity_weight=args.diversity_weight,
+                    engine=args.engine)
     print(f"{len(channels)} channels of {model.name} {layer} in {visualization_dir(out, layer, args.objective)}")
     return 0
