@@ -11,16 +11,16 @@ Lucid's redirected-ReLU gradient, the objective and Adam (0.05), and runs
   made before the XLA engine; each step fetches the loss with the update).
 - ``"xla"`` (the default): the objective's ops, and by TensorFlow's rule for
   ops in a ``jit_scope`` their gradients, are compiled by XLA into one
-  kernel. For the study's ``channel - w * diversity`` objective this is most
-  of the time outside the network: Lucid's diversity term slices the
+  cluster. For the study's ``channel - w * diversity`` objective this is the
+  costly part outside the network: Lucid's diversity term slices the
   [4, 832, 832] Gram matrices of mixed5a into 12 pairs, whose 24 slice
   gradients TensorFlow fills as full-size zero tensors and adds up, where
   XLA fuses them. The loop fetches only the update op and reads the images
-  once at the end. XLA sums in another order, so the pixel values differ
-  from ``"render_vis"`` in the last bits and drift apart over the steps
-  (another optimization trajectory of the same objective, as another seed
-  would be); a folder's ``settings.json`` records the engine so the two are
-  never mixed.
+  once at the end. XLA sums the diversity gradient in another order, so the
+  pixels differ from ``"render_vis"``'s in the last bits at first and then
+  by more as the two optimizations drift apart (the ``channel`` objective
+  alone compiles to the same arithmetic: same bits); a folder's
+  ``settings.json`` records the engine so the two are never mixed.
 """
 
 import numpy as np
