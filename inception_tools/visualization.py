@@ -30,8 +30,9 @@ NumPy state. Every later random op (the transforms) then gets a fixed seed.
 The seed of a call is derived from ``seed`` and its first channel.
 
 The loop itself is :mod:`inception_tools.render_engine`: by default Lucid's
-graph with the objective compiled by XLA (``engine="xla"``), or Lucid's
-``render_vis`` (``engine="render_vis"``, the engine of earlier renders).
+``render_vis`` (``engine="render_vis"``), or Lucid's graph with the
+objective compiled by XLA (``engine="xla"``: faster, other pixels, not
+bit-reproducible on InceptionV1).
 
 Results: ``<out>/visualizations/<layer>[-<objective>]/channel_<cccc>.png``
 (four images side by side) and ``.npy`` (float32 [4, S, S, 3] in [0, 1]),

@@ -154,7 +154,7 @@ def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tm
     np.testing.assert_array_equal(strip, (saved.transpose(1, 0, 2, 3).reshape(24, 96, 3) * 255).round())
     settings = json.loads((tmp_path / "visualizations" / LAYER / "settings.json").read_text())
     assert settings["steps"] == 4 and settings["size"] == 24 and settings["objective"] == "diversity"
-    assert settings["engine"] == "xla"
+    assert settings["engine"] == "render_vis"
 
     calls.clear()
     render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, steps=4, size=24, per_call=2)
@@ -164,20 +164,20 @@ def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tm
     assert calls == [[2]]
     with pytest.raises(UserError, match="steps=4"):
         render_channels(embedded_model, LAYER, [3], tmp_path, steps=8, size=24, per_call=2)
-    with pytest.raises(UserError, match="engine='xla'"):  # a folder never mixes the engines' pixels
-        render_channels(embedded_model, LAYER, [3], tmp_path, steps=4, size=24, per_call=2, engine="render_vis")
+    with pytest.raises(UserError, match="engine='render_vis'"):  # a folder never mixes the engines' pixels
+        render_channels(embedded_model, LAYER, [3], tmp_path, steps=4, size=24, per_call=2, engine="xla")
 
 
 def test_a_folder_from_before_the_engines_were_recorded_continues_only_with_render_vis(embedded_model, tmp_path):
-    render_channels(embedded_model, LAYER, [3], tmp_path, steps=2, size=16, engine="render_vis")
+    render_channels(embedded_model, LAYER, [3], tmp_path, steps=2, size=16)
     path = tmp_path / "visualizations" / LAYER / "settings.json"
     settings = json.loads(path.read_text())
     del settings["engine"]
     path.write_text(json.dumps(settings))
     with pytest.raises(UserError, match="engine=None"):
-        render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16)
+        render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16, engine="xla")
     assert not (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
-    render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16, engine="render_vis")
+    render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16)
     assert (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
 
 
