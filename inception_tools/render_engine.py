@@ -11,8 +11,8 @@ Lucid's redirected-ReLU gradient, the objective and Adam (0.05), and runs
   fetches the loss with the update); bit-reproducible per seed.
 - ``"xla"``: about 10% faster per step on InceptionV1 mixed5a, but not
   bit-reproducible there: two fresh processes rendering the same seed gave
-  different bytes (on the small embedded model they agree), so it is not the
-  default. The objective's ops, and by TensorFlow's rule for
+  different bytes, also with XLA's Eigen single-threaded (on the small
+  embedded model they agree), so it is not the default. The objective's ops, and by TensorFlow's rule for
   ops in a ``jit_scope`` their gradients, are compiled by XLA into one
   cluster. For the study's ``channel - w * diversity`` objective this is the
   costly part outside the network: Lucid's diversity term slices the
