@@ -9,11 +9,12 @@ Lucid's redirected-ReLU gradient, the objective and Adam (0.05), and runs
 
 - ``"render_vis"`` (the default): Lucid's ``render_vis`` itself (each step
   fetches the loss with the update); bit-reproducible per seed.
-- ``"xla"``: about 10% faster per step on InceptionV1 mixed5a, but not
-  bit-reproducible there: two fresh processes rendering the same seed gave
-  different bytes, also with XLA's Eigen single-threaded (on the small
-  embedded model they agree), so it is not the default. The objective's ops, and by TensorFlow's rule for
-  ops in a ``jit_scope`` their gradients, are compiled by XLA into one
+- ``"xla"``: not the default. Within the noise of a shared 2-core machine
+  (11% faster in one benchmark run, 4% slower in another), and not
+  bit-reproducible on InceptionV1: two fresh processes rendering the same
+  seed gave different bytes, also with XLA's Eigen single-threaded (on the
+  small embedded model they agree). The objective's ops, and by
+  TensorFlow's rule for ops in a ``jit_scope`` their gradients, are compiled by XLA into one
   cluster. For the study's ``channel - w * diversity`` objective this is the
   costly part outside the network: Lucid's diversity term slices the
   [4, 832, 832] Gram matrices of mixed5a into 12 pairs, whose 24 slice

@@ -24,7 +24,7 @@ def add_parser(subparsers):
     p.add_argument("--per-call", type=options.positive_int, default=1, help="channels optimized together in one optimization")
     p.add_argument("--engine", choices=["render_vis", "xla"], default="render_vis",
                    help="render_vis: Lucid's render_vis, bit-reproducible (default); xla: the objective compiled "
-                   "by XLA, about 10%% faster, other pixels, not bit-reproducible on InceptionV1")
+                   "by XLA, other pixels, not faster beyond the noise, not bit-reproducible on InceptionV1")
     p.add_argument("--out", help="study folder (default outputs/<model>-<layer>)")
     p.set_defaults(func=run)
 
