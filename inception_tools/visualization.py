@@ -1,7 +1,7 @@
 """Lucid feature visualizations of the channels of a layer, cached on disk.
 
 Method (the study's, with Lucid's defaults): for channel ``c`` of layer ``L``,
-``lucid.optvis.render.render_vis`` optimizes a batch of four images,
+Lucid (``lucid.optvis.render``) optimizes a batch of four images,
 parameterised by ``param.image(size, batch=4)`` (Fourier spectrum,
 decorrelated colour, sigmoid), seen through Lucid's standard transforms
 (pad, jitter, scale, rotate, jitter), with Adam (learning rate 0.05) for
@@ -17,17 +17,22 @@ decorrelated colour, sigmoid), seen through Lucid's standard transforms
 ``L_pre_relu`` of a mixed layer is the concat of its branches' pre-ReLU
 tensors that Lucid's InceptionV1 adds at import.
 
-Several channels can share one ``render_vis`` call (``per_call``): the batch
+Several channels can share one optimization (``per_call``): the batch
 holds four images per channel and channel ``i``'s objective is built by
 Lucid's objective functions on images ``4i..4i+3`` only, so the channels
 do not interact except by sharing the random transform of each step.
 
 Reproducible: Lucid's ``use_fixed_seed`` leaves the NumPy draw that
 initialises the spectrum unseeded (lucid issue #278), so instead the
-``param_f`` given to ``render_vis``, which ``make_vis_T`` calls first in the
+``param_f`` given to Lucid, which ``make_vis_T`` calls first in the
 fresh graph, sets the graph-level seed and draws the spectrum from a seeded
 NumPy state. Every later random op (the transforms) then gets a fixed seed.
 The seed of a call is derived from ``seed`` and its first channel.
+
+The loop itself is :mod:`inception_tools.render_engine`: by default Lucid's
+``render_vis`` (``engine="render_vis"``), or Lucid's graph with the
+objective compiled by XLA (``engine="xla"``: faster, other pixels, not
+bit-reproducible on InceptionV1).
 
 Results: ``<out>/visualizations/<layer>[-<objective>]/channel_<cccc>.png``
 (four images side by side) and ``.npy`` (float32 [4, S, S, 3] in [0, 1]),
@@ -47,7 +52,8 @@ from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
 from inception_tools.layout import channel_file, settings_json, visualization_dir
 from inception_tools.lucid_compat import import_lucid
-from inception_tools.manifest import check_settings
+from inception_tools.manifest import check_settings, read_manifest
+from inception_tools.render_engine import DEFAULT_ENGINE, check_engine, optimize
 
 IMAGES_PER_CHANNEL = 4
 DIVERSITY_WEIGHT = 1e2
@@ -99,7 +105,7 @@ def call_objective(kind, layer, channels, diversity_weight=DIVERSITY_WEIGHT):
 
 
 def seeded_image_param(size, batch, seed):
-    """A ``param_f`` for ``render_vis``: Lucid's default image, with every random draw seeded."""
+    """A ``param_f`` for Lucid: Lucid's default image, with every random draw seeded."""
     import_lucid()
     from lucid.optvis import param
 
@@ -121,35 +127,36 @@ def call_seed(seed, first_channel):
 
 
 def render(model, layer, channels, steps=512, size=None, seed=0, objective="diversity",
-           diversity_weight=None):
-    """Render ``channels`` in one ``render_vis`` call: float32 [len(channels), 4, S, S, 3] in [0, 1]."""
-    import_lucid()
-    from lucid.optvis import render as lucid_render
+           diversity_weight=None, engine=DEFAULT_ENGINE):
+    """Render ``channels`` in one optimization: float32 [len(channels), 4, S, S, 3] in [0, 1].
 
+    ``engine`` is one of :data:`inception_tools.render_engine.ENGINES`.
+    """
     size = size or model.image_shape[0]
     channels = list(channels)
     with deprecation.silence():  # Lucid's TF1 calls (resize_bilinear, ...) would each warn once
-        images = lucid_render.render_vis(
+        images = optimize(
             model.lucid,
             call_objective(objective, layer, channels, model_diversity_weight(model, diversity_weight)),
-            param_f=seeded_image_param(size, IMAGES_PER_CHANNEL * len(channels), call_seed(seed, channels[0])),
-            thresholds=(steps,),
-            verbose=False,
-        )[-1]
+            seeded_image_param(size, IMAGES_PER_CHANNEL * len(channels), call_seed(seed, channels[0])),
+            steps,
+            engine,
+        )
     return images.reshape(len(channels), IMAGES_PER_CHANNEL, size, size, 3).astype(np.float32)
 
 
-def render_in_turn(model, layer, calls, steps=512, size=None, seed=0, objective="diversity", diversity_weight=None):
+def render_in_turn(model, layer, calls, steps=512, size=None, seed=0, objective="diversity", diversity_weight=None,
+                   engine=DEFAULT_ENGINE):
     """Yield ``(call, images)`` for each call of ``calls`` in turn, rendered here by :func:`render`."""
     for call in calls:
-        yield call, render(model, layer, call, steps, size, seed, objective, diversity_weight)
+        yield call, render(model, layer, call, steps, size, seed, objective, diversity_weight, engine)
 
 
 def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=0, objective="diversity",
-                    per_call=1, diversity_weight=None, render_calls=None):
+                    per_call=1, diversity_weight=None, render_calls=None, engine=DEFAULT_ENGINE):
     """Render and save every channel of ``channels`` not yet on disk; return the PNG paths.
 
-    ``per_call`` channels share one ``render_vis`` call; calls are formed from
+    ``per_call`` channels share one optimization; calls are formed from
     ``channels`` in the order given, so a rerun of the same command forms the
     same calls and the images of a channel depend only on the settings.
     ``render_calls(model, layer, calls, **settings)`` yields ``(call, images)`` in any order
@@ -159,19 +166,24 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
         raise UserError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     if steps < 1 or per_call < 1 or (size is not None and size < 8):
         raise UserError("steps and per-call must be at least 1, size at least 8 pixels")
+    check_engine(engine)
     model.check_pre_relu(layer)
     channels = model.check_channels(layer, channels)
     size = size or model.image_shape[0]
     folder = visualization_dir(out_dir, layer, objective)
-    check_settings(settings_json(folder), dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size,
-                                seed=seed, per_call=per_call,
-                                diversity_weight=model_diversity_weight(model, diversity_weight)))
+    settings = dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size, seed=seed,
+                    per_call=per_call, diversity_weight=model_diversity_weight(model, diversity_weight), engine=engine)
+    stored = read_manifest(settings_json(folder))
+    if engine == "render_vis" and stored is not None and "engine" not in stored:
+        del settings["engine"]  # a folder from before the engine was recorded holds render_vis's images
+    check_settings(settings_json(folder), settings)
     calls = [channels[i:i + per_call] for i in range(0, len(channels), per_call)]
     todo = [call for call in calls if not all(os.path.isfile(channel_file(folder, c, ".png")) for c in call)]
     with progress.bar(total=len(channels), initial=len(channels) - sum(map(len, todo)), desc=f"render {layer}",
-              unit="channel") as bar:
-        settings = dict(steps=steps, size=size, seed=seed, objective=objective, diversity_weight=diversity_weight)
-        for call, call_images in (render_calls or render_in_turn)(model, layer, todo, **settings):
+                      unit="channel") as bar:
+        options = dict(steps=steps, size=size, seed=seed, objective=objective, diversity_weight=diversity_weight,
+                       engine=engine)
+        for call, call_images in (render_calls or render_in_turn)(model, layer, todo, **options):
             for c, images in zip(call, call_images):
                 with atomic_path(channel_file(folder, c, ".npy")) as tmp:
                     with open(tmp, "wb") as f:

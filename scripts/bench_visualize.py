@@ -1,15 +1,17 @@
-"""Render InceptionV1 channels at full size and check them against a dataset.
+"""Render speed: Lucid's ``render_vis`` (the earlier method) against the XLA engine, in one run.
 
-For each channel: time ``render_channels`` (the study's objective, through
-Lucid's ``render_vis``) and, to separate the per-step cost from building the
-graph, a 2-step render; then evaluate the four images in the plain model and
-compare the channel's activation (mean over positions: the channel objective;
-and the maximum over positions) with its maximum over every dataset image.
-Prints one line per channel and writes ``bench.json`` in ``--out``;
-``--docs DIR`` also writes half-size copies of the strips as
-``DIR/render_<layer>_<cccc>.png``.
+For each channel and each repeat, alternating the engines: render the
+channel's four images (the study's objective) with ``steps`` and with 1 step;
+the difference over ``steps - 1`` is the time per step without building and
+compiling the graph, whose cost (the 1-step render) is shown as ``overhead``.
+The best of the repeats is reported per engine, with the ratio. Then the two
+engines' images of the same seed are compared: mean absolute pixel difference
+and the channel's mean activation each reached (``LayerReader``). ``--data``
+also compares with the channel's best over a dataset; ``--docs DIR`` writes
+half-size copies of the XLA strips as ``DIR/render_<layer>_<cccc>.png``.
+Prints one JSON line per channel and a summary; writes ``bench.json`` in ``--out``.
 
-    .venv/bin/python scripts/bench_visualize.py --channels 0,1 --steps 512 --docs docs/img
+    flock /work/heavy.lock nice -n 5 .venv/bin/python scripts/bench_visualize.py --channels 10 --steps 20
 """
 
 import argparse
@@ -19,84 +21,100 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from inception_tools.data import load_dataset
 from inception_tools.examples import LayerReader
+from inception_tools.imagefiles import save_strip
 from inception_tools.models import load_model
-from inception_tools.layout import visualization_png
-from inception_tools.visualization import load_channel, render, render_channels
+from inception_tools.visualization import render
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+ENGINES = ("render_vis", "xla")
 
 
-def dataset_extremes(model, layer, dataset, batch_size=32):
-    """Per channel: the largest spatial mean and the largest spatial max over the dataset."""
+def dataset_best(model, layer, path, limit, batch_size=32):
+    """Per channel: the largest spatial mean over the dataset's images."""
+    from inception_tools.data import load_dataset
+
     reader = LayerReader(model, layer)
-    means, maxima = [], []
-    for _, images in dataset.batches(batch_size, desc=f"dataset {layer}"):
-        acts = reader(images)
-        means.append(acts.mean(axis=(1, 2)).max(axis=0))
-        maxima.append(acts.max(axis=(1, 2)).max(axis=0))
+    best = [reader(images).mean(axis=(1, 2)).max(axis=0)
+            for _, images in load_dataset(path, model, limit=limit).batches(batch_size, desc=f"dataset {layer}")]
     reader.close()
-    return np.max(means, axis=0), np.max(maxima, axis=0)
+    return np.max(best, axis=0)
 
 
-def render_activations(model, layer, images, channel):
-    reader = LayerReader(model, layer)
-    acts = reader(images)[..., channel]
-    reader.close()
-    return acts.mean(axis=(1, 2)), acts.max(axis=(1, 2))
+def timed_render(model, layer, channel, steps, seed, engine):
+    start = time.perf_counter()
+    images = render(model, layer, [channel], steps=steps, seed=seed, engine=engine)[0]
+    return time.perf_counter() - start, images
 
 
-def save_half_size(png, target):
-    image = Image.open(png)
-    image.resize((image.width // 2, image.height // 2), Image.LANCZOS).save(target, optimize=True)
+def bench_channel(model, layer, channel, steps, seed, repeats):
+    """Best per-step time and overhead of each engine, and the images of its last long render."""
+    per_step = {e: [] for e in ENGINES}
+    overhead = {e: [] for e in ENGINES}
+    images = {}
+    for _ in range(repeats):
+        for engine in ENGINES:
+            long, images[engine] = timed_render(model, layer, channel, steps, seed, engine)
+            short, _ = timed_render(model, layer, channel, 1, seed, engine)
+            per_step[engine].append((long - short) / (steps - 1))
+            overhead[engine].append(short)
+    return {e: min(per_step[e]) for e in ENGINES}, {e: min(overhead[e]) for e in ENGINES}, images
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-path", default=str(SHARED / "models" / "inceptionv1" / "InceptionV1.pb"))
-    parser.add_argument("--data", default=str(SHARED / "data" / "imagenet-sample"))
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N dataset images")
     parser.add_argument("--layer", default="mixed5a")
-    parser.add_argument("--channels", default="0,1")
-    parser.add_argument("--steps", type=int, default=512)
+    parser.add_argument("--channels", default="10")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3, help="alternating repeats; the best is reported")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", help="dataset folder to compare the activations with")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N dataset images")
     parser.add_argument("--out", default="outputs/bench-visualize")
-    parser.add_argument("--docs", help="folder for half-size copies of the strips")
+    parser.add_argument("--docs", help="folder for half-size copies of the XLA strips")
     args = parser.parse_args()
+    if args.steps < 2:
+        parser.error("--steps must be at least 2")
 
     model = load_model("InceptionV1", args.model_path, layers=[args.layer])
-    dataset = load_dataset(args.data, model, limit=args.limit)
-    data_mean, data_max = dataset_extremes(model, args.layer, dataset)
-    results = []
+    best = dataset_best(model, args.layer, args.data, args.limit) if args.data else None
+    reader = LayerReader(model, args.layer)
+    os.makedirs(args.out, exist_ok=True)
+    rows = []
     for channel in [int(c) for c in args.channels.split(",")]:
-        start = time.perf_counter()
-        render(model, args.layer, [channel], steps=1, seed=args.seed)
-        overhead = time.perf_counter() - start
-        start = time.perf_counter()
-        render_channels(model, args.layer, [channel], args.out, steps=args.steps, seed=args.seed)
-        total = time.perf_counter() - start
-        per_step = (total - overhead) / (args.steps - 1)
-        mean, peak = render_activations(model, args.layer, load_channel(args.out, args.layer, channel), channel)
-        row = dict(channel=channel, steps=args.steps, seconds=round(total, 1), seconds_per_step=round(per_step, 3),
-                   render_mean=[round(float(x), 2) for x in mean], dataset_max_mean=round(float(data_mean[channel]), 2),
-                   render_max=[round(float(x), 2) for x in peak], dataset_max_max=round(float(data_max[channel]), 2))
-        results.append(row)
+        per_step, overhead, images = bench_channel(model, args.layer, channel, args.steps, args.seed, args.repeats)
+        reached = {e: [round(float(x), 1) for x in reader(images[e])[..., channel].mean(axis=(1, 2))]
+                   for e in ENGINES}
+        row = dict(channel=channel, steps=args.steps,
+                   seconds_per_step={e: round(per_step[e], 3) for e in ENGINES},
+                   overhead_seconds={e: round(overhead[e], 1) for e in ENGINES},
+                   ratio=round(per_step["render_vis"] / per_step["xla"], 2),
+                   mean_abs_pixel_diff=round(float(np.abs(images["xla"] - images["render_vis"]).mean()), 4),
+                   activation_reached=reached)
+        if best is not None:
+            row["dataset_best"] = round(float(best[channel]), 1)
+        rows.append(row)
         print(json.dumps(row), flush=True)
         if args.docs:
+            from PIL import Image
+
             os.makedirs(args.docs, exist_ok=True)
-            png = visualization_png(args.out, args.layer, channel)
-            save_half_size(png, os.path.join(args.docs, f"render_{args.layer}_{channel:04d}.png"))
-    per_step = float(np.mean([r["seconds_per_step"] for r in results]))
-    depth = model.depth(args.layer)
-    summary = dict(images=len(dataset), layer=args.layer, cpu_count=os.cpu_count(), mean_seconds_per_step=per_step,
-                   hours_all_channels=round(per_step * (args.steps + 1) * depth / 3600, 1), channels=results)
+            png = os.path.join(args.out, f"render_{args.layer}_{channel:04d}.png")
+            save_strip(images["xla"], png)
+            image = Image.open(png)
+            image.resize((image.width // 2, image.height // 2), Image.LANCZOS).save(
+                os.path.join(args.docs, f"render_{args.layer}_{channel:04d}.png"), optimize=True)
+    reader.close()
+    mean = {e: float(np.mean([r["seconds_per_step"][e] for r in rows])) for e in ENGINES}
+    summary = dict(layer=args.layer, cpu_count=os.cpu_count(), repeats=args.repeats, seconds_per_step=mean,
+                   ratio=mean["render_vis"] / mean["xla"], channels=rows)
     with open(os.path.join(args.out, "bench.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    print(f"{per_step:.2f} s/step on {os.cpu_count()} cores: {args.steps} steps x {depth} channels of {args.layer} "
-          f"= {summary['hours_all_channels']} h")
+    print(f"{args.layer} at {model.image_shape[0]} px, 4 images, {os.cpu_count()} cores, best of {args.repeats}: "
+          f"render_vis {mean['render_vis']:.3f} s/step, xla {mean['xla']:.3f} s/step, "
+          f"ratio {summary['ratio']:.2f}")
 
 
 if __name__ == "__main__":

@@ -110,6 +110,23 @@ def test_same_seed_same_images_other_seed_other_images(embedded_model):
     assert np.abs(first - other).mean() > 0.05
 
 
+def test_the_engines_run_the_same_optimization(embedded_model, dataset_activations, most_important):
+    # The channel objective compiles to the same arithmetic: the engines agree to the bit.
+    dataset_best = dataset_activations[..., most_important].mean(axis=(1, 2)).max()
+    lucid = render(embedded_model, LAYER, [most_important], steps=64, seed=0, objective="channel", engine="render_vis")
+    xla = render(embedded_model, LAYER, [most_important], steps=64, seed=0, objective="channel", engine="xla")
+    np.testing.assert_array_equal(lucid, xla)
+    assert activations(embedded_model, xla[0])[..., most_important].mean(axis=(1, 2)).min() > 3 * dataset_best
+
+
+def test_xla_sums_the_diversity_term_in_another_order_but_each_engine_is_reproducible(embedded_model):
+    lucid = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="render_vis")
+    again = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="render_vis")
+    xla = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="xla")
+    np.testing.assert_array_equal(lucid, again)
+    assert 0 < np.abs(lucid - xla).mean() < 0.01
+
+
 def test_channels_sharing_a_call_each_follow_their_own_objective(embedded_model):
     a, b = 83, 5
     images = render(embedded_model, LAYER, [a, b], steps=64, seed=0, objective="channel")
@@ -137,6 +154,7 @@ def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tm
     np.testing.assert_array_equal(strip, (saved.transpose(1, 0, 2, 3).reshape(24, 96, 3) * 255).round())
     settings = json.loads((tmp_path / "visualizations" / LAYER / "settings.json").read_text())
     assert settings["steps"] == 4 and settings["size"] == 24 and settings["objective"] == "diversity"
+    assert settings["engine"] == "render_vis"
 
     calls.clear()
     render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, steps=4, size=24, per_call=2)
@@ -146,6 +164,21 @@ def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tm
     assert calls == [[2]]
     with pytest.raises(UserError, match="steps=4"):
         render_channels(embedded_model, LAYER, [3], tmp_path, steps=8, size=24, per_call=2)
+    with pytest.raises(UserError, match="engine='render_vis'"):  # a folder never mixes the engines' pixels
+        render_channels(embedded_model, LAYER, [3], tmp_path, steps=4, size=24, per_call=2, engine="xla")
+
+
+def test_a_folder_from_before_the_engines_were_recorded_continues_only_with_render_vis(embedded_model, tmp_path):
+    render_channels(embedded_model, LAYER, [3], tmp_path, steps=2, size=16)
+    path = tmp_path / "visualizations" / LAYER / "settings.json"
+    settings = json.loads(path.read_text())
+    del settings["engine"]
+    path.write_text(json.dumps(settings))
+    with pytest.raises(UserError, match="engine=None"):
+        render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16, engine="xla")
+    assert not (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
+    render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16)
+    assert (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
 
 
 def test_bad_layers_and_settings_are_user_errors(embedded_model, tmp_path):
@@ -157,6 +190,8 @@ def test_bad_layers_and_settings_are_user_errors(embedded_model, tmp_path):
         render_channels(embedded_model, LAYER, [96], tmp_path)
     with pytest.raises(UserError, match="objective"):
         render_channels(embedded_model, LAYER, [0], tmp_path, objective="dream")
+    with pytest.raises(UserError, match="render engine"):
+        render_channels(embedded_model, LAYER, [0], tmp_path, engine="eager")
 
 
 @pytest.mark.slow

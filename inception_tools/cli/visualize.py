@@ -9,7 +9,7 @@ def add_parser(subparsers):
     p = subparsers.add_parser(
         "visualize",
         help="render Lucid feature visualizations (4 diverse images per channel)",
-        description="For each channel, optimize four images with Lucid's render_vis for "
+        description="For each channel, optimize four images with Lucid for "
         "channel(<layer>_pre_relu) - 1e2 * diversity(<layer>) (the study's objective) and write "
         "visualizations/<layer>/channel_<cccc>.png and .npy. Channels already on disk are skipped.",
     )
@@ -22,7 +22,10 @@ def add_parser(subparsers):
     p.add_argument("--steps", type=options.positive_int, default=512, help="optimization steps (default 512, Lucid's)")
     p.add_argument("--size", type=options.positive_int, default=None, help="image size in pixels (default: the model's input size)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same images on the same machine (default 0)")
-    p.add_argument("--per-call", type=options.positive_int, default=1, help="channels optimized together in one render_vis call")
+    p.add_argument("--per-call", type=options.positive_int, default=1, help="channels optimized together in one optimization")
+    p.add_argument("--engine", choices=["render_vis", "xla"], default="render_vis",
+                   help="render_vis: Lucid's render_vis, bit-reproducible (default); xla: the objective compiled "
+                   "by XLA, other pixels, not faster beyond the noise, not bit-reproducible on InceptionV1")
     p.add_argument("--out", help="study folder (default outputs/<model>-<layer>)")
     add_ray_arguments(p, "the render_vis calls")
     p.set_defaults(func=run)
@@ -46,6 +49,6 @@ def run(args):
     with render_hook(args, model, layer) as render_calls:
         render_channels(model, layer, channels, out, steps=args.steps, size=args.size, seed=args.seed,
                         objective=args.objective, per_call=args.per_call, diversity_weight=args.diversity_weight,
-                        render_calls=render_calls)
+                        render_calls=render_calls, engine=args.engine)
     print(f"{len(channels)} channels of {model.name} {layer} in {visualization_dir(out, layer, args.objective)}")
     return 0
