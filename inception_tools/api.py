@@ -72,14 +72,10 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
     from inception_tools.importance import score_layer
     from inception_tools.surgery import Network
 
-    depth = model.depth(layer)
-    if basis is not None:
-        from inception_tools.basis.pca import check_components
-
-        if channels is not None:
-            raise UserError("with basis, choose the principal components with components, not channels")
-        channels = list(range(check_components(components, len(dataset), depth)))
-    channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
+    if basis is not None and channels is not None:
+        raise UserError("with basis, choose the principal components with components, not channels")
+    if channels is not None:
+        channels = model.check_channels(layer, channels)
     out = out or layout.importance_csv(tempfile.mkdtemp(prefix="inception_tools-"))
     net = Network(model, layer)
     try:

@@ -39,7 +39,6 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from inception_tools.basis.pca import check_components
     from inception_tools.data import load_dataset
     from inception_tools.importance import score_layer
     from inception_tools.importance.directions import check_basis
@@ -60,8 +59,6 @@ def run(args):
     channels = None if args.basis else options.parse_channels(args.channels, depth)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
-    if args.basis:
-        channels = list(range(check_components(args.components, len(dataset), depth)))
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     if args.verify:
         _, images = next(iter(dataset.batches(args.batch_size)))
@@ -85,10 +82,11 @@ def run(args):
         reached = trajectory[-1]["projected"] >= args.until_reliable
         print(f"until reliable: {'reached' if reached else 'did not reach'} {args.until_reliable} for {args.score} "
               f"after {trajectory[-1]['images']} of {len(dataset)} images (projected {trajectory[-1]['projected']:.3f})")
-    what = f"principal components 1-{len(channels)}" if args.basis else "channels"
+    scored = summary["channels"]
+    what = f"principal components 1-{scored}" if args.basis else "channels"
     if args.basis:
-        print(f"the {len(channels)} components explain {summary['basis']['explained_variance']:.1%} of the variance "
+        print(f"the {scored} components explain {summary['basis']['explained_variance']:.1%} of the variance "
               f"of the sampled {layer} vectors; components saved in {layout.directions_file(out)}")
-    print(f"wrote {out} ({len(channels)} {what} of {layer}, top-{top_k}, {args.ablation} ablation) "
+    print(f"wrote {out} ({scored} {what} of {layer}, top-{top_k}, {args.ablation} ablation) "
           "and its per-image outcomes beside it")
     return 0

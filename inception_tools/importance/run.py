@@ -268,6 +268,7 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
         splits, resamples, seed: the reliability estimates (see :mod:`.reliability`).
         meta: extra entries for the summary.
         report: callable for one-line messages (default: this module's logger).
+        channels: the channels to score; None: all (with ``basis``, all ``components``).
         basis: "pca" to score the layer's principal components instead of channels
             (:mod:`.directions`); ``channels`` are then component indices (0 = PC 1).
         components, basis_seed: how many principal components (default: all d) and the seed of the
@@ -282,8 +283,6 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     model = net.model
     if top_k < 1 or top_k > model.num_classes:
         raise UserError(f"--top-k must be between 1 and {model.num_classes}")
-    if not channels:
-        raise UserError("no channels to score")
     measure(score)
     if until is not None and not 0 < until < 1:
         raise UserError(f"--until-reliable must lie between 0 and 1, got {until}")
@@ -293,6 +292,10 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
         if os.path.isdir(path):
             raise UserError(f"cannot write {path}: it is a folder")
     directions = _directions(basis, components, basis_seed, net, dataset)
+    if channels is None:
+        channels = list(range(directions["components"] if directions else model.depth(net.layer)))
+    if not channels:
+        raise UserError("no channels to score")
     if directions and max(channels) >= directions["components"]:
         raise UserError(f"component {max(channels)} out of range: {directions['components']} components")
     sample_dataset = dataset
