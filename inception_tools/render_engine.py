@@ -1,40 +1,34 @@
-"""The optimization loop behind a render: Lucid's ``render_vis``, or the same graph with XLA.
+"""The optimization loop behind a render: Lucid's ``render_vis``, or the same graph built to cost less.
 
-Both engines optimize the same Lucid graph: ``make_vis_T`` builds the
+Both engines optimize Lucid's graph: ``make_vis_T`` builds the
 parameterisation (``param_f``), Lucid's standard transforms, the model with
-Lucid's redirected-ReLU gradient, the objective and Adam (0.05), and runs
+the redirected-ReLU gradient, the objective and Adam (0.05), and both run
 ``steps + 1`` Adam steps before reading the images, as ``render_vis`` with
-``thresholds=(steps,)`` does. Both run in Lucid's session (one op at a time,
+``thresholds=(steps,)`` does, in Lucid's session (one op at a time,
 :mod:`inception_tools.lucid_compat`).
 
-- ``"render_vis"`` (the default): Lucid's ``render_vis`` itself (each step
-  fetches the loss with the update); bit-reproducible per seed.
-- ``"xla"``: not the default. Within the noise of a shared 2-core machine
-  (11% faster in one benchmark run, 4% slower in another), and not
-  bit-reproducible on InceptionV1: two fresh processes rendering the same
-  seed gave different bytes, also with XLA's Eigen single-threaded (on the
-  small embedded model they agree). The objective's ops, and by
-  TensorFlow's rule for ops in a ``jit_scope`` their gradients, are compiled by XLA into one
-  cluster. For the study's ``channel - w * diversity`` objective this is the
-  costly part outside the network: Lucid's diversity term slices the
-  [4, 832, 832] Gram matrices of mixed5a into 12 pairs, whose 24 slice
-  gradients TensorFlow fills as full-size zero tensors and adds up, where
-  XLA fuses them. The loop fetches only the update op and reads the images
-  once at the end. XLA sums the diversity gradient in another order, so the
-  pixels differ from ``"render_vis"``'s in the last bits at first and then
-  by more as the two optimizations drift apart (the ``channel`` objective
-  alone compiles to the same arithmetic: same bits); a folder's
-  ``settings.json`` records the engine so the two are never mixed.
+- ``"fast"`` (the default): the graph of :mod:`inception_tools.fast_render`
+  (the diversity term, the redirected-ReLU and the LRN gradients computed
+  more cheaply; same formulas, other rounding); each step runs only the
+  update. Bit-reproducible per seed.
+- ``"render_vis"``: Lucid's ``render_vis`` itself (each step also fetches the
+  loss), with Lucid's own diversity objective. Bit-reproducible per seed;
+  the engine of the study's earlier renders.
+
+The two engines' images of one seed start equal to the last bits and drift
+apart as the optimization amplifies the rounding differences, so a folder's
+``settings.json`` records the engine and a folder never mixes them.
 """
 
 import numpy as np
 import tensorflow as tf
 
+from inception_tools import fast_render
 from inception_tools.errors import UserError
 from inception_tools.lucid_compat import Session, import_lucid
 
-ENGINES = ("render_vis", "xla")
-DEFAULT_ENGINE = "render_vis"
+ENGINES = ("fast", "render_vis")
+DEFAULT_ENGINE = "fast"
 
 
 def check_engine(engine: str) -> str:
@@ -44,17 +38,12 @@ def check_engine(engine: str) -> str:
     return engine
 
 
-def xla_objective(objective):
-    """Lucid ``objective`` whose ops (and their gradients) XLA compiles into one cluster."""
+def diversity(engine: str):
+    """The diversity objective function of ``engine``: ``diversity(layer)`` gives a Lucid objective."""
     import_lucid()
     from lucid.optvis import objectives
-    from tensorflow.python.compiler.xla import jit
 
-    def compiled(T):
-        with jit.experimental_jit_scope():
-            return objective(T)
-
-    return objectives.Objective(compiled, objective.name, objective.description)
+    return fast_render.diversity if check_engine(engine) == "fast" else objectives.diversity
 
 
 def optimize(lucid_model, objective, param_f, steps: int, engine: str = DEFAULT_ENGINE) -> np.ndarray:
@@ -62,7 +51,7 @@ def optimize(lucid_model, objective, param_f, steps: int, engine: str = DEFAULT_
 
     Args:
         lucid_model: the Lucid model (``Model.lucid``).
-        objective: a Lucid objective.
+        objective: a Lucid objective (its diversity term from :func:`diversity` of the same engine).
         param_f: a Lucid ``param_f`` (called first in the fresh graph).
         steps: as ``render_vis``'s ``thresholds=(steps,)``: ``steps + 1`` Adam updates.
         engine: one of :data:`ENGINES`.
@@ -77,7 +66,8 @@ def optimize(lucid_model, objective, param_f, steps: int, engine: str = DEFAULT_
         return lucid_render.render_vis(lucid_model, objective, param_f=param_f, thresholds=(steps,),
                                        verbose=False)[-1]
     with tf.Graph().as_default(), Session() as sess:
-        T = lucid_render.make_vis_T(lucid_model, xla_objective(objective), param_f, relu_gradient_override=True)
+        with fast_render.gradient_overrides():
+            T = lucid_render.make_vis_T(lucid_model, objective, param_f, relu_gradient_override=False)
         vis_op, t_image = T("vis_op"), T("input")
         tf.compat.v1.global_variables_initializer().run()
         for _ in range(steps + 1):

@@ -29,10 +29,11 @@ fresh graph, sets the graph-level seed and draws the spectrum from a seeded
 NumPy state. Every later random op (the transforms) then gets a fixed seed.
 The seed of a call is derived from ``seed`` and its first channel.
 
-The loop itself is :mod:`inception_tools.render_engine`: by default Lucid's
-``render_vis`` (``engine="render_vis"``), or Lucid's graph with the
-objective compiled by XLA (``engine="xla"``: faster, other pixels, not
-bit-reproducible on InceptionV1).
+The loop itself is :mod:`inception_tools.render_engine`: by default
+Lucid's graph with three parts computed more cheaply (``engine="fast"``,
+:mod:`inception_tools.fast_render`), or Lucid's ``render_vis`` itself
+(``engine="render_vis"``, the study's earlier renders); same recipe, other
+rounding, so their pixels differ. A folder keeps the engine it was started with.
 
 Results: ``<out>/visualizations/<layer>[-<objective>]/channel_<cccc>.png``
 (four images side by side) and ``.npy`` (float32 [4, S, S, 3] in [0, 1]),
@@ -53,7 +54,7 @@ from inception_tools.imagefiles import save_strip
 from inception_tools.layout import channel_file, settings_json, visualization_dir
 from inception_tools.lucid_compat import import_lucid
 from inception_tools.manifest import check_settings, read_manifest
-from inception_tools.render_engine import DEFAULT_ENGINE, check_engine, optimize
+from inception_tools.render_engine import DEFAULT_ENGINE, check_engine, diversity as engine_diversity, optimize
 
 IMAGES_PER_CHANNEL = 4
 DIVERSITY_WEIGHT = 1e2
@@ -72,14 +73,17 @@ def model_diversity_weight(model, weight=None):
     return getattr(model, "diversity_weight", DIVERSITY_WEIGHT) if weight is None else weight
 
 
-def channel_objective(kind, layer, channel, images, diversity_weight=DIVERSITY_WEIGHT):
-    """Lucid objective ``kind`` for ``channel`` of ``layer``, reading only batch rows ``images``."""
+def channel_objective(kind, layer, channel, images, diversity_weight=DIVERSITY_WEIGHT, engine=DEFAULT_ENGINE):
+    """Lucid objective ``kind`` for ``channel`` of ``layer``, reading only batch rows ``images`` (None: all).
+
+    The diversity term is ``engine``'s (:func:`inception_tools.render_engine.diversity`).
+    """
     import_lucid()
     from lucid.optvis import objectives
 
     pre_relu = f"{layer}_pre_relu"
     if kind == "diversity":
-        objective = objectives.channel(pre_relu, channel) - diversity_weight * objectives.diversity(layer)
+        objective = objectives.channel(pre_relu, channel) - diversity_weight * engine_diversity(engine)(layer)
     elif kind == "channel":
         objective = objectives.channel(pre_relu, channel)
     elif kind == "neuron":
@@ -88,6 +92,8 @@ def channel_objective(kind, layer, channel, images, diversity_weight=DIVERSITY_W
         objective = -objectives.channel(pre_relu, channel)
     else:
         raise UserError(f"unknown objective {kind!r}; choose one of {', '.join(OBJECTIVES)}")
+    if images is None:
+        return objective
     return objectives.Objective(lambda T: objective(_rows(T, images)), objective.name, objective.description)
 
 
@@ -96,10 +102,12 @@ def _rows(T, rows):
     return lambda name: T(name)[rows]
 
 
-def call_objective(kind, layer, channels, diversity_weight=DIVERSITY_WEIGHT):
-    """The sum of each channel's objective over its own four batch rows."""
+def call_objective(kind, layer, channels, diversity_weight=DIVERSITY_WEIGHT, engine=DEFAULT_ENGINE):
+    """The sum of each channel's objective over its own four batch rows (the fast engine: alone, all rows)."""
     n = IMAGES_PER_CHANNEL
-    parts = [channel_objective(kind, layer, c, slice(n * i, n * (i + 1)), diversity_weight)
+    if len(channels) == 1 and engine == "fast":
+        return channel_objective(kind, layer, channels[0], None, diversity_weight, engine)
+    parts = [channel_objective(kind, layer, c, slice(n * i, n * (i + 1)), diversity_weight, engine)
              for i, c in enumerate(channels)]
     return sum(parts[1:], parts[0])
 
@@ -137,7 +145,7 @@ def render(model, layer, channels, steps=512, size=None, seed=0, objective="dive
     with deprecation.silence():  # Lucid's TF1 calls (resize_bilinear, ...) would each warn once
         images = optimize(
             model.lucid,
-            call_objective(objective, layer, channels, model_diversity_weight(model, diversity_weight)),
+            call_objective(objective, layer, channels, model_diversity_weight(model, diversity_weight), engine),
             seeded_image_param(size, IMAGES_PER_CHANNEL * len(channels), call_seed(seed, channels[0])),
             steps,
             engine,
@@ -153,7 +161,7 @@ def render_in_turn(model, layer, calls, steps=512, size=None, seed=0, objective=
 
 
 def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=0, objective="diversity",
-                    per_call=1, diversity_weight=None, render_calls=None, engine=DEFAULT_ENGINE):
+                    per_call=1, diversity_weight=None, render_calls=None, engine=None):
     """Render and save every channel of ``channels`` not yet on disk; return the PNG paths.
 
     ``per_call`` channels share one optimization; calls are formed from
@@ -161,19 +169,23 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
     same calls and the images of a channel depend only on the settings.
     ``render_calls(model, layer, calls, **settings)`` yields ``(call, images)`` in any order
     (default :func:`render_in_turn`; :func:`inception_tools.scale.render.ray_renderer` spreads them).
+    ``engine`` None: the folder's engine if it has images (``render_vis`` if it predates the record), else
+    :data:`~inception_tools.render_engine.DEFAULT_ENGINE`.
     """
     if objective not in OBJECTIVES:
         raise UserError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     if steps < 1 or per_call < 1 or (size is not None and size < 8):
         raise UserError("steps and per-call must be at least 1, size at least 8 pixels")
-    check_engine(engine)
     model.check_pre_relu(layer)
     channels = model.check_channels(layer, channels)
     size = size or model.image_shape[0]
     folder = visualization_dir(out_dir, layer, objective)
+    stored = read_manifest(settings_json(folder))
+    if engine is None:
+        engine = DEFAULT_ENGINE if stored is None else stored.get("engine", "render_vis")
+    check_engine(engine)
     settings = dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size, seed=seed,
                     per_call=per_call, diversity_weight=model_diversity_weight(model, diversity_weight), engine=engine)
-    stored = read_manifest(settings_json(folder))
     if engine == "render_vis" and stored is not None and "engine" not in stored:
         del settings["engine"]  # a folder from before the engine was recorded holds render_vis's images
     check_settings(settings_json(folder), settings)

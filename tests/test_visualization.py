@@ -111,20 +111,22 @@ def test_same_seed_same_images_other_seed_other_images(embedded_model):
 
 
 def test_the_engines_run_the_same_optimization(embedded_model, dataset_activations, most_important):
-    # The channel objective compiles to the same arithmetic: the engines agree to the bit.
+    # Without a diversity term (and no LRN in the embedded model) the engines do the same arithmetic.
     dataset_best = dataset_activations[..., most_important].mean(axis=(1, 2)).max()
     lucid = render(embedded_model, LAYER, [most_important], steps=64, seed=0, objective="channel", engine="render_vis")
-    xla = render(embedded_model, LAYER, [most_important], steps=64, seed=0, objective="channel", engine="xla")
-    np.testing.assert_array_equal(lucid, xla)
-    assert activations(embedded_model, xla[0])[..., most_important].mean(axis=(1, 2)).min() > 3 * dataset_best
+    fast = render(embedded_model, LAYER, [most_important], steps=64, seed=0, objective="channel", engine="fast")
+    np.testing.assert_array_equal(lucid, fast)
+    assert activations(embedded_model, fast[0])[..., most_important].mean(axis=(1, 2)).min() > 3 * dataset_best
 
 
-def test_xla_sums_the_diversity_term_in_another_order_but_each_engine_is_reproducible(embedded_model):
+def test_the_fast_engine_rounds_the_diversity_term_otherwise_and_each_engine_is_reproducible(embedded_model):
     lucid = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="render_vis")
     again = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="render_vis")
-    xla = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="xla")
+    fast = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="fast")
+    fast_again = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="fast")
     np.testing.assert_array_equal(lucid, again)
-    assert 0 < np.abs(lucid - xla).mean() < 0.01
+    np.testing.assert_array_equal(fast, fast_again)
+    assert 0 < np.abs(lucid - fast).mean() < 0.01
 
 
 def test_channels_sharing_a_call_each_follow_their_own_objective(embedded_model):
@@ -154,7 +156,7 @@ def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tm
     np.testing.assert_array_equal(strip, (saved.transpose(1, 0, 2, 3).reshape(24, 96, 3) * 255).round())
     settings = json.loads((tmp_path / "visualizations" / LAYER / "settings.json").read_text())
     assert settings["steps"] == 4 and settings["size"] == 24 and settings["objective"] == "diversity"
-    assert settings["engine"] == "render_vis"
+    assert settings["engine"] == "fast"
 
     calls.clear()
     render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, steps=4, size=24, per_call=2)
@@ -164,21 +166,31 @@ def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tm
     assert calls == [[2]]
     with pytest.raises(UserError, match="steps=4"):
         render_channels(embedded_model, LAYER, [3], tmp_path, steps=8, size=24, per_call=2)
-    with pytest.raises(UserError, match="engine='render_vis'"):  # a folder never mixes the engines' pixels
-        render_channels(embedded_model, LAYER, [3], tmp_path, steps=4, size=24, per_call=2, engine="xla")
+    with pytest.raises(UserError, match="engine='fast'"):  # a folder never mixes the engines' pixels
+        render_channels(embedded_model, LAYER, [3], tmp_path, steps=4, size=24, per_call=2, engine="render_vis")
 
 
 def test_a_folder_from_before_the_engines_were_recorded_continues_only_with_render_vis(embedded_model, tmp_path):
-    render_channels(embedded_model, LAYER, [3], tmp_path, steps=2, size=16)
+    render_channels(embedded_model, LAYER, [3], tmp_path, steps=2, size=16, engine="render_vis")
     path = tmp_path / "visualizations" / LAYER / "settings.json"
     settings = json.loads(path.read_text())
     del settings["engine"]
     path.write_text(json.dumps(settings))
     with pytest.raises(UserError, match="engine=None"):
-        render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16, engine="xla")
+        render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16, engine="fast")
     assert not (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
-    render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16)
+    render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16)  # its engine: render_vis
     assert (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
+    assert "engine" not in json.loads(path.read_text())
+
+
+def test_without_an_engine_a_folder_continues_with_its_own(embedded_model, tmp_path):
+    render_channels(embedded_model, LAYER, [3], tmp_path, steps=2, size=16, engine="render_vis")
+    render_channels(embedded_model, LAYER, [4], tmp_path, steps=2, size=16)
+    settings = json.loads((tmp_path / "visualizations" / LAYER / "settings.json").read_text())
+    assert settings["engine"] == "render_vis"
+    np.testing.assert_array_equal(load_channel(tmp_path, LAYER, 4),
+                                  render(embedded_model, LAYER, [4], steps=2, size=16, engine="render_vis")[0])
 
 
 def test_bad_layers_and_settings_are_user_errors(embedded_model, tmp_path):

@@ -23,11 +23,12 @@ def add_parser(subparsers):
     p.add_argument("--size", type=options.positive_int, default=None, help="image size in pixels (default: the model's input size)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same images on the same machine (default 0)")
     p.add_argument("--per-call", type=options.positive_int, default=1, help="channels optimized together in one optimization")
-    p.add_argument("--engine", choices=["render_vis", "xla"], default="render_vis",
-                   help="render_vis: Lucid's render_vis, bit-reproducible (default); xla: the objective compiled "
-                   "by XLA, other pixels, not faster beyond the noise, not bit-reproducible on InceptionV1")
+    p.add_argument("--engine", choices=("fast", "render_vis"), default=None,
+                   help="fast: Lucid's graph with the diversity term and two gradients computed more cheaply; "
+                   "render_vis: Lucid's render_vis, the earlier renders' engine. Both bit-reproducible per seed, "
+                   "their pixels differ (default: the folder's engine, else fast)")
     p.add_argument("--out", help="study folder (default outputs/<model>-<layer>)")
-    add_ray_arguments(p, "the render_vis calls")
+    add_ray_arguments(p, "the render calls")
     p.set_defaults(func=run)
 
 
