@@ -86,3 +86,30 @@ def test_lrn_gradient_agrees_with_tensorflows_kernel(depth):
     kernel, fast = _run(build, [x, upstream])
     assert np.abs(kernel).max() > 1e-3
     np.testing.assert_allclose(fast, kernel, rtol=1e-5, atol=1e-6 * np.abs(kernel).max())
+
+
+@pytest.mark.parametrize("size, padding, depth_in, stride", [
+    (30, "SAME", 3, 2), (31, "SAME", 3, 2), (29, "VALID", 3, 2), (33, "SAME", 1, 3), (30, "SAME", 16, 2),
+    (30, "SAME", 3, 1)])
+def test_conv2d_gradient_agrees_with_tensorflows(size, padding, depth_in, stride):
+    import_lucid()
+    from lucid.misc.gradient_override import gradient_override_map
+
+    rng = np.random.default_rng(size)
+    x = rng.normal(size=(2, size, size, depth_in)).astype(np.float32)
+    kernel = rng.normal(size=(7, 7, depth_in, 8)).astype(np.float32)
+
+    def build(x, kernel):
+        y = tf.nn.conv2d(x, kernel, stride, padding)
+        upstream = tf.sin(tf.range(tf.size(y), dtype=tf.float32) * 0.37)  # any fixed gradient
+        upstream = tf.reshape(upstream, tf.shape(y))
+        with gradient_override_map({"Conv2D": fast_render.conv2d_grad}):
+            y_fast = tf.nn.conv2d(x, kernel, stride, padding)
+        return tf.gradients(y, [x, kernel], upstream) + tf.gradients(y_fast, [x, kernel], upstream)
+
+    tf_x, tf_kernel, fast_x, fast_kernel = _run(build, [x, kernel])
+    assert fast_kernel.tobytes() == tf_kernel.tobytes()
+    if depth_in > 4 or stride == 1:  # TensorFlow's own op: the same bytes
+        assert fast_x.tobytes() == tf_x.tobytes()
+    else:
+        np.testing.assert_allclose(fast_x, tf_x, rtol=1e-4, atol=1e-5 * np.abs(tf_x).max())
