@@ -11,6 +11,9 @@ import types
 
 # Before TensorFlow is first imported anywhere in the package: keep its C++ logs quiet.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from inception_tools import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow.install()
 
 from inception_tools.api import examples, importance, load_dataset, load_model, reliability, render  # noqa: E402
 from inception_tools.progress import show_progress  # noqa: E402

@@ -103,17 +103,21 @@ def reliability(table_or_csv, splits: int = 20, seed: int = 0, resamples: int = 
 
 
 def render(model, layer: str, channel: int, steps: int = 512, size: Optional[int] = None, seed: int = 0,
-           objective: str = "diversity"):
+           objective: str = "diversity", engine: str = "fast"):
     """Lucid feature visualizations of one channel (Lucid's defaults; ``objective``: diversity, channel, ...).
 
+    ``engine``: ``"fast"`` or ``"render_vis"`` (Lucid's own loop; see :mod:`inception_tools.render_engine`).
+
     Returns:
-        float32 [4, size, size, 3] in [0, 1]: four images, bit-reproducible per ``seed``.
+        float32 [4, size, size, 3] in [0, 1]: four images, bit-reproducible per ``seed`` and engine.
     """
+    from inception_tools.render_engine import check_engine
     from inception_tools.visualization import render as lucid_render
 
     model.check_pre_relu(layer)
     model.check_channels(layer, [channel])
-    return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective)[0]
+    return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective,
+                        engine=check_engine(engine))[0]
 
 
 def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, k: int = 8,

@@ -50,7 +50,8 @@ def timed_render(model, layer, channel, steps, seed, engine):
 
 
 def bench_channel(model, layer, channel, steps, seed, repeats):
-    """Best per-step time and overhead of each engine, its images, and whether its repeats gave the same bytes."""
+    """Best per-step time and overhead of each engine, its images, and whether its repeats gave the same bytes
+    (None for one repeat)."""
     per_step = {e: [] for e in ENGINES}
     overhead = {e: [] for e in ENGINES}
     images = {e: [] for e in ENGINES}
@@ -61,7 +62,8 @@ def bench_channel(model, layer, channel, steps, seed, repeats):
             per_step[engine].append((long - short) / (steps - 1))
             overhead[engine].append(short)
             images[engine].append(pictures)
-    same = {e: all(np.array_equal(images[e][0], other) for other in images[e][1:]) for e in ENGINES}
+    same = ({e: all(np.array_equal(images[e][0], other) for other in images[e][1:]) for e in ENGINES}
+            if repeats > 1 else None)  # one repeat: nothing to compare
     return ({e: min(per_step[e]) for e in ENGINES}, {e: min(overhead[e]) for e in ENGINES},
             {e: images[e][-1] for e in ENGINES}, same)
 

@@ -49,3 +49,16 @@ def test_examples_are_the_strongest_activations(embedded_model):
     h, w = acts.shape[1:3]
     centre = acts[:, h // 2, w // 2, 5]
     assert entry["top_rows"] == np.argsort(-centre, kind="stable")[:3].tolist()
+
+
+def test_render_takes_an_engine_and_refuses_an_unknown_one(embedded_model):
+    import pytest
+
+    from inception_tools.errors import UserError
+
+    fast = it.render(embedded_model, "mixed3a", 5, steps=2, size=16, objective="channel")
+    lucid = it.render(embedded_model, "mixed3a", 5, steps=2, size=16, objective="channel", engine="render_vis")
+    assert fast.shape == (4, 16, 16, 3)
+    np.testing.assert_array_equal(fast, lucid)  # the channel objective: the same arithmetic (test_visualization)
+    with pytest.raises(UserError, match="render engine"):
+        it.render(embedded_model, "mixed3a", 5, steps=2, size=16, engine="xla")

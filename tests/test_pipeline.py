@@ -25,7 +25,7 @@ def test_every_stage_writes_its_files(study):
     out, stdout = study
     for stage in ("1/6", "2/6", "3/6", "4/6", "5/6", "6/6"):
         assert stage in stdout
-    for name in ("explained_variance.csv", "ablation.png", "strips/pca_0001.png", "renders-16steps-28px/pca_0001.png"):
+    for name in ("explained_variance.csv", "ablation.png", "strips/pca_0001.png", "renders-16steps-28px-fast/pca_0001.png"):
         assert os.path.isfile(os.path.join(out, "basis", name)), name
     with open(os.path.join(out, "importance.csv")) as f:
         assert len(list(csv.DictReader(f))) == 96

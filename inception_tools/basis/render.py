@@ -2,9 +2,10 @@
 
 The objective is Lucid's own ``direction(layer, u)`` (the mean over positions
 of the activations' dot product with ``u``) minus ``w * diversity(layer)``,
-on the layer output (the basis's tensor), optimized by ``render_vis`` with
-Lucid's defaults, four images per direction, seeded as
-:mod:`inception_tools.visualization` does.
+on the layer output (the basis's tensor), optimized with Lucid's defaults
+by a render engine (:mod:`inception_tools.render_engine`, default ``fast``),
+four images per direction, seeded as :mod:`inception_tools.visualization`
+does. Each engine's renders go to their own folder.
 """
 
 import os
@@ -16,22 +17,21 @@ from inception_tools.atomic import atomic_path
 from inception_tools.basis.strip import vector_name
 from inception_tools.errors import UserError
 from inception_tools.lucid_compat import import_lucid
+from inception_tools.render_engine import DEFAULT_ENGINE, diversity, optimize
 from inception_tools.visualization import (IMAGES_PER_CHANNEL, call_seed, model_diversity_weight, save_strip,
                                            seeded_image_param)
 
 
-def direction_objective(layer, vector, diversity_weight):
+def direction_objective(layer, vector, diversity_weight, engine=DEFAULT_ENGINE):
     import_lucid()
     from lucid.optvis import objectives
 
-    return objectives.direction(layer, np.asarray(vector, np.float32)) - diversity_weight * objectives.diversity(layer)
+    return objectives.direction(layer, np.asarray(vector, np.float32)) - diversity_weight * diversity(engine)(layer)
 
 
-def render_direction(model, layer, vector, steps=256, size=None, seed=0, diversity_weight=None):
+def render_direction(model, layer, vector, steps=256, size=None, seed=0, diversity_weight=None,
+                     engine=DEFAULT_ENGINE):
     """float32 [4, S, S, 3] in [0, 1]: four diverse images along ``vector`` (length = the layer's depth)."""
-    import_lucid()
-    from lucid.optvis import render as lucid_render
-
     model.check_pre_relu(layer)
     if len(vector) != model.depth(layer):
         raise UserError(f"direction has {len(vector)} entries, {layer} has {model.depth(layer)} channels")
@@ -39,21 +39,20 @@ def render_direction(model, layer, vector, steps=256, size=None, seed=0, diversi
         raise UserError("steps must be at least 1, size at least 8 pixels")
     size = size or model.image_shape[0]
     with deprecation.silence():
-        images = lucid_render.render_vis(
-            model.lucid, direction_objective(layer, vector, model_diversity_weight(model, diversity_weight)),
-            param_f=seeded_image_param(size, IMAGES_PER_CHANNEL, call_seed(seed, 0)),
-            thresholds=(steps,), verbose=False)[-1]
+        images = optimize(model.lucid,
+                          direction_objective(layer, vector, model_diversity_weight(model, diversity_weight), engine),
+                          seeded_image_param(size, IMAGES_PER_CHANNEL, call_seed(seed, 0)), steps, engine)
     return images.astype(np.float32)
 
 
-def write_renders(model, layer, basis, vectors, out_dir, steps=256, size=None, seed=0):
+def write_renders(model, layer, basis, vectors, out_dir, steps=256, size=None, seed=0, engine=DEFAULT_ENGINE):
     """Render ``vectors`` (0-based columns of ``basis``) not on disk yet; returns their PNG paths."""
-    folder = os.path.join(out_dir, f"renders-{steps}steps-{size or model.image_shape[0]}px")
+    folder = os.path.join(out_dir, f"renders-{steps}steps-{size or model.image_shape[0]}px-{engine}")
     paths = []
     for v in vectors:
         path = os.path.join(folder, vector_name(basis, v) + ".png")
         if not os.path.isfile(path):
-            images = render_direction(model, layer, basis.vectors[:, v], steps, size, seed)
+            images = render_direction(model, layer, basis.vectors[:, v], steps, size, seed, engine=engine)
             with atomic_path(path.replace(".png", ".npy")) as tmp:
                 with open(tmp, "wb") as f:
                     np.save(f, images)
