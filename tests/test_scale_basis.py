@@ -108,3 +108,21 @@ def test_cli_basis_with_ray_writes_the_same_files(local_ray, tmp_path, capsys):
     for name in names:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes(), name
     assert not (tmp_path / "ray" / "ablation.partial").exists()
+
+
+@pytest.mark.slow
+def test_inceptionv1_projections_are_byte_identical_on_workers(inceptionv1_path, imagenet_sample, local_ray):
+    """Large projections (d = 508) run multi-threaded BLAS in a driver: BlockJob pins them to one thread."""
+    from inception_tools.models import load_model
+
+    ray, _ = local_ray
+    model = load_model("InceptionV1", inceptionv1_path, layers=["mixed4a"])
+    dataset = load_dataset(imagenet_sample, model, limit=40)
+    net = Network(model, "mixed4a")
+    sample = sample_activations(net, dataset, seed=0, batch_size=20)
+    bases = {"pca": pca_basis(sample.layer, 32), "neuron": neuron_basis(sample.layer)}
+    args = (net, dataset, bases, ablation.make_variants(bases, [0, 16]), sample.mean, 10, 16)
+    recipe = Recipe(model.name, model.path, "mixed4a", data=imagenet_sample, limit=40)
+    one = ablation.batched_outcomes(*args, progress=False)
+    spread_out = ablation.batched_outcomes(*args, progress=False, distribute=distributor(recipe, ray))
+    assert _bytes(spread_out) == _bytes(one)

@@ -36,6 +36,7 @@ import os
 
 import numpy as np
 from scipy.stats import binomtest
+from threadpoolctl import threadpool_limits
 
 from inception_tools.progress import bar as progress_bar
 from inception_tools.atomic import atomic_open, atomic_path
@@ -186,7 +187,9 @@ class BlockJob:
 
     Picklable (projections, mean, top-k and the planned group sizes travel with it); ``groups``
     maps a batch's length to the variants per session run, planned once by the driver so that
-    every run stacks the same variants whichever process makes it.
+    every run stacks the same variants whichever process makes it. The projections run on one
+    BLAS thread: a multi-threaded float32 matrix product splits its sums by the thread count
+    (a Ray worker has one thread, the driver all), which changes the last bits of the outcomes.
     """
 
     def __init__(self, ablator, top_k, groups):
@@ -204,7 +207,8 @@ class BlockJob:
         g = self.groups[len(images)]
         for g0 in range(0, n_variants, g):
             chunk = range(g0, min(g0 + g, n_variants))
-            stacked = np.concatenate([self.ablator.apply(acts, i) for i in chunk])
+            with threadpool_limits(1, user_api="blas"):
+                stacked = np.concatenate([self.ablator.apply(acts, i) for i in chunk])
             logits = net.session.run(net.logits, {net.imputed: stacked})
             for j, i in enumerate(chunk):
                 outcomes.record(i, 0, logits[j * len(images):(j + 1) * len(images)], labels, self.top_k)
