@@ -20,6 +20,7 @@ setup(
         "tqdm",
         "mlxtend",
         "scikit-learn",  # NMF behind lucid.misc.channel_reducer (blocks)
+        "threadpoolctl",  # one BLAS thread where bytes must not depend on the thread count (basis ablation)
         # What the installed lucid 0.3.10 really imports (it is installed with
         # --no-deps because its own pins, numpy<=1.19, cannot install on 3.11).
         "ipython",

@@ -175,3 +175,28 @@ def test_cli_writes_the_study(tmp_path, capsys):
     assert os.path.getmtime(os.path.join(out, "pca.npz")) == before
     for name in ("index.html", "pca_0001.html"):
         assert os.path.isfile(os.path.join(out, "gallery", name)), name
+
+
+def test_an_interrupted_ablation_resumes_after_its_last_batch(net, digits, sample, bases, tmp_path):
+    variants = ablation.make_variants(bases, [0, 2])
+    small = spread(digits, 50)
+    args = (net, small, bases, variants, sample.mean, 3)
+    whole = ablation.batched_outcomes(*args, batch_size=16, progress=False)
+
+    def first_batch_then_interrupt(job, dataset, batches):
+        yield batches[0], job(net, dataset, *batches[0])
+        raise KeyboardInterrupt
+
+    workdir = str(tmp_path / "w")
+    with pytest.raises(KeyboardInterrupt):
+        ablation.batched_outcomes(*args, batch_size=16, workdir=workdir, progress=False,
+                                  distribute=first_batch_then_interrupt)
+    asked = []
+
+    def here(job, dataset, batches):  # the one-process loop, recording what it is asked for
+        asked.append(batches)
+        return ((batch, job(net, dataset, *batch)) for batch in batches)
+
+    resumed = ablation.batched_outcomes(*args, batch_size=16, workdir=workdir, progress=False, distribute=here)
+    assert asked == [[(16, 32), (32, 48), (48, 50)]]
+    assert resumed.logprob.tobytes() == whole.logprob.tobytes() and (resumed.top1 == whole.top1).all()

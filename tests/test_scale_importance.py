@@ -96,17 +96,20 @@ def test_the_default_path_never_imports_ray(tmp_path):
     code = ("import sys; from inception_tools.cli import main; "
             f"assert main(['importance', '--channels', '0-1', '--limit', '40', '--out', {str(tmp_path / 'i.csv')!r}]) == 0; "
             f"assert main(['visualize', '--channels', '0', '--steps', '2', '--size', '16', '--out', {str(tmp_path)!r}]) == 0; "
+            f"assert main(['basis', '--limit', '120', '--ks', '1', '--out', {str(tmp_path / 'b')!r}]) == 0; "
+            f"assert main(['classes', '--layers', 'conv2d0', '--limit', '40', '--out', {str(tmp_path / 'c')!r}]) == 0; "
             "print('ray' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False"
 
 
-@pytest.mark.parametrize("command", ["importance", "visualize"])
-def test_ray_without_ray_installed_is_one_error_line(command, monkeypatch, tmp_path, capsys):
+@pytest.mark.parametrize("command, extra", [
+    ("importance", ["--channels", "0-1", "--limit", "20"]), ("visualize", ["--channels", "0-1", "--steps", "2"]),
+    ("basis", ["--limit", "120"]), ("classes", ["--layers", "conv2d0", "--limit", "20"])])
+def test_ray_without_ray_installed_is_one_error_line(command, extra, monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError
     out = tmp_path / "study"
-    args = [command, "--channels", "0-1", "--ray", "--out", str(out / "importance.csv" if command == "importance" else out)]
-    assert main(args + (["--limit", "20"] if command == "importance" else ["--steps", "2"])) == 2
+    assert main([command, *extra, "--ray", "--out", str(out / "importance.csv" if command == "importance" else out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "pip install '.[ray]'" in err[0]
     assert not out.exists()

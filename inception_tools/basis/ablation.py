@@ -25,7 +25,9 @@ Two engines give the same outcomes:
   projection that mixes channels.)
 
 Outcomes per variant and image: top-1 correct, top-k correct, and the true
-class's log-probability.
+class's log-probability. :func:`batched_outcomes` computes them batch by batch
+(each batch a :class:`BlockJob`, which a ``distribute`` hook may run on Ray
+workers: :mod:`inception_tools.scale.basis`) and checkpoints after every batch.
 """
 
 import dataclasses
@@ -34,6 +36,7 @@ import os
 
 import numpy as np
 from scipy.stats import binomtest
+from threadpoolctl import threadpool_limits
 
 from inception_tools.progress import bar as progress_bar
 from inception_tools.atomic import atomic_open, atomic_path
@@ -175,30 +178,76 @@ class _Checkpoint:
 
 def _settings(net, dataset, variants, top_k, mean):
     return {"layer": net.layer, "n_images": len(dataset), "top_k": top_k,
-            "variants": [dataclasses.astuple(v) for v in variants],
+            "variants": [list(dataclasses.astuple(v)) for v in variants],  # as JSON reads them back
             "mean": float(np.asarray(mean, np.float64).sum())}
 
 
+class BlockJob:
+    """The outcomes of every variant for one block of images, as one process or a Ray worker computes them.
+
+    Picklable (projections, mean, top-k and the planned group sizes travel with it); ``groups``
+    maps a batch's length to the variants per session run, planned once by the driver so that
+    every run stacks the same variants whichever process makes it. The projections run on one
+    BLAS thread: a multi-threaded float32 matrix product splits its sums by the thread count
+    (a Ray worker has one thread, the driver all), which changes the last bits of the outcomes.
+    """
+
+    def __init__(self, ablator, top_k, groups):
+        self.ablator = ablator
+        self.top_k = top_k
+        self.groups = dict(groups)
+
+    def __call__(self, net, dataset, start, stop):
+        """:class:`Outcomes` [V, stop - start] of images ``start:stop`` (one batch)."""
+        n_variants = len(self.ablator.variants)
+        outcomes = Outcomes.empty(n_variants, stop - start)
+        images = dataset.images(start, stop)
+        labels = dataset.labels[start:stop]
+        acts = net.layer_activations(images)
+        g = self.groups[len(images)]
+        for g0 in range(0, n_variants, g):
+            chunk = range(g0, min(g0 + g, n_variants))
+            with threadpool_limits(1, user_api="blas"):
+                stacked = np.concatenate([self.ablator.apply(acts, i) for i in chunk])
+            logits = net.session.run(net.logits, {net.imputed: stacked})
+            for j, i in enumerate(chunk):
+                outcomes.record(i, 0, logits[j * len(images):(j + 1) * len(images)], labels, self.top_k)
+        return outcomes
+
+
+def batches(start, n_images, batch_size):
+    """``(b0, b1)`` of the consecutive batches from image ``start``."""
+    return [(b0, min(b0 + batch_size, n_images)) for b0 in range(start, n_images, batch_size)]
+
+
 def batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, group=None, workdir=None,
-                     progress=True):
-    """Outcomes of every variant: the layer once per batch, variants stacked along the batch axis."""
+                     progress=True, distribute=None):
+    """Outcomes of every variant: the layer once per batch, variants stacked along the batch axis.
+
+    Args:
+        group: variants per session run (default: as many as fit, planned once per batch length).
+        workdir: checkpoint folder (resumable: outcomes and images done after every batch).
+        distribute: optional ``(job, dataset, batches) -> iterable of (batch, Outcomes)`` in batch
+            order that runs :class:`BlockJob` elsewhere, e.g. :func:`inception_tools.scale.basis.distributor`
+            (Ray); each result is checkpointed as it comes, as one process would.
+    """
     ablator = Ablator(bases, variants, mean)
     checkpoint = _Checkpoint(workdir, _settings(net, dataset, variants, top_k, mean), len(variants), len(dataset))
+    todo = batches(checkpoint.images_done, len(dataset), batch_size)
+    per_variant = 4 * 8 * net.layer_activations(dataset.images(0, 1))[0].size
+    job = BlockJob(ablator, top_k, {b1 - b0: group or plan_groups(len(variants), b1 - b0, per_variant)
+                                    for b0, b1 in todo})
+    if distribute is None:
+        results = ((batch, job(net, dataset, *batch)) for batch in todo)
+    else:
+        results = distribute(job, dataset, todo)
     with progress_bar(total=len(variants) * len(dataset), initial=len(variants) * checkpoint.images_done, unit="img",
                       desc=f"basis ablation {net.layer}", disable=not progress) as bar:
-        for start in range(checkpoint.images_done, len(dataset), batch_size):
-            images = dataset.images(start, start + batch_size)
-            labels = dataset.labels[start:start + len(images)]
-            acts = net.layer_activations(images)
-            g = group or plan_groups(len(variants), len(images), 4 * 8 * acts[0].size)
-            for g0 in range(0, len(variants), g):
-                chunk = range(g0, min(g0 + g, len(variants)))
-                stacked = np.concatenate([ablator.apply(acts, i) for i in chunk])
-                logits = net.session.run(net.logits, {net.imputed: stacked})
-                for j, i in enumerate(chunk):
-                    checkpoint.outcomes.record(i, start, logits[j * len(images):(j + 1) * len(images)], labels, top_k)
-                bar.update(len(chunk) * len(images))
-            checkpoint.commit(start + len(images))
+        for (b0, b1), part in results:
+            for name in ("top1", "topk", "logprob"):
+                getattr(checkpoint.outcomes, name)[:, b0:b1] = getattr(part, name)
+            checkpoint.commit(b1)
+            bar.update(len(variants) * (b1 - b0))
     return checkpoint.outcomes
 
 

@@ -105,8 +105,10 @@ def pca_step(net, dataset, out_dir, seed=0, components=None, batch_size=32, repo
 
 
 def ablation_step(net, dataset, bases, mean, out_dir, top_k, points_per_octave=1, batch_size=16, ks=None,
-                  report=None):
-    """Cumulative ablation curves of both bases (on ``ks``, default a log grid); returns the CSV rows."""
+                  report=None, distribute=None):
+    """Cumulative ablation curves of both bases (on ``ks``, default a log grid); returns the CSV rows.
+
+    ``distribute``: the hook of :func:`~inception_tools.basis.ablation.batched_outcomes` (e.g. Ray)."""
     report = report or log.info
     csv_path = os.path.join(out_dir, "ablation.csv")
     d = bases["neuron"].dim
@@ -115,7 +117,8 @@ def ablation_step(net, dataset, bases, mean, out_dir, top_k, points_per_octave=1
     if not os.path.isfile(csv_path):
         started = time.time()
         workdir = csv_path.replace(".csv", ".partial")
-        outcomes = ablation.batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size, workdir=workdir)
+        outcomes = ablation.batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size, workdir=workdir,
+                                             distribute=distribute)
         rows = ablation.curve_rows(variants, outcomes, top_k)
         with atomic_path(os.path.join(out_dir, "ablation.outcomes.npz")) as tmp:
             with open(tmp, "wb") as f:
@@ -127,7 +130,8 @@ def ablation_step(net, dataset, bases, mean, out_dir, top_k, points_per_octave=1
             writer.writerows(rows)
         if os.path.isdir(workdir):
             shutil.rmtree(workdir)
-        report(f"ablation: {len(variants)} variants x {len(dataset)} images in {time.time() - started:.0f} s")
+        where = f", {distribute}" if distribute is not None else ""
+        report(f"ablation: {len(variants)} variants x {len(dataset)} images in {time.time() - started:.0f} s{where}")
     rows = read_curves(csv_path)
     figures.ablation_plot(rows, f"{net.model.name} {net.layer}", os.path.join(out_dir, "ablation.png"))
     return rows
@@ -179,10 +183,11 @@ def write_summary(out_dir, settings, **parts):
 def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, ablation_images=None,
                 points_per_octave=1, batch_size=32, ablation_batch=16, ablate=True, visual_basis="pca",
                 vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, ks=None, report=None,
-                importance=None, score="importance"):
+                importance=None, score="importance", distribute=None):
     """Sampling, PCA, explained variance, (``ablate``) the ablation curves of ``net.layer``, and
     strips (and with ``render``, Lucid renders) of ``vectors`` (0-based columns of ``visual_basis``);
-    ``importance`` (an ``importance --basis pca`` CSV) ranks the gallery by its ``score``."""
+    ``importance`` (an ``importance --basis pca`` CSV) ranks the gallery by its ``score``;
+    ``distribute`` runs the ablation's image batches elsewhere (:func:`inception_tools.scale.basis.distributor`)."""
     report = report or log.info
     top_k = top_k or net.model.default_top_k
     if not 1 <= top_k <= net.model.num_classes:
@@ -209,7 +214,7 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     if ablate:
         subset = dataset if not ablation_images or ablation_images >= len(dataset) else spread(dataset, ablation_images)
         rows = ablation_step(net, subset, bases, sample.mean, out_dir, top_k, points_per_octave, ablation_batch,
-                             ks, report)
+                             ks, report, distribute)
         parts.update(ablation_images=len(subset), pca_minus_neuron_top1=claim_check(rows, os.path.join(out_dir, "ablation.outcomes.npz")))
     basis = bases[check_basis(visual_basis)]
     if vectors:

@@ -15,6 +15,11 @@ statistics are written atomically to ``<out>/stats.npz`` (with their
 settings) and the partial folder removed; a later run with the same settings
 reads them instead of passing over the data again, one with other settings is
 refused.
+
+Each batch's forward pass is a :class:`BlockJob`; with ``distribute`` the jobs
+run elsewhere (Ray workers, :mod:`inception_tools.scale.classes`) and their
+results are folded in here in batch order, so the statistics and the saved
+state are those of one process.
 """
 
 import json
@@ -103,9 +108,33 @@ def _refuse_other(where, saved, config):
                         "delete it or choose another --out")
 
 
+class BlockJob:
+    """What the pass computes of one block of images, in one process or on a Ray worker (picklable).
+
+    Called with a :class:`~inception_tools.surgery.Network` of the model and the images, it returns
+    the unit values [n, C] (float64) of every layer and which images are confidently right (bool [n]).
+    """
+
+    def __init__(self, layers, output_name, position, threshold):
+        self.layers = list(layers)
+        self.output_name = output_name
+        self.position = position
+        self.threshold = threshold
+
+    def __call__(self, net, dataset, start, stop):
+        fetches = [net.T(layer) for layer in self.layers] + [net.T(self.output_name)]
+        *acts, probs = net.run(fetches, dataset.images(start, stop))
+        confident = confident_correct(probs, dataset.labels[start:stop], self.threshold)
+        return [unit_values(layer_acts, self.position) for layer_acts in acts], confident
+
+
 def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="mean", active_threshold=0.0,
-            replicates=200, seed=0, batch_size=64, pixel_scaling="once"):
+            replicates=200, seed=0, batch_size=64, pixel_scaling="once", distribute=None):
     """Per-class statistics of ``layers`` over ``dataset``, resumable (see the module docstring).
+
+    ``distribute``: optional ``(job, dataset, batches) -> iterable of (batch, result)`` in batch order
+    that runs the :class:`BlockJob` of each batch elsewhere, e.g. :func:`inception_tools.scale.classes.distributor`
+    (Ray); the statistics take each result as it comes, as in one process.
 
     Returns ``(stats, seen, kept, config)``: ``{layer: ClassStats}`` (rows in the order of
     ``classes``), images of each class seen and kept, and the pass settings.
@@ -142,25 +171,25 @@ def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="m
         log.info(f"resuming at image {next_image} of {len(dataset)}")
     position_of = np.full(model.num_classes, -1)
     position_of[list(classes)] = np.arange(len(classes))
-    net = Network(model, layers[0], pixel_scaling)
-    fetches = [net.T(layer) for layer in layers] + [net.T(model.output_name)]
+    job = BlockJob(layers, model.output_name, position, threshold)
+    todo = [(b0, min(b0 + batch_size, len(dataset))) for b0 in range(next_image, len(dataset), batch_size)]
+    net = Network(model, layers[0], pixel_scaling) if distribute is None else None
+    results = ((batch, job(net, dataset, *batch)) for batch in todo) if net else distribute(job, dataset, todo)
     try:
         with progress.bar(total=len(dataset), initial=next_image, desc="classes", unit="img") as bar:
-            for start in range(next_image, len(dataset), batch_size):
-                images = dataset.images(start, start + batch_size)
-                *acts, probs = net.run(fetches, images)
-                labels = dataset.labels[start:start + len(images)]
-                which = position_of[labels]
+            for (start, stop), (values, confident) in results:
+                which = position_of[dataset.labels[start:stop]]
                 np.add.at(seen, which[which >= 0], 1)
-                which = np.where(confident_correct(probs, labels, threshold), which, -1)
+                which = np.where(confident, which, -1)
                 np.add.at(kept, which[which >= 0], 1)
-                rows = np.arange(start, start + len(images))
-                for layer, layer_acts in zip(layers, acts):
-                    stats[layer].update(unit_values(layer_acts, position), which, rows)
-                _save(state_path, config, start + len(images), stats, seen, kept)
-                bar.update(len(images))
+                rows = np.arange(start, stop)
+                for layer, layer_values in zip(layers, values):
+                    stats[layer].update(layer_values, which, rows)
+                _save(state_path, config, stop, stats, seen, kept)
+                bar.update(stop - start)
     finally:
-        net.close()
+        if net is not None:
+            net.close()
     _save(final, config, len(dataset), stats, seen, kept)
     shutil.rmtree(partial)
     return stats, seen, kept, config

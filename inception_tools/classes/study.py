@@ -54,7 +54,8 @@ def open_scans(model, layers, csv_paths):
 
 
 def class_study(model, dataset, layers, out_dir, classes=None, threshold=0.9, position="mean", active_threshold=0.0,
-                min_fraction=0.0, replicates=200, seed=0, batch_size=64, pixel_scaling="once", importance=()):
+                min_fraction=0.0, replicates=200, seed=0, batch_size=64, pixel_scaling="once", importance=(),
+                distribute=None):
     """Run the study on ``layers`` of ``model`` over ``dataset``; write ``out_dir``; return the summary.
 
     Args:
@@ -66,6 +67,7 @@ def class_study(model, dataset, layers, out_dir, classes=None, threshold=0.9, po
         replicates: Poisson bootstrap replicates for the distance intervals (0: none).
         pixel_scaling: ``once`` or ``study`` (see :mod:`inception_tools.surgery`).
         importance: importance CSVs of finished scans of some of ``layers`` (with their outcome stores).
+        distribute: runs the pass's image batches elsewhere (:func:`inception_tools.scale.classes.distributor`).
 
     Returns:
         The ``classes.json`` summary (settings, per-class counts, per-layer distances).
@@ -78,7 +80,7 @@ def class_study(model, dataset, layers, out_dir, classes=None, threshold=0.9, po
     classes = resolve_classes(model, classes)
     scans = open_scans(model, layers, importance)
     stats, seen, kept, config = collect(model, dataset, layers, classes, out_dir, threshold, position,
-                                        active_threshold, replicates, seed, batch_size, pixel_scaling)
+                                        active_threshold, replicates, seed, batch_size, pixel_scaling, distribute)
     empty = [model.label_names[c] for k, c in enumerate(classes) if kept[k] == 0]
     extra, matter, markdown = None, {}, ""
     if scans:

@@ -1,6 +1,7 @@
 """``inception-tools basis``: neuron basis vs principal components of a layer (Dey et al.)."""
 
 from inception_tools.cli import options
+from inception_tools.scale.cli import add_ray_arguments, basis_hook
 
 
 def add_parser(subparsers):
@@ -33,6 +34,7 @@ def add_parser(subparsers):
     p.add_argument("--size", type=int, default=None, help="render: size in pixels (default: model input size)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--out", help="folder (default outputs/<model>-<layer>/basis)")
+    add_ray_arguments(p, "the ablation's image batches")
     p.set_defaults(func=run)
 
 
@@ -72,15 +74,17 @@ def run(args):
     layer = options.layer_of(args)
     check_basis(args.basis)
     model = load_model(args.model, args.model_path, layers=[layer])
-    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
+    data = options.data_of(args)
+    dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
     out = args.out or options.default_out(args, "basis")
     vectors = parse_vectors(args.vectors, args.components or model.depth(layer))
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
-    basis_study(net, dataset, out, seed=args.seed, components=args.components, top_k=args.top_k,
-                ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,
-                batch_size=args.batch_size, ablate=not args.no_ablation, visual_basis=args.basis,
-                vectors=vectors, strip_points=args.strip_points, strip_k=args.strip_k, render=args.render,
-                steps=args.steps, size=args.size, ks=parse_ks(args.ks), importance=args.importance,
-                score=args.score, report=print)
+    with basis_hook(args, model, layer, data) as distribute:
+        basis_study(net, dataset, out, seed=args.seed, components=args.components, top_k=args.top_k,
+                    ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,
+                    batch_size=args.batch_size, ablate=not args.no_ablation, visual_basis=args.basis,
+                    vectors=vectors, strip_points=args.strip_points, strip_k=args.strip_k, render=args.render,
+                    steps=args.steps, size=args.size, ks=parse_ks(args.ks), importance=args.importance,
+                    score=args.score, report=print, distribute=distribute)
     print(f"wrote {os.path.join(out, 'basis.json')}")
     return 0

@@ -1,6 +1,7 @@
 """``inception-tools classes``: per-class activation statistics of layers and how the classes differ."""
 
 from inception_tools.cli import options
+from inception_tools.scale.cli import add_ray_arguments, classes_hook
 
 
 def add_parser(subparsers):
@@ -35,6 +36,7 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--out", required=True, help="output folder")
+    add_ray_arguments(p, "the pass's image batches")
     p.set_defaults(func=run)
 
 
@@ -45,12 +47,16 @@ def run(args):
 
     layers = [layer.strip() for layer in args.layers.split(",") if layer.strip()]
     model = load_model(args.model, args.model_path, layers=layers)
-    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
-    summary = class_study(model, dataset, layers, args.out, classes=args.classes, threshold=args.threshold,
-                          position=args.position, active_threshold=args.active_threshold,
-                          min_fraction=args.min_fraction, replicates=args.bootstrap, seed=args.seed,
-                          batch_size=args.batch_size, pixel_scaling=args.pixel_scaling,
-                          importance=args.importance)
+    data = options.data_of(args)
+    dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
+    with classes_hook(args, model, layers, data) as distribute:
+        if distribute is not None:
+            print(f"classes: {distribute}")
+        summary = class_study(model, dataset, layers, args.out, classes=args.classes, threshold=args.threshold,
+                              position=args.position, active_threshold=args.active_threshold,
+                              min_fraction=args.min_fraction, replicates=args.bootstrap, seed=args.seed,
+                              batch_size=args.batch_size, pixel_scaling=args.pixel_scaling,
+                              importance=args.importance, distribute=distribute)
     with open(f"{args.out}/tables.md") as f:
         print(f.read(), end="")
     if summary["empty_classes"]:

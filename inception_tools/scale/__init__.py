@@ -1,7 +1,8 @@
 """Scale out: the shards of a scan or of a set of renders run as Ray tasks (``--ray [ADDRESS]``).
 
 Method. The unit of work is a piece of the channels (and, for a scan, a block
-of its images; see :mod:`.importance`). A task gets the *recipe* of
+of its images; see :mod:`.importance`), or a run of image batches of a
+one-pass scan (:mod:`.blocks`). A task gets the *recipe* of
 its inputs (model name and file, layer, data source, resize, limit), never a
 pickled ``tf.Graph``: it loads the model and the data itself (cached per
 worker process, so a worker that runs several shards loads them once), does
@@ -15,12 +16,21 @@ run's own on-disk state as it arrives, exactly as a one-process run would:
   session run is the same and the records are byte-identical; the usual
   finishing path (CSV, reliability, summary) then runs unchanged. Channels
   already on disk are not sent out again, so an interrupted run resumes.
+- basis ablation (:mod:`.basis`): runs of whole image batches, each task
+  returning the outcomes of every variant for its batches; the driver
+  checkpoints them in batch order into ``ablation.partial/`` as one process
+  does (the sampling pass and the PCA stay in the driver);
+- class statistics (:mod:`.classes`): runs of whole image batches, each task
+  returning the unit values of every layer and which images are confidently
+  right; the driver folds them into the statistics in batch order and saves
+  ``classes.partial/`` after every batch, as one process does;
 - renders (:mod:`.render`): one task per ``render_vis`` call, formed as
   :func:`inception_tools.visualization.render_channels` forms them (same
   channels, same seed), saved by it as PNG + NPY.
 
-Nothing but the recipe, the imputed values and the per-image baseline
-travels to the workers, and only results travel back, so a cluster needs no
+Nothing but the recipe, the imputed values and the per-image baseline (for
+the one-pass scans: the job, e.g. the ablation's projections, and the image
+ids) travels to the workers, and only results travel back, so a cluster needs no
 shared filesystem; every node needs the toolkit installed and the model file
 and data at the same path as on the driver.
 

@@ -57,3 +57,28 @@ def render_hook(args, model, layer):
 
     with _session(args) as ray:
         yield ray_renderer(Recipe(model.name, model.path, layer), ray)
+
+
+@contextlib.contextmanager
+def basis_hook(args, model, layer, data):
+    """The ``distribute`` hook of ``basis_study`` for ``args`` (None without ``--ray``), while the block runs."""
+    if not _check(args):
+        yield None
+        return
+    from inception_tools.scale.basis import distributor
+
+    recipe = Recipe(model.name, model.path, layer, args.pixel_scaling, str(data), args.resize, args.limit)
+    with _session(args) as ray:
+        yield distributor(recipe, ray)
+
+
+@contextlib.contextmanager
+def classes_hook(args, model, layers, data):
+    """The ``distribute`` hook of ``class_study`` for ``args`` (None without ``--ray``), while the block runs."""
+    if not _check(args):
+        yield None
+        return
+    from inception_tools.scale.classes import distributor, recipe_of
+
+    with _session(args) as ray:
+        yield distributor(recipe_of(model, layers, data, args.resize, args.limit, args.pixel_scaling), ray)

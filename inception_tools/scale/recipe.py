@@ -15,6 +15,7 @@ class Recipe:
 
     ``model_path`` is the resolved file the driver reads; every node needs it at the same path,
     and ``data`` likewise (``"embedded"`` ships with the toolkit). ``data`` is None for renders.
+    ``layers``: every layer the run reads (default: ``layer`` alone), checked when the model loads.
     """
 
     model: str
@@ -24,6 +25,7 @@ class Recipe:
     data: Optional[str] = None
     resize: Optional[str] = None
     limit: Optional[int] = None
+    layers: tuple = ()
 
 
 _LOADED = {}  # per worker process: the last recipe's (model, dataset)
@@ -36,7 +38,7 @@ def load(recipe: Recipe):
         from inception_tools.models import load_model
 
         _LOADED.clear()
-        model = load_model(recipe.model, recipe.model_path, layers=[recipe.layer])
+        model = load_model(recipe.model, recipe.model_path, layers=list(recipe.layers or [recipe.layer]))
         dataset = None if recipe.data is None else load_dataset(recipe.data, model, recipe.resize, recipe.limit)
         _LOADED[recipe] = model, dataset
     return _LOADED[recipe]
@@ -54,3 +56,23 @@ def check_same_images(dataset, digest: str, where: str):
     if images_digest(dataset.ids, dataset.labels) != digest:
         raise UserError(f"the data on {where} differs from the driver's (other images, order or labels): "
                         "every Ray node needs the same data at the same path")
+
+
+def select_images(dataset, ids):
+    """The images of ``dataset`` named by ``ids``, in that order (a subset such as ``--ablation-images``).
+
+    ``dataset`` itself when ``ids`` are all of it in order; a UserError when one is missing.
+    """
+    from inception_tools.data.dataset import Dataset
+
+    ids = [str(i) for i in ids]
+    if ids == [str(i) for i in dataset.ids]:
+        return dataset
+    row_of = {str(image_id): row for row, image_id in enumerate(dataset.ids)}
+    missing = [image_id for image_id in ids if image_id not in row_of]
+    if missing:
+        raise UserError(f"image {missing[0]!r} of the driver's data is not in the data on a Ray worker: "
+                        "every Ray node needs the same data at the same path")
+    rows = np.array([row_of[image_id] for image_id in ids], np.int64)
+    return Dataset(dataset.stored[dataset.order[rows]], dataset.labels[rows], ids, dataset.resize,
+                   dataset.image_shape, dataset.skipped, dataset.source)
