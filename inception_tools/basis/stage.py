@@ -14,7 +14,7 @@ Files in ``out_dir``:
   (per variant and image: top-1, top-k correct, log-probability),
   ``ablation.partial/`` while they run;
 - ``strips/<basis>_<vvvv>.png`` (+ ``.json``): distance-minimizing strips,
-  ``renders-<steps>steps-<size>px/<basis>_<vvvv>.png`` (+ ``.npy``): Lucid
+  ``renders-<steps>steps-<size>px-<engine>/<basis>_<vvvv>.png`` (+ ``.npy``): Lucid
   renders, of the chosen basis vectors (``pca_0001`` is PC 1);
 - ``gallery/``: the vectors with a strip or render, ranked by variance;
 - ``basis.json``: settings and the k for 80% / 99% of the variance.

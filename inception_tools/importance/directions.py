@@ -33,6 +33,7 @@ Two engines fill the store, as for channels:
 """
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from inception_tools.errors import UserError
 from inception_tools.importance.fast import FastEngine
@@ -64,8 +65,12 @@ def project_out(acts, vectors, center):
 
     Returns:
         float32 [G, *acts.shape]: one ablated copy per direction.
+
+    The product runs on one BLAS thread: OpenBLAS sums a float32 product in another order with more
+    threads, and a Ray worker (one thread) must give the driver's bytes.
     """
-    coords = (acts - center) @ vectors  # [..., G]
+    with threadpool_limits(1, user_api="blas"):
+        coords = (acts - center) @ vectors  # [..., G]
     directions = vectors.T.reshape((vectors.shape[1],) + (1,) * (acts.ndim - 1) + (vectors.shape[0],))
     return acts[None] - np.moveaxis(coords, -1, 0)[..., None] * directions
 
@@ -98,7 +103,8 @@ class ReferenceDirectionEngine(_Directions, Engine):
                 if store.pending([row], b0, b1):
                     handle = net.session.partial_run_setup([net.activations, net.logits], [net.images, net.imputed])
                     acts = net.session.partial_run(handle, net.activations, net.feed(self.dataset.images(b0, b1)))
-                    ablated = acts - ((acts - self.center) @ u)[..., None] * u
+                    with threadpool_limits(1, user_api="blas"):  # as in project_out
+                        ablated = acts - ((acts - self.center) @ u)[..., None] * u
                     logits = net.session.partial_run(handle, net.logits, {net.imputed: ablated})
                     store.write([row], b0, self.outcomes(store, logits[None], b0))
                 if progress is not None:
