@@ -52,7 +52,7 @@ def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[in
 def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, top_k: Optional[int] = None,
                method: str = "fast", ablation: str = "mean", out: Optional[str] = None,
                until_reliable: Optional[float] = None, score: str = "importance", batch_size: int = 32,
-               report=None, basis: Optional[str] = None, components: Optional[int] = None):
+               report=None, basis: Optional[str] = None, components: Optional[int] = None, distribute=None):
     """Mean-ablation importance of ``channels`` (default: all) of ``layer``, with every measure.
 
     Args:
@@ -64,6 +64,8 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
         report: callable for one-line messages (default: the logger).
         basis: ``"pca"`` scores the layer's principal components (PC 1 = row 0) instead of channels,
             with the same measures; ``components`` of them (default: all).
+        distribute: run the scan's pieces as Ray tasks: ``inception_tools.scale.importance.distributor(recipe,
+            ray)`` inside ``inception_tools.scale.ray_session.session(address, workers)`` (same bytes as here).
 
     Returns:
         :class:`inception_tools.importance.run.ScanResult`: ``rows``, ``columns`` (name -> array, in
@@ -81,7 +83,7 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
     try:
         return score_layer(net, dataset, channels, out, top_k or model.default_top_k, ablation, batch_size,
                            engine=method, until=until_reliable, score=score, report=report, basis=basis,
-                           components=components)
+                           components=components, distribute=distribute)
     finally:
         net.close()
 
