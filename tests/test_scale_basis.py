@@ -17,6 +17,7 @@ from inception_tools.scale.basis import distributor
 from inception_tools.scale.blocks import tasks_of
 from inception_tools.scale.recipe import Recipe, select_images
 from inception_tools.surgery import Network
+from files import assert_same_bytes
 
 LAYER = "mixed3a"
 
@@ -102,11 +103,8 @@ def test_cli_basis_with_ray_writes_the_same_files(local_ray, tmp_path, capsys):
     assert main(base + ["--out", str(tmp_path / "one")]) == 0
     assert main(base + ["--out", str(tmp_path / "ray"), "--ray"]) == 0
     assert "image batches as Ray tasks on 2 CPUs" in capsys.readouterr().out
-    names = sorted(os.path.relpath(os.path.join(d, f), tmp_path / "one")
-                   for d, _, files in os.walk(tmp_path / "one") for f in files)
+    names = assert_same_bytes(tmp_path / "one", tmp_path / "ray")
     assert "ablation.outcomes.npz" in names and "strips/pca_0001.png" in names
-    for name in names:
-        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes(), name
     assert not (tmp_path / "ray" / "ablation.partial").exists()
 
 

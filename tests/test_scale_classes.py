@@ -11,6 +11,7 @@ from inception_tools.cli import main
 from inception_tools.data import load_dataset
 from inception_tools.scale.classes import distributor, recipe_of
 from inception_tools.surgery import Network
+from files import assert_same_bytes
 
 LAYERS = ["conv2d0", "mixed3a"]
 N_IMAGES = 300
@@ -63,8 +64,5 @@ def test_cli_classes_with_ray_writes_the_same_files(local_ray, tmp_path, capsys)
     assert main(base + ["--out", str(tmp_path / "one")]) == 0
     assert main(base + ["--out", str(tmp_path / "ray"), "--ray"]) == 0
     assert "classes: image batches as Ray tasks on 2 CPUs" in capsys.readouterr().out
-    names = sorted(os.path.relpath(os.path.join(d, f), tmp_path / "one")
-                   for d, _, files in os.walk(tmp_path / "one") for f in files)
+    names = assert_same_bytes(tmp_path / "one", tmp_path / "ray")
     assert "stats.npz" in names and "matrices/mixed4a_jaccard.csv" in names
-    for name in names:
-        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes(), name

@@ -35,50 +35,54 @@ def _session(args):
 
 
 @contextlib.contextmanager
+def _hook(args, make):
+    """``make(ray)`` while a Ray session for ``args`` is open; None without ``--ray``."""
+    if not _check(args):
+        yield None
+        return
+    with _session(args) as ray:
+        yield make(ray)
+
+
+def _data_recipe(args, model, layer, data):
+    return Recipe(model.name, model.path, layer, args.pixel_scaling, str(data), args.resize, args.limit)
+
+
 def importance_hook(args, model, layer, data):
     """The ``distribute`` hook of ``score_layer`` for ``args`` (None without ``--ray``), while the block runs."""
-    if not _check(args):
-        yield None
-        return
-    from inception_tools.scale.importance import distributor
+    def make(ray):
+        from inception_tools.scale.importance import distributor
 
-    recipe = Recipe(model.name, model.path, layer, args.pixel_scaling, str(data), args.resize, args.limit)
-    with _session(args) as ray:
-        yield distributor(recipe, ray)
+        return distributor(_data_recipe(args, model, layer, data), ray)
+
+    return _hook(args, make)
 
 
-@contextlib.contextmanager
 def render_hook(args, model, layer):
     """The ``render_calls`` hook of ``render_channels`` for ``args`` (None without ``--ray``)."""
-    if not _check(args):
-        yield None
-        return
-    from inception_tools.scale.render import ray_renderer
+    def make(ray):
+        from inception_tools.scale.render import ray_renderer
 
-    with _session(args) as ray:
-        yield ray_renderer(Recipe(model.name, model.path, layer), ray)
+        return ray_renderer(Recipe(model.name, model.path, layer), ray)
+
+    return _hook(args, make)
 
 
-@contextlib.contextmanager
 def basis_hook(args, model, layer, data):
     """The ``distribute`` hook of ``basis_study`` for ``args`` (None without ``--ray``), while the block runs."""
-    if not _check(args):
-        yield None
-        return
-    from inception_tools.scale.basis import distributor
+    def make(ray):
+        from inception_tools.scale.basis import distributor
 
-    recipe = Recipe(model.name, model.path, layer, args.pixel_scaling, str(data), args.resize, args.limit)
-    with _session(args) as ray:
-        yield distributor(recipe, ray)
+        return distributor(_data_recipe(args, model, layer, data), ray)
+
+    return _hook(args, make)
 
 
-@contextlib.contextmanager
 def classes_hook(args, model, layers, data):
     """The ``distribute`` hook of ``class_study`` for ``args`` (None without ``--ray``), while the block runs."""
-    if not _check(args):
-        yield None
-        return
-    from inception_tools.scale.classes import distributor, recipe_of
+    def make(ray):
+        from inception_tools.scale.classes import distributor, recipe_of
 
-    with _session(args) as ray:
-        yield distributor(recipe_of(model, layers, data, args.resize, args.limit, args.pixel_scaling), ray)
+        return distributor(recipe_of(model, layers, data, args.resize, args.limit, args.pixel_scaling), ray)
+
+    return _hook(args, make)
