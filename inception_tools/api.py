@@ -113,13 +113,12 @@ def render(model, layer: str, channel: int, steps: int = 512, size: Optional[int
     Returns:
         float32 [4, size, size, 3] in [0, 1]: four images, bit-reproducible per ``seed`` and engine.
     """
-    from inception_tools.render_engine import check_engine
     from inception_tools.visualization import render as lucid_render
 
     model.check_pre_relu(layer)
     model.check_channels(layer, [channel])
     return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective,
-                        engine=check_engine(engine))[0]
+                        engine=engine)[0]
 
 
 def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, k: int = 8,

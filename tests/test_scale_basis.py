@@ -12,6 +12,7 @@ from inception_tools.basis.sample import sample_activations
 from inception_tools.basis.stage import spread
 from inception_tools.cli import main
 from inception_tools.data import load_dataset
+from inception_tools.data.dataset import batch_ranges
 from inception_tools.errors import UserError
 from inception_tools.scale.basis import distributor
 from inception_tools.scale.blocks import tasks_of
@@ -58,10 +59,10 @@ def _bytes(outcomes):
 
 
 def test_tasks_are_runs_of_consecutive_batches():
-    batches = ablation.batches(0, 100, 10)
+    batches = batch_ranges(0, 100, 10)
     assert tasks_of(batches, 1) == [batches[:3], batches[3:6], batches[6:9], batches[9:]]
     assert tasks_of(batches, 8) == [[b] for b in batches]
-    assert max(map(len, tasks_of(ablation.batches(0, 10**4, 1), 1))) == 8
+    assert max(map(len, tasks_of(batch_ranges(0, 10**4, 1), 1))) == 8
 
 
 def test_workers_pick_the_drivers_images_by_id(full, digits):
@@ -91,7 +92,7 @@ def test_ray_ablation_resumes_a_checkpoint_byte_identically_and_retries_a_killed
     spread_out = ablation.batched_outcomes(*args, batch_size=16, workdir=workdir, progress=False,
                                            distribute=lambda *a: (sent.append(a[2]), runner(*a))[1])
     assert not crash.exists() and os.path.exists(f"{crash}.taken")
-    assert sent == [ablation.batches(32, len(digits), 16)]
+    assert sent == [batch_ranges(32, len(digits), 16)]
     assert _bytes(spread_out) == _bytes(one)
     with np.load(os.path.join(workdir, "outcomes.npz")) as saved, np.load(tmp_path / "one" / "outcomes.npz") as ref:
         assert all(saved[name].tobytes() == ref[name].tobytes() for name in ref.files)

@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 
 from inception_tools.progress import bar as progress_bar
 from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools.data.dataset import batch_ranges
 from inception_tools.errors import UserError
 from inception_tools.importance.fast import plan_groups
 from inception_tools.importance.stats import topk_correct, true_logprob
@@ -215,11 +216,6 @@ class BlockJob:
         return outcomes
 
 
-def batches(start, n_images, batch_size):
-    """``(b0, b1)`` of the consecutive batches from image ``start``."""
-    return [(b0, min(b0 + batch_size, n_images)) for b0 in range(start, n_images, batch_size)]
-
-
 def batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, group=None, workdir=None,
                      progress=True, distribute=None):
     """Outcomes of every variant: the layer once per batch, variants stacked along the batch axis.
@@ -233,7 +229,7 @@ def batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, 
     """
     ablator = Ablator(bases, variants, mean)
     checkpoint = _Checkpoint(workdir, _settings(net, dataset, variants, top_k, mean), len(variants), len(dataset))
-    todo = batches(checkpoint.images_done, len(dataset), batch_size)
+    todo = batch_ranges(checkpoint.images_done, len(dataset), batch_size)
     per_variant = 4 * 8 * net.layer_activations(dataset.images(0, 1))[0].size
     job = BlockJob(ablator, top_k, {b1 - b0: group or plan_groups(len(variants), b1 - b0, per_variant)
                                     for b0, b1 in todo})

@@ -32,6 +32,7 @@ import numpy as np
 from inception_tools import progress
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.classes.stats import POSITIONS, ClassStats, confident_correct, unit_values
+from inception_tools.data.dataset import batch_ranges
 from inception_tools.errors import UserError
 from inception_tools.importance.run import dataset_fingerprint
 from inception_tools.surgery import Network
@@ -172,7 +173,7 @@ def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="m
     position_of = np.full(model.num_classes, -1)
     position_of[list(classes)] = np.arange(len(classes))
     job = BlockJob(layers, model.output_name, position, threshold)
-    todo = [(b0, min(b0 + batch_size, len(dataset))) for b0 in range(next_image, len(dataset), batch_size)]
+    todo = batch_ranges(next_image, len(dataset), batch_size)
     net = Network(model, layers[0], pixel_scaling) if distribute is None else None
     results = ((batch, job(net, dataset, *batch)) for batch in todo) if net else distribute(job, dataset, todo)
     try:

@@ -73,6 +73,11 @@ class Dataset:
                 bar.update(len(batch))
 
 
+def batch_ranges(start, n_images, batch_size):
+    """``(b0, b1)`` of the consecutive batches of ``batch_size`` from image ``start`` to ``n_images``."""
+    return [(b0, min(b0 + batch_size, n_images)) for b0 in range(start, n_images, batch_size)]
+
+
 def is_placeholder(label_id):
     """True for the label id of an output that stands for no class."""
     return label_id in (DUMMY_LABEL_ID, "") or label_id.startswith(UNUSED_PREFIX)

@@ -63,8 +63,6 @@ def select_images(dataset, ids):
 
     ``dataset`` itself when ``ids`` are all of it in order; a UserError when one is missing.
     """
-    from inception_tools.data.dataset import Dataset
-
     ids = [str(i) for i in ids]
     if ids == [str(i) for i in dataset.ids]:
         return dataset
@@ -73,6 +71,4 @@ def select_images(dataset, ids):
     if missing:
         raise UserError(f"image {missing[0]!r} of the driver's data is not in the data on a Ray worker: "
                         "every Ray node needs the same data at the same path")
-    rows = np.array([row_of[image_id] for image_id in ids], np.int64)
-    return Dataset(dataset.stored[dataset.order[rows]], dataset.labels[rows], ids, dataset.resize,
-                   dataset.image_shape, dataset.skipped, dataset.source)
+    return dataset.reordered([row_of[image_id] for image_id in ids])
