@@ -36,7 +36,7 @@ from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import open_rgb
-from inception_tools.importance.measures import MEASURES, measure
+from inception_tools.tables import MEASURES, measure
 from inception_tools.importance.reliability import summary_line, warning
 from inception_tools.layout import channel_stem, examples_png, visualization_png
 from inception_tools.manifest import read_json_object

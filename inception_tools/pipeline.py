@@ -75,7 +75,7 @@ def groups_stage(importance_csv, path, top, middle, seed, report, score="importa
     if groups.members != members:
         sizes = groups.sizes()
         raise UserError(f"{path} holds other groups (top {sizes['top']}, middle {sizes['middle']}) than "
-                        f"--top {top} --middle {middle} --seed {seed} --score {score} choose; delete it or choose another output folder")
+                        f"top={top}, middle={middle}, seed={seed}, score={score} choose; delete it or choose another output folder")
     means = group_means(groups.members)
     report("2/6 groups: " + ", ".join(f"{name} {size} channels, mean {score} {mean:.3g}"
                                        for name, (size, mean) in means.items()) + f"; {path}")

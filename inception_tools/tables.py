@@ -125,7 +125,7 @@ class ImportanceTable:
     importance: np.ndarray  # float64, aligned with ``channels``: the ``score`` (larger = more important)
     rows: tuple = ()
     lines: tuple = ()
-    score: str = "importance"  # the measure ranked by (inception_tools.importance.measures)
+    score: str = "importance"  # the measure ranked by (MEASURES)
 
     @property
     def columns(self):
@@ -152,16 +152,42 @@ class ImportanceTable:
         return [parse(row[name], name, self.path, line) for row, line in zip(self.rows, self.lines)]
 
 
+@dataclass(frozen=True)
+class Measure:
+    name: str  # the score's name (``score=``)
+    column: str  # importance.csv column of the channel's score
+    description: str
+    sign: int = 1  # score = sign * column: larger is more important
+
+
+
+
+MEASURES = {
+    m.name: m
+    for m in (
+        Measure("importance", "importance", "images whose true class leaves the top k (the study's)"),
+        Measure("delta-logprob", "mean_delta_logprob", "mean drop of log p(true class)", sign=-1),
+        Measure("kl", "mean_kl", "mean KL(p || p_ablated) over the real classes"),
+        Measure("l1", "mean_abs_prob_change", "mean L1 change of the probability vector"),
+    )
+}
+
+
+def measure(name):
+    """The :class:`Measure` called ``name``; raises UserError for an unknown one."""
+    if name not in MEASURES:
+        raise UserError(f"unknown score {name!r}; use one of {', '.join(MEASURES)}")
+    return MEASURES[name]
+
+
 def read_importance(path, score="importance", basis="neuron"):
     """Read an importance CSV of one model and layer into an :class:`ImportanceTable` ranked by ``score``.
 
-    ``score`` names a measure of :mod:`inception_tools.importance.measures` (``importance``, the
+    ``score`` names a measure of :data:`MEASURES` (``importance``, the
     study's, or ``delta-logprob``, ``kl``, ``l1``); its column must be in the file. ``basis`` is what
     the rows must be: ``neuron`` (channels, the default) or ``pca`` (principal components, 0 = PC 1,
     from ``importance --basis pca``).
     """
-    from inception_tools.importance.measures import measure
-
     chosen = measure(score)
     rows = read_rows(path, IMPORTANCE_COLUMNS + ((chosen.column,) if chosen.column != "importance" else ()))
     if not rows:

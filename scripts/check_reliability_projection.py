@@ -20,7 +20,8 @@ import numpy as np
 from inception_tools.data import load_dataset
 from inception_tools.importance import OutcomeStore, score_layer
 from inception_tools.importance import reliability as rel
-from inception_tools.importance.measures import MEASURES, contributions
+from inception_tools.importance.measures import contributions
+from inception_tools.tables import MEASURES
 from inception_tools.models import load_model
 from inception_tools.surgery import Network
 

@@ -27,7 +27,7 @@ SCATTER = "interpretability_vs_importance.png"
 def groups_by_rank(table, features, top):
     """feature -> "top" when its rank is at most ``top``, else "middle"."""
     if top < 1:
-        raise UserError(f"--top must be at least 1, not {top}")
+        raise UserError(f"top must be at least 1, not {top}")
     rank = table.rank_of()
     return {f: "top" if rank[f] <= top else "middle" for f in features}
 
@@ -77,7 +77,7 @@ def analyze(
 ):
     """Analyse the survey; write the figures, report.md and summary.json; return the summary."""
     if resamples < 1:
-        raise UserError(f"--resamples must be at least 1, not {resamples}")
+        raise UserError(f"resamples must be at least 1, not {resamples}")
     table = read_importance(importance_csv)
     answers = read_answers(answer_csvs, table)
     ratings, flagged = rate(answers, keep_invalid)

@@ -34,9 +34,9 @@ from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.basis import ablation, figures
 from inception_tools.basis.page import build_basis_gallery, importance_ranking
-from inception_tools.basis.pca import check_basis, check_components, explained_rows, k_for, load_basis, make_basis, neuron_basis, pca_basis, save_basis
+from inception_tools.activations.pca import check_basis, check_components, explained_rows, k_for, load_basis, make_basis, neuron_basis, pca_basis, save_basis
 from inception_tools.basis.render import write_renders
-from inception_tools.basis.sample import Sample, sample_activations
+from inception_tools.activations.sample import Sample, sample_activations
 from inception_tools.basis.strip import write_strips
 from inception_tools.errors import UserError
 from inception_tools.importance.stats import mcnemar_p
@@ -191,7 +191,7 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     report = report or log.info
     top_k = top_k or net.model.default_top_k
     if not 1 <= top_k <= net.model.num_classes:
-        raise UserError(f"--top-k must be between 1 and {net.model.num_classes}")
+        raise UserError(f"top_k must be between 1 and {net.model.num_classes}")
     settings = dict(model=net.model.name, layer=net.layer, dataset=getattr(dataset, "source", ""),
                     n_images=len(dataset), resize=dataset.resize, pixel_scaling=net.pixel_scaling, seed=seed,
                     components=components, tensor=net.layer, pre_relu_tensor=f"{net.layer}_pre_relu")
@@ -207,7 +207,7 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     os.makedirs(out_dir, exist_ok=True)
     check_settings(layout.settings_json(out_dir), settings, out_dir)
     if importance and visual_basis != "pca":
-        raise UserError("--importance ranks principal components: use it with --basis pca")
+        raise UserError("an importance table of principal components ranks the pca basis only: use it with the pca basis")
     bases, sample, summary = pca_step(net, dataset, out_dir, seed, components, batch_size, report)
     ranking = importance_ranking(importance, bases["pca"], score) if importance else None  # before the long work
     parts = {"explained_variance_k": summary, "d": bases["neuron"].dim, "n_sampled": len(sample.layer)}
@@ -232,7 +232,7 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
 def spread(dataset, n):
     """``n`` images of ``dataset`` evenly spaced in its order (rows ``round(linspace(0, N - 1, n))``)."""
     if n < 1:
-        raise UserError("--ablation-images must be at least 1")
+        raise UserError("ablation_images must be at least 1")
     rows = np.unique(np.round(np.linspace(0, len(dataset) - 1, n)).astype(int))
     subset = copy.copy(dataset)
     subset.stored = dataset.stored[rows]

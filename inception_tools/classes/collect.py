@@ -51,9 +51,9 @@ def check_settings(threshold, position, active_threshold, min_fraction, replicat
     if position not in POSITIONS:
         raise UserError(f"unknown position {position!r}; choose one of {', '.join(POSITIONS)}")
     if not np.isfinite(active_threshold):
-        raise UserError(f"--active-threshold must be a finite number, got {active_threshold}")
+        raise UserError(f"active_threshold must be a finite number, got {active_threshold}")
     if replicates < 0:
-        raise UserError(f"--bootstrap must be 0 or more replicates, got {replicates}")
+        raise UserError(f"replicates must be 0 or more, got {replicates}")
 
 
 def fit_replicates(replicates, n_classes, units):
@@ -106,7 +106,7 @@ def _refuse_other(where, saved, config):
     if saved != config:
         changed = sorted(k for k in config if saved.get(k) != config[k])
         raise UserError(f"{where} holds results made with other settings ({', '.join(changed)}); "
-                        "delete it or choose another --out")
+                        "delete it or choose another output folder")
 
 
 class BlockJob:

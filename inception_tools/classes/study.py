@@ -48,7 +48,7 @@ def open_scans(model, layers, csv_paths):
             summary = json.load(f)
         if summary.get("model") != model.name or summary.get("layer") not in layers:
             raise UserError(f"{path} scores {summary.get('model')} {summary.get('layer')}, not a layer of "
-                            f"{model.name} given in --layers ({', '.join(layers)})")
+                            f"{model.name} among the layers studied ({', '.join(layers)})")
         scans[summary["layer"]] = OutcomeStore.open(path)
     return scans
 
@@ -73,7 +73,7 @@ def class_study(model, dataset, layers, out_dir, classes=None, threshold=0.9, po
         The ``classes.json`` summary (settings, per-class counts, per-layer distances).
     """
     if not layers:
-        raise UserError("give at least one layer (--layers L1,L2,...)")
+        raise UserError("give at least one layer")
     check_settings(threshold, position, active_threshold, min_fraction, replicates)
     for layer in layers:
         model.depth(layer)

@@ -1,7 +1,7 @@
 """``inception-tools basis``: neuron basis vs principal components of a layer (Dey et al.)."""
 
 from inception_tools.cli import options
-from inception_tools.scale.cli import add_ray_arguments, basis_hook
+from inception_tools.cli.ray import add_ray_arguments, basis_hook
 
 
 def add_parser(subparsers):
@@ -66,7 +66,7 @@ def run(args):
     import os
 
     from inception_tools.basis.stage import basis_study
-    from inception_tools.basis.pca import check_basis
+    from inception_tools.activations.pca import check_basis
     from inception_tools.data import load_dataset
     from inception_tools.models import load_model
     from inception_tools.surgery import Network

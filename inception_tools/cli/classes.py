@@ -1,7 +1,7 @@
 """``inception-tools classes``: per-class activation statistics of layers and how the classes differ."""
 
 from inception_tools.cli import options
-from inception_tools.scale.cli import add_ray_arguments, classes_hook
+from inception_tools.cli.ray import add_ray_arguments, classes_hook
 
 
 def add_parser(subparsers):

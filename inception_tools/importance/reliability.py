@@ -23,7 +23,8 @@ import math
 import numpy as np
 from scipy.stats import spearmanr
 
-from inception_tools.importance.measures import MEASURES, contributions
+from inception_tools.importance.measures import contributions
+from inception_tools.tables import MEASURES
 
 TARGET = 0.9
 WARN_BELOW = 0.5

@@ -34,10 +34,11 @@ from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.importance import reliability as rel
-from inception_tools.basis.pca import Basis, check_components, save_basis
+from inception_tools.activations.pca import Basis, check_components, save_basis
 from inception_tools.importance.directions import (DirectionEngine, ReferenceDirectionEngine, check_basis,
                                                    principal_directions)
-from inception_tools.importance.measures import contributions, measure
+from inception_tools.importance.measures import contributions
+from inception_tools.tables import measure
 from inception_tools.importance.outcomes import baseline, channel_means
 from inception_tools.importance.store import OutcomeStore
 from inception_tools.importance.table import COLUMNS, DIRECTION_COLUMNS, channel_rows, write_csv
@@ -82,7 +83,7 @@ class Partial:
         try:
             self._lock.acquire(timeout=0)
         except filelock.Timeout:
-            raise UserError(f"another scan is writing {self.dir}; wait for it to finish or choose another --out") \
+            raise UserError(f"another scan is writing {self.dir}; wait for it to finish or choose another output") \
                 from None
         self._remove_stale_temporaries(out_csv)
         config_path = os.path.join(self.dir, "config.json")
@@ -93,7 +94,7 @@ class Partial:
                 changed = sorted(k for k in {**saved, **config} if saved.get(k) != config.get(k))
                 self.release()
                 raise UserError(f"{self.dir} holds an unfinished scan with other settings ({', '.join(changed)}); "
-                                "delete it or choose another --out")
+                                "delete it or choose another output")
         else:
             with atomic_open(config_path) as f:
                 json.dump(config, f, indent=1)
@@ -208,7 +209,7 @@ def _directions(basis, components, basis_seed, net, dataset):
 
 
 def save_directions(state, directions, csv_path):
-    """The principal components of a direction scan, beside its CSV (:func:`inception_tools.basis.pca.load_basis`)."""
+    """The principal components of a direction scan, beside its CSV (:func:`inception_tools.activations.pca.load_basis`)."""
     return save_basis(Basis(directions["kind"], state["vectors"], state["variances"], float(state["total_variance"]),
                             state["sample_center"]), layout.directions_file(csv_path), mean=state["values"])
 
@@ -282,12 +283,12 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     report = report or log.info
     model = net.model
     if top_k < 1 or top_k > model.num_classes:
-        raise UserError(f"--top-k must be between 1 and {model.num_classes}")
+        raise UserError(f"top_k must be between 1 and {model.num_classes}")
     measure(score)
     if until is not None and not 0 < until < 1:
-        raise UserError(f"--until-reliable must lie between 0 and 1, got {until}")
+        raise UserError(f"the reliability target must lie between 0 and 1, got {until}")
     if batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+        raise UserError(f"batch_size must be at least 1, got {batch_size}")
     for path in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv)):
         if os.path.isdir(path):
             raise UserError(f"cannot write {path}: it is a folder")

@@ -9,7 +9,7 @@ four, the seeded bootstrap 95% interval (``<column>_lo``, ``<column>_hi``).
 
 import numpy as np
 
-from inception_tools.importance.measures import MEASURES
+from inception_tools.tables import MEASURES
 from inception_tools.importance.stats import mcnemar_p
 from inception_tools.tables import write_table
 
