@@ -59,7 +59,7 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
         top_k: correct = true class in the top k (default: the model's, 10 for InceptionV1).
         method: ``fast`` (default) or ``reference`` (the study's partial_run per channel).
         ablation: ``mean`` (the study's) or ``zero``.
-        out: importance CSV to write (with its .json and per-image outcomes); default: a new temporary folder.
+        out: importance CSV to write (with its .json and per-image outcomes); default: nothing is written.
         until_reliable: stop once ``score``'s projected split-half reliability reaches this (images shuffled).
         report: callable for one-line messages (default: the logger).
         basis: ``"pca"`` scores the layer's principal components (PC 1 = row 0) instead of channels,
@@ -71,19 +71,22 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
         :class:`inception_tools.importance.run.ScanResult`: ``rows``, ``columns`` (name -> array, in
         channel order), ``summary`` (accuracy, reliability, ...) and ``store`` (per-image outcomes).
     """
-    from inception_tools.importance import score_layer
+    from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
     if basis is not None and channels is not None:
         raise UserError("with basis, choose the principal components with components, not channels")
     if channels is not None:
         channels = model.check_channels(layer, channels)
-    out = out or layout.importance_csv(tempfile.mkdtemp(prefix="inception_tools-"))
+    config = ImportanceConfig(channels, top_k, ablation, batch_size, method, until=until_reliable, score=score,
+                              basis=basis, components=components)
     net = Network(model, layer)
     try:
-        return score_layer(net, dataset, channels, out, top_k or model.default_top_k, ablation, batch_size,
-                           engine=method, until=until_reliable, score=score, report=report, basis=basis,
-                           components=components, distribute=distribute)
+        if out is not None:
+            return score_layer(net, dataset, config, out, report=report, distribute=distribute)
+        with tempfile.TemporaryDirectory(prefix="inception_tools-") as folder:
+            return score_layer(net, dataset, config, layout.importance_csv(folder), report=report,
+                               distribute=distribute).in_memory()
     finally:
         net.close()
 

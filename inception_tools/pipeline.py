@@ -27,7 +27,7 @@ from inception_tools.basis.stage import basis_study
 from inception_tools.errors import UserError
 from inception_tools.examples import dataset_examples
 from inception_tools.gallery import build_gallery
-from inception_tools.importance import score_layer
+from inception_tools.importance import ImportanceConfig, score_layer
 from inception_tools.importance.run import dataset_fingerprint
 from inception_tools.importance.summary import score_warning
 from inception_tools.manifest import require_settings
@@ -53,7 +53,7 @@ def importance_stage(model, layer, dataset, path, top_k, batch_size, pixel_scali
         report(f"1/6 importance: {path} exists, kept (same settings)")
         return
     net = Network(model, layer, pixel_scaling=pixel_scaling)
-    summary = score_layer(net, dataset, list(range(model.depth(layer))), path, top_k, "mean", batch_size,
+    summary = score_layer(net, dataset, ImportanceConfig(top_k=top_k, batch_size=batch_size), path,
                           meta={"data": dataset.source}, report=report).summary
     acc = summary["accuracy"]
     report(f"1/6 importance: {len(dataset)} images, unablated top-1 {acc['top1']:.1%}, top-5 {acc['top5']:.1%}, "

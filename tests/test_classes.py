@@ -225,13 +225,13 @@ def test_class_restricted_importance_from_the_outcome_store(mlp, tmp_path):
     from scipy.stats import binomtest
 
     from inception_tools.classes.importance import class_importance, matters, mcnemar_p
-    from inception_tools.importance import score_layer
+    from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
     dataset = load_dataset("embedded", mlp)  # sorted by digit: every class needs the whole split
     net = Network(mlp, "dense3")
     try:
-        result = score_layer(net, dataset, [0, 4, 9, 31], str(tmp_path / "i.csv"), 1, batch_size=250, resamples=10)
+        result = score_layer(net, dataset, ImportanceConfig((0, 4, 9, 31), 1, batch_size=250, resamples=10), str(tmp_path / "i.csv"))
     finally:
         net.close()
     store = result.store
@@ -259,13 +259,13 @@ def test_class_restricted_importance_from_the_outcome_store(mlp, tmp_path):
 
 
 def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
-    from inception_tools.importance import score_layer
+    from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
     dataset = load_dataset("embedded", mlp)
     net = Network(mlp, "dense3")
     try:
-        score_layer(net, dataset, list(range(32)), str(tmp_path / "dense3.csv"), 1, batch_size=250, resamples=10)
+        score_layer(net, dataset, ImportanceConfig(None, 1, batch_size=250, resamples=10), str(tmp_path / "dense3.csv"))
     finally:
         net.close()
     out = tmp_path / "out"

@@ -40,7 +40,7 @@ def add_parser(subparsers):
 
 def run(args):
     from inception_tools.data import load_dataset
-    from inception_tools.importance import score_layer
+    from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.importance.directions import check_basis
     from inception_tools import layout
     from inception_tools.layout import IMPORTANCE_CSV
@@ -65,14 +65,12 @@ def run(args):
         diff = net.verify(images)
         print(f"verify: imputing {layer} with its own values changes the logits by at most {diff:.3g}: ok")
     out = args.out or options.default_out(args, IMPORTANCE_CSV)
+    config = ImportanceConfig(channels, args.top_k, args.ablation, args.batch_size, args.method, not args.no_shortcut,
+                              args.until_reliable, args.score, args.chunk, args.shuffle_seed, args.splits,
+                              args.resamples, args.seed, args.basis, args.components, args.basis_seed)
     top_k = model.default_top_k if args.top_k is None else args.top_k
     with importance_hook(args, model, layer, data) as distribute:
-        result = score_layer(net, dataset, channels, out, top_k, args.ablation, args.batch_size, engine=args.method,
-                             shortcut=not args.no_shortcut, until=args.until_reliable, score=args.score,
-                             chunk=args.chunk, shuffle_seed=args.shuffle_seed, splits=args.splits,
-                             resamples=args.resamples, seed=args.seed, meta={"data": data}, report=print,
-                             basis=args.basis, components=args.components, basis_seed=args.basis_seed,
-                             distribute=distribute)
+        result = score_layer(net, dataset, config, out, meta={"data": data}, report=print, distribute=distribute)
     summary = result.summary
     acc = summary["accuracy"]
     print(f"{model.name} on {summary['n_images_used']} images ({dataset.resize}, pixel scaling {args.pixel_scaling}): "
