@@ -23,6 +23,7 @@ import logging
 import os
 
 from inception_tools import layout
+from inception_tools.basis.config import BasisConfig
 from inception_tools.basis.stage import basis_study
 from inception_tools.errors import UserError
 from inception_tools.examples import dataset_examples
@@ -109,8 +110,9 @@ def basis_stage(model, layer, dataset, out_dir, top_k, seed, steps, size, batch_
     """PCA vs neuron basis: explained variance, ablation curves, strip and render of PC 1."""
     net = Network(model, layer, pixel_scaling=pixel_scaling)
     try:
-        basis_study(net, dataset, out_dir, seed=seed, top_k=top_k, batch_size=batch_size, vectors=[0], render=True,
-                    steps=steps, size=size, report=lambda line: None)
+        config = BasisConfig(seed=seed, top_k=top_k, batch_size=batch_size, vectors=(0,), render=True, steps=steps,
+                             size=size)
+        basis_study(net, dataset, out_dir, config, report=lambda line: None)
     finally:
         net.close()
     with open(os.path.join(out_dir, "basis.json")) as f:

@@ -224,7 +224,7 @@ class GroupMember:
     """One row of groups.csv."""
 
     order: int
-    feature_ind: int
+    channel: int  # the file's ``feature_ind`` column
     group: str
     importance: float  # the value of ``score`` (larger = more important)
     rank: int
@@ -240,11 +240,11 @@ class GroupsTable:
 
     @property
     def channels(self):
-        return [m.feature_ind for m in self.members]
+        return [m.channel for m in self.members]
 
     def group_of(self):
         """Channel index -> ``"top"``/``"middle"``."""
-        return {m.feature_ind: m.group for m in self.members}
+        return {m.channel: m.group for m in self.members}
 
     def sizes(self):
         """Group name -> number of channels."""
@@ -266,13 +266,13 @@ def read_groups(path, table=None):
             raise UserError(f"{path}: line {line}: channel {channel} is not in {table.path}")
         members.append(GroupMember(
             order=parse_int(row["order"], "order", path, line) if "order" in row else i,
-            feature_ind=channel,
+            channel=channel,
             group=row["group"],
             importance=parse_finite(row["importance"], "importance", path, line) if "importance" in row else math.nan,
             rank=parse_int(row["rank"], "rank", path, line) if "rank" in row else 0,
             score=row.get("score") or "importance",
         ))
-    repeated = _repeated(m.feature_ind for m in members)
+    repeated = _repeated(m.channel for m in members)
     if repeated is not None:
         raise UserError(f"{path}: channel {repeated} appears more than once")
     repeated = _repeated(m.order for m in members)
@@ -283,7 +283,9 @@ def read_groups(path, table=None):
 
 def write_groups(members, out_csv):
     """Write groups.csv (``order,feature_ind,group,importance,rank,score``) atomically."""
-    return write_table(out_csv, [field.name for field in fields(GroupMember)], [asdict(m) for m in members])
+    column = {"channel": "feature_ind"}
+    rows = [{column.get(k, k): v for k, v in asdict(m).items()} for m in members]
+    return write_table(out_csv, [column.get(f.name, f.name) for f in fields(GroupMember)], rows)
 
 
 # --- writing ----------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from inception_tools.classes import class_study
+from inception_tools.classes import ClassesConfig, class_study
 from inception_tools.classes.collect import PARTIAL_DIR, STATS_FILE, collect
 from inception_tools.classes.compare import cosine_similarity, jaccard_similarity, layer_summary, matrices, relative_distance
 from inception_tools.classes.stats import ClassStats, unit_values
@@ -269,8 +269,8 @@ def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
     finally:
         net.close()
     out = tmp_path / "out"
-    summary = class_study(mlp, dataset, ["dense2", "dense3"], str(out), classes="3,5", replicates=0,
-                          importance=[str(tmp_path / "dense3.csv")])
+    config = ClassesConfig(("dense2", "dense3"), classes="3,5", replicates=0, importance=(str(tmp_path / "dense3.csv"),))
+    summary = class_study(mlp, dataset, config, str(out))
     rows = summary["layers"]["dense3"]["matter_vs_active"]
     assert len(rows) == 2 and all(r["scored"] == 32 for r in rows)
     assert [c["seen"] for c in summary["per_class"]] == [100, 100]
@@ -279,4 +279,5 @@ def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
     assert header.endswith("class_mcnemar_p,class_mean_delta_logprob,class_delta_logprob_se")
     assert "Spearman" in (out / "tables.md").read_text() and "matter" in (out / "index.html").read_text()
     with pytest.raises(UserError, match="not a layer"):
-        class_study(mlp, dataset, ["dense2"], str(tmp_path / "other"), importance=[str(tmp_path / "dense3.csv")])
+        class_study(mlp, dataset, ClassesConfig(("dense2",), importance=(str(tmp_path / "dense3.csv"),)),
+                    str(tmp_path / "other"))

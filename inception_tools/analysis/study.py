@@ -72,10 +72,18 @@ def group_values(features, name):
     return values
 
 
-def analyze(
-    importance_csv, answer_csvs, out_dir, groups_csv=None, top=40, keep_invalid=False, resamples=10_000, seed=0
-):
-    """Analyse the survey; write the figures, report.md and summary.json; return the summary."""
+def summarize(importance_csv, answer_csvs, groups_csv=None, top=40, keep_invalid=False, resamples=10_000, seed=0):
+    """The survey's analysis, in memory: per-feature I, the groups' means, tests, intervals and agreement.
+
+    Args:
+        importance_csv: the layer's importance CSV; answer_csvs: the answer CSVs.
+        groups_csv: the groups of ``select`` (default: rank <= ``top`` is top, else middle).
+        keep_invalid: keep numeric answers outside 1-5 as they are (default: exclude them).
+        resamples, seed: the bootstrap interval of the groups' difference.
+
+    Returns:
+        The summary (what ``summary.json`` holds).
+    """
     if resamples < 1:
         raise UserError(f"resamples must be at least 1, not {resamples}")
     table = read_importance(importance_csv)
@@ -112,6 +120,14 @@ def analyze(
         "features": features,
         "figures": {"histogram": HISTOGRAM, "scatter": SCATTER},
     }
+    return summary
+
+
+def analyze(importance_csv, answer_csvs, out_dir, groups_csv=None, top=40, keep_invalid=False, resamples=10_000,
+            seed=0):
+    """:func:`summarize`, then write its figures, report.md and summary.json into ``out_dir``; return the summary."""
+    summary = summarize(importance_csv, answer_csvs, groups_csv, top, keep_invalid, resamples, seed)
+    features = summary["features"]
     figures.interpretability_histogram(features, os.path.join(out_dir, HISTOGRAM))
     figures.interpretability_scatter(features, os.path.join(out_dir, SCATTER))
     report.write(summary, out_dir)

@@ -31,7 +31,8 @@ import numpy as np
 
 from inception_tools import progress
 from inception_tools.atomic import atomic_open, atomic_path
-from inception_tools.classes.stats import POSITIONS, ClassStats, confident_correct, unit_values
+from inception_tools.classes.config import ClassesConfig
+from inception_tools.classes.stats import ClassStats, confident_correct, unit_values
 from inception_tools.data.dataset import batch_ranges
 from inception_tools.errors import UserError
 from inception_tools.importance.run import dataset_fingerprint
@@ -41,19 +42,6 @@ STATS_FILE = "stats.npz"
 PARTIAL_DIR = "classes.partial"
 BOOTSTRAP_BUDGET = 256 << 20  # bytes of bootstrap sums across layers
 log = logging.getLogger(__name__)
-
-
-def check_settings(threshold, position, active_threshold, min_fraction, replicates):
-    """Raise UserError for a threshold or fraction outside [0, 1], an unknown position, negative replicates."""
-    for name, value in (("--threshold", threshold), ("--min-fraction", min_fraction)):
-        if not 0.0 <= value <= 1.0:
-            raise UserError(f"{name} must be in [0, 1], got {value}")
-    if position not in POSITIONS:
-        raise UserError(f"unknown position {position!r}; choose one of {', '.join(POSITIONS)}")
-    if not np.isfinite(active_threshold):
-        raise UserError(f"active_threshold must be a finite number, got {active_threshold}")
-    if replicates < 0:
-        raise UserError(f"replicates must be 0 or more, got {replicates}")
 
 
 def fit_replicates(replicates, n_classes, units):
@@ -140,7 +128,7 @@ def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="m
     Returns ``(stats, seen, kept, config)``: ``{layer: ClassStats}`` (rows in the order of
     ``classes``), images of each class seen and kept, and the pass settings.
     """
-    check_settings(threshold, position, active_threshold, 0.0, replicates)
+    ClassesConfig(tuple(layers), None, threshold, position, active_threshold, 0.0, replicates)  # checks them
     if batch_size < 1:
         raise UserError(f"batch size must be at least 1, got {batch_size}")
     for layer in layers:

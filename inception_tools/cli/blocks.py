@@ -37,6 +37,7 @@ def add_parser(subparsers):
 
 def run(args):
     from inception_tools.blocks.build import build_blocks, parse_classes
+    from inception_tools.blocks.config import BlocksConfig
     from inception_tools.blocks.render_cache import RenderSettings
     from inception_tools.models import catalog, load_model
 
@@ -45,12 +46,9 @@ def run(args):
     classes = parse_classes(args.classes, model) if args.classes else None
     if args.data is None and args.limit is not None:
         raise UserError("--limit needs --data")
-    index, summary = build_blocks(
-        model, args.image, layers, args.out, classes=classes, n_classes=args.n_classes, top_n=args.top_n,
-        n_groups=args.groups, data=args.data, limit=args.limit, resize=args.resize,
-        settings=RenderSettings(args.render_size, args.render_steps, args.seed), per_call=args.per_call,
-        render_root=args.render_cache,
-    )
+    config = BlocksConfig(tuple(layers), classes, args.n_classes, args.top_n, args.groups, args.data, args.limit,
+                          args.resize, RenderSettings(args.render_size, args.render_steps, args.seed), args.per_call)
+    index, summary = build_blocks(model, args.image, config, args.out, render_root=args.render_cache)
     print(f"blocks: {index} ({summary['renders_shown']} thumbnails, {summary['renders_made']} rendered now, "
           f"{summary['total_seconds']} s)")
     return 0

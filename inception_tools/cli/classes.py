@@ -41,22 +41,21 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from inception_tools.classes import class_study
+    from inception_tools.classes import ClassesConfig, class_study
     from inception_tools.data import load_dataset
     from inception_tools.models import load_model
 
     layers = [layer.strip() for layer in args.layers.split(",") if layer.strip()]
+    config = ClassesConfig(tuple(layers), args.classes, args.threshold, args.position, args.active_threshold,
+                           args.min_fraction, args.bootstrap, args.seed, args.batch_size, args.pixel_scaling,
+                           tuple(args.importance))
     model = load_model(args.model, args.model_path, layers=layers)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
     with classes_hook(args, model, layers, data) as distribute:
         if distribute is not None:
             print(f"classes: {distribute}")
-        summary = class_study(model, dataset, layers, args.out, classes=args.classes, threshold=args.threshold,
-                              position=args.position, active_threshold=args.active_threshold,
-                              min_fraction=args.min_fraction, replicates=args.bootstrap, seed=args.seed,
-                              batch_size=args.batch_size, pixel_scaling=args.pixel_scaling,
-                              importance=args.importance, distribute=distribute)
+        summary = class_study(model, dataset, config, args.out, distribute=distribute)
     with open(f"{args.out}/tables.md") as f:
         print(f.read(), end="")
     if summary["empty_classes"]:
