@@ -53,23 +53,21 @@ def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[in
     return load(source, model, resize=resize, limit=limit)
 
 
-def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, top_k: Optional[int] = None,
-               method: str = "fast", ablation: str = "mean", out: Optional[str] = None,
-               until_reliable: Optional[float] = None, score: str = "importance", batch_size: int = 32,
-               report=None, basis: Optional[str] = None, components: Optional[int] = None, distribute=None):
+def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, out: Optional[str] = None,
+               report=None, distribute=None, **settings):
     """Mean-ablation importance of ``channels`` (default: all) of ``layer``, with every measure.
 
     Args:
-        top_k: correct = true class in the top k (default: the model's, 10 for InceptionV1).
-        method: ``fast`` (default) or ``reference`` (the study's partial_run per channel).
-        ablation: ``mean`` (the study's) or ``zero``.
+        channels: the channels to score (default: all).
         out: importance CSV to write (with its .json and per-image outcomes); default: nothing is written.
-        until_reliable: stop once ``score``'s projected split-half reliability reaches this (images shuffled).
         report: callable for one-line messages (default: the logger).
-        basis: ``"pca"`` scores the layer's principal components (PC 1 = row 0) instead of channels,
-            with the same measures; ``components`` of them (default: all).
         distribute: run the scan's pieces as Ray tasks: ``inception_tools.scale.importance.distributor(recipe,
             ray)`` inside ``inception_tools.scale.ray_session.session(address, workers)`` (same bytes as here).
+        settings: fields of :class:`inception_tools.importance.config.ImportanceConfig`: ``top_k`` (default:
+            the model's, 10 for InceptionV1), ``engine`` (``fast`` or ``reference``, the study's partial_run
+            per channel), ``ablation`` (``mean`` or ``zero``), ``until`` (stop once ``score``'s projected
+            split-half reliability reaches this), ``batch_size``, ``basis="pca"`` with ``components`` (score
+            the layer's principal components, PC 1 = row 0, instead of channels)...
 
     Returns:
         :class:`inception_tools.importance.run.ScanResult`: ``rows``, ``columns`` (name -> array, in
@@ -78,12 +76,12 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
     from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
-    if basis is not None and channels is not None:
+    _check_model(model).depth(layer)
+    if settings.get("basis") is not None and channels is not None:
         raise UserError("with basis, choose the principal components with components, not channels")
     if channels is not None:
         channels = model.check_channels(layer, channels)
-    config = ImportanceConfig(channels, top_k, ablation, batch_size, method, until=until_reliable, score=score,
-                              basis=basis, components=components)
+    config = ImportanceConfig(channels, **settings)
     net = Network(model, layer)
     try:
         if out is not None:
