@@ -9,6 +9,7 @@ from inception_tools.tables import measure
 
 ABLATIONS = ("mean", "zero")
 ENGINES = ("fast", "reference")
+ESTIMATORS = ("exact", "control-variate", "first-order")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +31,9 @@ class ImportanceConfig:
         basis: ``"pca"`` scores the layer's principal components instead of channels (``channels`` are
             then component indices, 0 = PC 1); ``components`` of them (None: all), from positions drawn
             with ``basis_seed``.
+        estimator: ``exact`` (every channel on every image), ``control-variate`` (exact on a seeded random
+            ``exact_fraction`` of the images, drawn with ``estimator_seed``, plus a first-order control on
+            all) or ``first-order`` (an approximation: no exact ablation); see :mod:`.estimated`.
     """
 
     channels: Optional[tuple] = None
@@ -48,6 +52,9 @@ class ImportanceConfig:
     basis: Optional[str] = None
     components: Optional[int] = None
     basis_seed: int = 0
+    estimator: str = "exact"
+    exact_fraction: float = 0.1
+    estimator_seed: int = 0
 
     def __post_init__(self):
         if self.channels is not None:
@@ -70,3 +77,10 @@ class ImportanceConfig:
             raise UserError("components choose principal components: use them with the pca basis")
         if self.components is not None and self.components < 1:
             raise UserError(f"components must be at least 1, got {self.components}")
+        if self.estimator not in ESTIMATORS:
+            raise UserError(f"unknown estimator {self.estimator!r}; use one of {', '.join(ESTIMATORS)}")
+        if not (math.isfinite(self.exact_fraction) and 0 < self.exact_fraction <= 1):
+            raise UserError(f"exact_fraction must lie in (0, 1], got {self.exact_fraction}")
+        if self.estimator != "exact" and (self.until is not None or self.basis is not None):
+            raise UserError(f"the {self.estimator} estimator scores channels over all images: it takes neither a "
+                            "reliability target nor a basis (yet)")
