@@ -12,8 +12,10 @@ the exact work behaves like ``n_eff = 1 / ((1 - r^2) / n + r^2 / N)`` images. Wi
 it is the exact mean itself. ``beta`` is fitted per channel on S (the usual regression estimator:
 its bias is of order 1/n).
 
-Intervals resample all N images with replacement, the exact subsample along with them; the
-split-half reliability splits all N images, each half using its own part of S.
+Intervals resample all N images with replacement, the exact subsample along with them (beta fitted
+again on each resample); the split-half reliability splits all N images, each half using its own part
+of S and the whole subsample's beta (fitting beta on a half's few exact images would add noise that
+the full estimate does not have).
 """
 
 import math
@@ -74,8 +76,9 @@ class Estimator:
         self.in_subsample = np.full(self.control.shape[1], -1, np.int64)
         self.in_subsample[self.columns] = np.arange(len(self.columns))
 
-    def means(self, images=None):
-        """Per-channel estimate from the images ``images`` (column indices, repeats allowed; None: all)."""
+    def means(self, images=None, beta=None):
+        """Per-channel estimate from the images ``images`` (column indices, repeats allowed; None: all),
+        with ``beta`` fitted on them (or given: the whole subsample's, as the split halves use)."""
         images = np.arange(self.control.shape[1]) if images is None else np.asarray(images, np.int64)
         control = self.control[:, images]
         if self.exact is None:
@@ -84,7 +87,10 @@ class Estimator:
         kept = exact_at >= 0
         if kept.sum() < 2:
             return np.full(self.control.shape[0], np.nan)
-        return fit(self.exact[:, exact_at[kept]], control, np.flatnonzero(kept))["mean"]
+        exact, x = self.exact[:, exact_at[kept]], control[:, kept]
+        if beta is None:
+            return fit(exact, control, np.flatnonzero(kept))["mean"]
+        return exact.mean(axis=1) + beta * (control.mean(axis=1) - x.mean(axis=1))
 
     def resampled(self, resamples=1000, seed=0):
         """The estimate on bootstrap resamples of all images (the subsample with them): [resamples, C]."""
@@ -96,12 +102,13 @@ class Estimator:
         """Split-half reliability of the ranking by the estimate (as :func:`.reliability.split_half`)."""
         n = self.control.shape[1]
         rng = np.random.default_rng(seed)
+        beta = None if self.exact is None else fit(self.exact, self.control, self.columns)["beta"]
         rhos, overlaps = [], {t: [] for t in top if t <= self.control.shape[0]}
         for _ in range(splits):
             half = np.zeros(n, bool)
             half[rng.permutation(n)[: n // 2]] = True
-            a = np.nan_to_num(self.means(np.flatnonzero(half)))
-            b = np.nan_to_num(self.means(np.flatnonzero(~half)))
+            a = np.nan_to_num(self.means(np.flatnonzero(half), beta))
+            b = np.nan_to_num(self.means(np.flatnonzero(~half), beta))
             rhos.append(_correlation(a, b))
             order_a, order_b = rank_order(a, rng), rank_order(b, rng)
             for t in overlaps:
