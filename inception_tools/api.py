@@ -101,12 +101,21 @@ def reliability(table_or_csv, splits: int = 20, seed: int = 0, resamples: int = 
 
     Returns:
         The report dict (``report["measures"][name]["rho"]``, ...; see :mod:`inception_tools.importance.reliability`).
+        A scan made with an estimator other than ``exact`` is assessed with its estimator: from its CSV's
+        files, or, for an in-memory result, the report its scan made.
     """
     from inception_tools.importance import OutcomeStore
+    from inception_tools.importance.estimated import reassess
     from inception_tools.importance.reliability import assess
+    from inception_tools.importance.summary import read_summary
 
-    store = table_or_csv.store if hasattr(table_or_csv, "store") else OutcomeStore.open(table_or_csv)
-    return assess(store, splits, seed, resamples)[0]
+    if hasattr(table_or_csv, "store"):
+        if "estimator" in table_or_csv.summary:
+            return table_or_csv.summary["reliability"]
+        return assess(table_or_csv.store, splits, seed, resamples)[0]
+    if "estimator" in read_summary(table_or_csv):
+        return reassess(table_or_csv, splits, seed, resamples)
+    return assess(OutcomeStore.open(table_or_csv), splits, seed, resamples)[0]
 
 
 def render(model, layer: str, channel: int, steps: int = 512, size: Optional[int] = None, seed: int = 0,

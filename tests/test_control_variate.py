@@ -157,3 +157,13 @@ def test_bad_estimator_settings_are_one_line(tmp_path, capsys):
                  "--exact-fraction", "1.5", "--out", str(tmp_path / "x.csv")]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: exact_fraction must lie in")
     assert not list(tmp_path.iterdir())
+
+
+def test_reliability_of_an_estimated_table_is_recomputed_with_its_estimator(scans):
+    from inception_tools.importance.summary import update_reliability
+
+    folder, results = scans
+    for name in ("part", "first"):
+        again = update_reliability(str(folder / f"{name}.csv"), splits=5, resamples=50)
+        kept = results[name].summary["reliability"]["measures"]["kl"]["rho"]
+        assert again["measures"]["kl"]["rho"] == pytest.approx(kept)

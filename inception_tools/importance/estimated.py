@@ -30,6 +30,7 @@ from inception_tools.importance.first_order import CLASSES, first_order_pass
 from inception_tools.importance.measures import contributions
 from inception_tools.importance.outcomes import baseline
 from inception_tools.importance.table import ESTIMATOR_COLUMNS, channel_rows, write_csv
+from inception_tools.errors import UserError
 from inception_tools.tables import MEASURES
 
 
@@ -127,3 +128,16 @@ def score(net, dataset, config, out_csv, channels, settings, top_k, report, meta
     for name in reliability["measures"]:
         report(f"reliability ({config.estimator}): " + rel.summary_line(reliability, name))
     return rows, summary
+
+
+def reassess(csv_path, splits=20, seed=0, resamples=1000, top=None):
+    """The reliability report of an estimated table, from the controls and exact outcomes kept beside it."""
+    from inception_tools.importance.store import OutcomeStore
+
+    saved = _load(layout.first_order_file(csv_path))
+    if saved is None:
+        raise UserError(f"{layout.first_order_file(csv_path)} not found: score {csv_path} again to keep its controls")
+    store = OutcomeStore.open(csv_path) if len(saved["exact_columns"]) else None
+    estimators = {name: cv.Estimator(None if store is None else contributions(store, name),
+                                     saved[name.replace("-", "_")], saved["exact_columns"]) for name in MEASURES}
+    return cv.assess(estimators, splits, seed, resamples, top)[0]
