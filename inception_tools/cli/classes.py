@@ -32,9 +32,9 @@ def add_parser(subparsers):
     p.add_argument("--importance", action="append", default=[], metavar="CSV",
                    help="importance.csv of a finished scan of one of the layers (repeatable): adds class-restricted "
                    "importance from its per-image outcomes next to the activation statistics")
-    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates for intervals (default 200)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--bootstrap", type=options.nonnegative_int, default=200, help="bootstrap replicates for intervals (default 200)")
+    p.add_argument("--seed", type=options.seed, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--batch-size", type=options.positive_int, default=64)
     p.add_argument("--out", required=True, help="output folder")
     add_ray_arguments(p, "the pass's image batches")
     p.set_defaults(func=run)

@@ -12,7 +12,7 @@ def add_parser(subparsers):
         "(--mode center, the study's) or the largest spatial maximum / smallest minimum, shown as "
         "receptive-field crops (--mode max). Writes examples/<layer>[-max]/.",
     )
-    options.add_model_arguments(p)
+    options.add_model_arguments(p, purpose="visualize")
     options.add_data_arguments(p)
     p.add_argument("--mode", choices=["center", "max"], default="center")
     p.add_argument("-k", type=options.positive_int, default=8, help="examples per channel and side (default 8)")

@@ -15,7 +15,7 @@ def add_parser(subparsers):
                    help="size of the group centred on the median (default as --top)")
     p.add_argument("--score", choices=["importance", "delta-logprob", "kl", "l1"], default="importance",
                    help="measure the survey groups are chosen by (default: importance, the study's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=options.seed, default=0, help="seed of the blind order and the renders (default 0)")
     p.add_argument("--steps", type=options.positive_int, default=None,
                    help="optimization steps per visualization (default 512; 256 for embedded)")
     p.add_argument("--size", type=options.positive_int, default=None,

@@ -23,6 +23,7 @@ def update_reliability(csv_path, splits=20, seed=0, resamples=1000, top=None):
         The reliability report (see :func:`inception_tools.importance.reliability.assess`).
     """
     store = OutcomeStore.open(csv_path)
+    rel.check_group_size(top, len(store.channels))  # before anything is computed or written
     report, _ = rel.assess(store, splits, seed, resamples, top)
     summary = read_summary(csv_path)
     summary["reliability"] = report
