@@ -39,6 +39,7 @@ from inception_tools.basis.render import write_renders
 from inception_tools.basis.sample import Sample, sample_activations
 from inception_tools.basis.strip import write_strips
 from inception_tools.errors import UserError
+from inception_tools.guards import check_seed
 from inception_tools.importance.stats import mcnemar_p
 from inception_tools.manifest import check_settings
 
@@ -189,9 +190,11 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
     ``importance`` (an ``importance --basis pca`` CSV) ranks the gallery by its ``score``;
     ``distribute`` runs the ablation's image batches elsewhere (:func:`inception_tools.scale.basis.distributor`)."""
     report = report or log.info
-    top_k = top_k or net.model.default_top_k
-    if not 1 <= top_k <= net.model.num_classes:
-        raise UserError(f"--top-k must be between 1 and {net.model.num_classes}")
+    net.model.check_layer(net.layer, "ablate")
+    top_k = net.model.check_top_k(net.model.default_top_k if top_k is None else top_k)
+    check_seed(seed)
+    if ablation_images is not None and ablation_images < 1:
+        raise UserError(f"ablation_images must be at least 1 (None: every image), not {ablation_images}")
     settings = dict(model=net.model.name, layer=net.layer, dataset=getattr(dataset, "source", ""),
                     n_images=len(dataset), resize=dataset.resize, pixel_scaling=net.pixel_scaling, seed=seed,
                     components=components, tensor=net.layer, pre_relu_tensor=f"{net.layer}_pre_relu")

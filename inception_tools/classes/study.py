@@ -20,6 +20,7 @@ from inception_tools.classes.collect import check_settings, collect
 from inception_tools.classes.importance import COLUMNS, class_importance, matter_vs_active
 from inception_tools.classes.report import importance_markdown, write_report
 from inception_tools.errors import UserError
+from inception_tools.guards import check_seed
 from inception_tools.importance.store import OutcomeStore
 from inception_tools.layout import summary_json
 
@@ -73,10 +74,14 @@ def class_study(model, dataset, layers, out_dir, classes=None, threshold=0.9, po
         The ``classes.json`` summary (settings, per-class counts, per-layer distances).
     """
     if not layers:
-        raise UserError("give at least one layer (--layers L1,L2,...)")
+        raise UserError("give at least one layer")
+    if len(set(layers)) != len(layers):
+        twice = next(layer for layer in layers if layers.count(layer) > 1)
+        raise UserError(f"layer {twice} is given twice: each layer's statistics are collected once")
+    check_seed(seed)
     check_settings(threshold, position, active_threshold, min_fraction, replicates)
     for layer in layers:
-        model.depth(layer)
+        model.check_layer(layer, "activations")
     classes = resolve_classes(model, classes)
     scans = open_scans(model, layers, importance)
     stats, seen, kept, config = collect(model, dataset, layers, classes, out_dir, threshold, position,

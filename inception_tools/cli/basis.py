@@ -44,7 +44,12 @@ def parse_vectors(spec, count):
 
     if spec is None:
         return []
-    vectors = options.parse_channels(spec, count + 1)
+    try:
+        vectors = options.parse_channels(spec, count + 1)
+    except UserError:
+        vectors = None
+    if vectors is None or vectors[-1] > count:
+        raise UserError(f"bad --vectors {spec!r}: the basis has vectors 1-{count} (1 = the highest variance)")
     if 0 in vectors:
         raise UserError("basis vectors are numbered from 1 (the highest variance)")
     return [v - 1 for v in vectors]
@@ -65,6 +70,7 @@ def parse_ks(spec):
 def run(args):
     import os
 
+    from inception_tools import guards
     from inception_tools.basis.stage import basis_study
     from inception_tools.basis.pca import check_basis
     from inception_tools.data import load_dataset
@@ -74,9 +80,14 @@ def run(args):
     layer = options.layer_of(args)
     check_basis(args.basis)
     model = load_model(args.model, args.model_path, layers=[layer])
+    model.check_layer(layer, "ablate")
+    if args.top_k is not None:
+        model.check_top_k(args.top_k)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
     out = args.out or options.default_out(args, "basis")
+    guards.check_outputs([("basis folder", out)], [("model file", model.path), ("dataset", data),
+                                                   ("importance table", args.importance)])
     vectors = parse_vectors(args.vectors, args.components or model.depth(layer))
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     with basis_hook(args, model, layer, data) as distribute:

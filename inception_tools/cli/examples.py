@@ -30,6 +30,7 @@ def run(args):
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, layers=[layer])
+    model.check_layer(layer, "visualize")
     channels = options.parse_channels(args.channels, model.depth(layer))
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
     out = args.out or options.default_out(args, "")

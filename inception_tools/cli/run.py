@@ -35,6 +35,10 @@ def run(args):
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, layers=[layer])
+    model.check_layer(layer, "ablate")
+    model.check_layer(layer, "visualize")
+    if args.top_k is not None:
+        model.check_top_k(args.top_k)
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
     study_dir = args.out or os.path.dirname(options.default_out(args, "x"))
     entry = catalog.entry(args.model)

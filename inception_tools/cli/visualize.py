@@ -40,6 +40,7 @@ def run(args):
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, layers=[layer])
+    model.check_layer(layer, "visualize")
     if args.groups and args.channels:
         raise UserError("give --channels or --groups, not both")
     if args.groups:

@@ -33,6 +33,7 @@ from inception_tools import progress
 from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
+from inception_tools.guards import check_seed
 from inception_tools.importance import reliability as rel
 from inception_tools.basis.pca import Basis, check_components, save_basis
 from inception_tools.importance.directions import (DirectionEngine, ReferenceDirectionEngine, check_basis,
@@ -281,8 +282,10 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     """
     report = report or log.info
     model = net.model
-    if top_k < 1 or top_k > model.num_classes:
-        raise UserError(f"--top-k must be between 1 and {model.num_classes}")
+    model.check_layer(net.layer, "ablate")
+    model.check_top_k(top_k)
+    for name, value in (("seed", seed), ("shuffle_seed", shuffle_seed), ("basis_seed", basis_seed)):
+        check_seed(value, name)
     measure(score)
     if until is not None and not 0 < until < 1:
         raise UserError(f"--until-reliable must lie between 0 and 1, got {until}")
