@@ -125,3 +125,14 @@ def test_the_library_refuses_layers_without_flag_names(embedded_model):
     assert embedded_model.check_layer("softmax2", "activations") == "softmax2"
     with pytest.raises(UserError, match="give mixed3a"):
         Network(embedded_model, "mixed3a_pre_relu")
+
+
+def test_blocks_refuses_more_classes_than_the_model_has(tmp_path, capsys):
+    from PIL import Image
+
+    image = tmp_path / "digit.png"
+    Image.new("RGB", (28, 28), (200, 10, 10)).save(image)
+    out = tmp_path / "page"
+    assert main(["blocks", "--image", str(image), "--n-classes", "50", "--out", str(out)]) == 2
+    assert "n_classes must be from 1 to 10" in capsys.readouterr().err  # before: accepted
+    assert not out.exists()

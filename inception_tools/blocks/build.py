@@ -174,6 +174,9 @@ def build_blocks(model, image_path, layers, out_dir, classes=None, n_classes=3, 
         raise UserError("give at least one layer")
     for layer in layers:
         model.check_pre_relu(layer)
+    n_real = len(real_classes(model))
+    if classes is None and not 1 <= n_classes <= n_real:
+        raise UserError(f"n_classes must be from 1 to {n_real}: {model.name} has {n_real} classes, not {n_classes}")
     image = load_image(image_path, model, resize)
     means, baseline = dataset_means(model, layers, data, limit)
     started = time.monotonic()
