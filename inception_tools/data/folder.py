@@ -9,7 +9,8 @@ Two layouts, which may be mixed:
 
 The label id must equal one of ``model.label_ids`` exactly; any that does not
 is a "label mismatch" UserError, raised before anything is decoded. Files are
-taken in sorted path order; ``limit`` keeps the first ``limit`` readable ones.
+taken in sorted path order; ``limit`` keeps ``limit`` readable ones, class-balanced
+(:func:`~inception_tools.data.dataset.balanced_order`), in path order.
 Hidden files and files without an image extension are ignored.
 
 Every image is fully decoded at load time (a truncated JPEG fails here), made
@@ -27,7 +28,7 @@ from PIL import Image
 
 from inception_tools import progress
 from inception_tools.data import resize as resizing
-from inception_tools.data.dataset import Dataset, label_index, label_mismatch
+from inception_tools.data.dataset import Dataset, balanced_order, label_index, label_mismatch
 from inception_tools.errors import UserError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
@@ -122,7 +123,12 @@ def load_folder(folder, model, mode, limit=None):
         raise UserError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in folder {folder}")
     labels = labels_of(files, model)
     wanted = min(limit or len(files), len(files))
-    stored, kept, skipped = decode_files(folder, files, wanted, mode, model.image_shape)
+    order = balanced_order(labels) if limit else np.arange(len(files))  # unreadable files: the next of the order
+    stored, kept, skipped = decode_files(folder, [files[i] for i in order], wanted, mode, model.image_shape)
+    kept = [int(order[i]) for i in kept]
+    if limit:  # back to dataset order
+        ranked = np.argsort(kept, kind="stable")
+        stored, kept = stored[ranked], [kept[i] for i in ranked]
     if skipped:
         warn_skipped(skipped)
     if not kept:
