@@ -370,3 +370,20 @@ def test_npz_limit_does_not_load_the_whole_array(tmp_path):
         tracemalloc.stop()
     assert len(data) == 4
     assert peak < 4 << 20  # before: np.load read all 37 MB of 'data' for 4 images
+
+
+def test_16_bit_and_float_images_are_scaled_not_clipped(tmp_path):
+    from inception_tools.data.folder import decode_rgb
+
+    grey16 = np.full((8, 8), 32768, np.uint16)
+    grey16[0, 0], grey16[0, 1] = 0, 65535
+    Image.fromarray(grey16).save(tmp_path / "n00000001_16bit.png")
+    pixels = np.asarray(decode_rgb(tmp_path / "n00000001_16bit.png"))
+    assert pixels[4, 4].tolist() == [128, 128, 128]  # before: 255, a 16-bit grey PNG arrived nearly white
+    assert pixels[0, 0].tolist() == [0, 0, 0] and pixels[0, 1].tolist() == [255, 255, 255]
+    Image.fromarray(np.full((8, 8), 0.25, np.float32), "F").save(tmp_path / "n00000002_float.tif")
+    assert np.asarray(decode_rgb(tmp_path / "n00000002_float.tif"))[2, 2].tolist() == [64, 64, 64]  # before: 0
+    Image.fromarray(np.full((8, 8), 200.0, np.float32), "F").save(tmp_path / "n00000003_f255.tif")
+    assert np.asarray(decode_rgb(tmp_path / "n00000003_f255.tif"))[2, 2].tolist() == [200, 200, 200]
+    data = load_dataset(tmp_path, tiny_model(), resize="center-crop")
+    assert np.allclose(data.images()[0].mean(), 128 / 255, atol=0.01)
