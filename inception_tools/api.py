@@ -22,6 +22,26 @@ from inception_tools import layout
 from inception_tools.errors import UserError
 
 
+def _check_model(model):
+    """UserError unless ``model`` is a loaded model (a name such as ``"embedded"`` is not)."""
+    from inception_tools.models.model import Model
+
+    if not isinstance(model, Model):
+        hint = f" (it.load_model({model!r}) loads one)" if isinstance(model, str) else " (from it.load_model)"
+        raise UserError(f"model must be a loaded model{hint}, not {type(model).__name__} {str(model)[:40]!r}")
+    return model
+
+
+def _check_dataset(dataset):
+    """UserError unless ``dataset`` is a loaded dataset (a folder name is not)."""
+    from inception_tools.data.dataset import Dataset
+
+    if not isinstance(dataset, Dataset):
+        raise UserError(f"dataset must be a loaded dataset (from it.load_dataset), not {type(dataset).__name__} "
+                        f"{str(dataset)[:40]!r}")
+    return dataset
+
+
 def load_model(name: str = "embedded", path: Optional[str] = None, layers: Sequence[str] = ()):
     """A frozen classifier ready for surgery.
 
@@ -35,6 +55,8 @@ def load_model(name: str = "embedded", path: Optional[str] = None, layers: Seque
     """
     from inception_tools.models import load_model as load
 
+    if isinstance(layers, str) or not all(isinstance(layer, str) for layer in layers):
+        raise UserError(f"layers must be a list of layer names, not {layers!r}")
     return load(name, path, layers=list(layers))
 
 
@@ -46,6 +68,7 @@ def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[in
     """
     from inception_tools.data import load_dataset as load
 
+    _check_model(model)
     return load(source, model, resize=resize, limit=limit)
 
 
@@ -74,6 +97,9 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
     from inception_tools.importance import score_layer
     from inception_tools.surgery import Network
 
+    _check_model(model).check_layer(layer, "ablate")
+    _check_dataset(dataset)
+    top_k = model.check_top_k(model.default_top_k if top_k is None else top_k)
     if basis is not None and channels is not None:
         raise UserError("with basis, choose the principal components with components, not channels")
     if channels is not None:
@@ -81,7 +107,7 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
     out = out or layout.importance_csv(tempfile.mkdtemp(prefix="inception_tools-"))
     net = Network(model, layer)
     try:
-        return score_layer(net, dataset, channels, out, top_k or model.default_top_k, ablation, batch_size,
+        return score_layer(net, dataset, channels, out, top_k, ablation, batch_size,
                            engine=method, until=until_reliable, score=score, report=report, basis=basis,
                            components=components, distribute=distribute)
     finally:
@@ -97,9 +123,17 @@ def reliability(table_or_csv, splits: int = 20, seed: int = 0, resamples: int = 
     Returns:
         The report dict (``report["measures"][name]["rho"]``, ...; see :mod:`inception_tools.importance.reliability`).
     """
+    from inception_tools.guards import check_seed
     from inception_tools.importance import OutcomeStore
     from inception_tools.importance.reliability import assess
 
+    check_seed(seed)
+    for name, value in (("splits", splits), ("resamples", resamples)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UserError(f"{name} must be a positive integer, not {value!r}")
+    if not hasattr(table_or_csv, "store") and not isinstance(table_or_csv, (str, bytes)) and \
+            not hasattr(table_or_csv, "__fspath__"):
+        raise UserError(f"give an importance result or the path of an importance CSV, not {type(table_or_csv).__name__}")
     store = table_or_csv.store if hasattr(table_or_csv, "store") else OutcomeStore.open(table_or_csv)
     return assess(store, splits, seed, resamples)[0]
 
@@ -115,7 +149,7 @@ def render(model, layer: str, channel: int, steps: int = 512, size: Optional[int
     """
     from inception_tools.visualization import render as lucid_render
 
-    model.check_pre_relu(layer)
+    _check_model(model).check_pre_relu(layer)
     model.check_channels(layer, [channel])
     return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective,
                         engine=engine)[0]
@@ -130,6 +164,8 @@ def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = Non
     """
     from inception_tools.examples import examples_table, single_pass
 
+    _check_model(model).check_layer(layer, "visualize")
+    _check_dataset(dataset)
     depth = model.depth(layer)
     channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
     top, bottom = single_pass(model, layer, dataset, k=k, mode=mode, batch_size=batch_size)

@@ -41,6 +41,8 @@ class Model:
         self.label_ids, self.label_names = _labels(label_lines, self.num_classes)
 
     def depth(self, layer):
+        if not isinstance(layer, str):
+            raise UserError(f"a layer is a name such as {next(iter(self.layer_depths))!r}, not {layer!r}")
         base = layer[: -len("_pre_relu")] if layer.endswith("_pre_relu") else layer
         if base not in self.layer_depths:
             raise UserError(f"unknown layer {layer!r} for {self.name}; layers: {', '.join(self.layer_depths)}")
