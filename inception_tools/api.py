@@ -26,6 +26,26 @@ from inception_tools import layout
 from inception_tools.errors import UserError
 
 
+def _check_model(model):
+    """UserError unless ``model`` is a loaded model (a name such as ``"embedded"`` is not)."""
+    from inception_tools.models.model import Model
+
+    if not isinstance(model, Model):
+        hint = f" (it.load_model({model!r}) loads one)" if isinstance(model, str) else " (from it.load_model)"
+        raise UserError(f"model must be a loaded model{hint}, not {type(model).__name__} {str(model)[:40]!r}")
+    return model
+
+
+def _check_dataset(dataset):
+    """UserError unless ``dataset`` is a loaded dataset (a folder name is not)."""
+    from inception_tools.data.dataset import Dataset
+
+    if not isinstance(dataset, Dataset):
+        raise UserError(f"dataset must be a loaded dataset (from it.load_dataset), not {type(dataset).__name__} "
+                        f"{str(dataset)[:40]!r}")
+    return dataset
+
+
 def load_model(name: str = "embedded", path: Optional[str] = None, layers: Sequence[str] = ()):
     """A frozen classifier ready for surgery.
 
@@ -39,6 +59,8 @@ def load_model(name: str = "embedded", path: Optional[str] = None, layers: Seque
     """
     from inception_tools.models import load_model as load
 
+    if isinstance(layers, str) or not all(isinstance(layer, str) for layer in layers):
+        raise UserError(f"layers must be a list of layer names, not {layers!r}")
     return load(name, path, layers=list(layers))
 
 
@@ -50,6 +72,7 @@ def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[in
     """
     from inception_tools.data import load_dataset as load
 
+    _check_model(model)
     return load(source, model, resize=resize, limit=limit)
 
 
@@ -76,7 +99,10 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
     from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
-    _check_model(model).depth(layer)
+    _check_model(model).check_layer(layer, "ablate")
+    _check_dataset(dataset)
+    if settings.get("top_k") is not None:
+        model.check_top_k(settings["top_k"])
     if settings.get("basis") is not None and channels is not None:
         raise UserError("with basis, choose the principal components with components, not channels")
     if channels is not None:
@@ -104,15 +130,22 @@ def reliability(table_or_csv, splits: int = 20, seed: int = 0, resamples: int = 
         A scan made with an estimator other than ``exact`` is assessed with its estimator: from its CSV's
         files, or, for an in-memory result, the report its scan made.
     """
+    from inception_tools.guards import check_seed
     from inception_tools.importance import OutcomeStore
     from inception_tools.importance.estimated import reassess
     from inception_tools.importance.reliability import assess
     from inception_tools.importance.summary import read_summary
 
+    check_seed(seed)
+    for name, value in (("splits", splits), ("resamples", resamples)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UserError(f"{name} must be a positive integer, not {value!r}")
     if hasattr(table_or_csv, "store"):
         if "estimator" in table_or_csv.summary:
             return table_or_csv.summary["reliability"]
         return assess(table_or_csv.store, splits, seed, resamples)[0]
+    if not isinstance(table_or_csv, (str, bytes)) and not hasattr(table_or_csv, "__fspath__"):
+        raise UserError(f"give an importance result or the path of an importance CSV, not {type(table_or_csv).__name__}")
     if "estimator" in read_summary(table_or_csv):
         return reassess(table_or_csv, splits, seed, resamples)
     return assess(OutcomeStore.open(table_or_csv), splits, seed, resamples)[0]
@@ -129,7 +162,7 @@ def render(model, layer: str, channel: int, steps: int = 512, size: Optional[int
     """
     from inception_tools.visualization import render as lucid_render
 
-    model.check_pre_relu(layer)
+    _check_model(model).check_pre_relu(layer)
     model.check_channels(layer, [channel])
     return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective,
                         engine=engine)[0]
@@ -144,6 +177,8 @@ def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = Non
     """
     from inception_tools.examples import examples_table, single_pass
 
+    _check_model(model).check_layer(layer, "visualize")
+    _check_dataset(dataset)
     depth = model.depth(layer)
     channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
     top, bottom = single_pass(model, layer, dataset, k=k, mode=mode, batch_size=batch_size)
@@ -263,7 +298,8 @@ def basis(model, layer: str, dataset, out: Optional[str] = None, distribute=None
     from inception_tools.surgery import Network
 
     config = BasisConfig(**settings)
-    _check_model(model).depth(layer)
+    _check_model(model).check_layer(layer, "ablate")
+    _check_dataset(dataset)
     net = Network(model, layer)
     try:
         with _folder(out) as folder:
@@ -290,6 +326,7 @@ def classes(model, dataset, layers: Sequence[str], out: Optional[str] = None, di
 
     config = ClassesConfig(tuple([layers] if isinstance(layers, str) else layers), **settings)
     _check_model(model)
+    _check_dataset(dataset)
     with _folder(out) as folder:
         return class_study(model, dataset, config, folder, distribute=distribute)
 
@@ -319,15 +356,6 @@ def blocks(model, image: str, layers: Optional[Sequence[str]] = None, out: Optio
     if out is not None:
         write_blocks(model, image, result, config, out)
     return result
-
-
-def _check_model(model):
-    """``model`` if it is a loaded model; a one-line UserError for anything else (a name, say)."""
-    from inception_tools.models.model import Model
-
-    if not isinstance(model, Model):
-        raise UserError(f"expected a model from it.load_model, got {type(model).__name__} {model!r:.40}")
-    return model
 
 
 @contextlib.contextmanager

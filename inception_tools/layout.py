@@ -103,3 +103,13 @@ def visualization_png(study_dir, layer, channel):
 def examples_png(study_dir, layer, channel, which):
     """``which`` is ``"top"`` (strongest activations) or ``"bottom"``."""
     return channel_file(examples_dir(study_dir, layer), channel, f"_{which}.png")
+
+
+def tokens_json(answers_path):
+    """The participants' secret URL tokens beside an answers CSV: ``answers.tokens.json``."""
+    return os.path.splitext(answers_path)[0] + ".tokens.json"
+
+
+def answers_lock(answers_path):
+    """The lock a survey server holds on an answers CSV while it serves: ``answers.lock``."""
+    return os.path.splitext(answers_path)[0] + ".lock"

@@ -195,9 +195,8 @@ def basis_study(net, dataset, out_dir, config, report=None, distribute=None):
     """
     c = config
     report = report or log.info
-    top_k = c.top_k or net.model.default_top_k
-    if not 1 <= top_k <= net.model.num_classes:
-        raise UserError(f"top_k must be between 1 and {net.model.num_classes}")
+    net.model.check_layer(net.layer, "ablate")
+    top_k = net.model.check_top_k(net.model.default_top_k if c.top_k is None else c.top_k)
     settings = dict(model=net.model.name, layer=net.layer, dataset=getattr(dataset, "source", ""),
                     n_images=len(dataset), resize=dataset.resize, pixel_scaling=net.pixel_scaling, seed=c.seed,
                     components=c.components, tensor=net.layer, pre_relu_tensor=f"{net.layer}_pre_relu")

@@ -66,7 +66,7 @@ def class_study(model, dataset, config, out_dir, distribute=None):
     c = config
     layers = list(c.layers)
     for layer in layers:
-        model.depth(layer)
+        model.check_layer(layer, "activations")
     classes = resolve_classes(model, c.classes)
     scans = open_scans(model, layers, c.importance)
     stats, seen, kept, settings = collect(model, dataset, c, classes, out_dir, distribute)

@@ -15,7 +15,7 @@ def add_parser(subparsers):
                    help="size of the group centred on the median (default as --top)")
     p.add_argument("--score", choices=["importance", "delta-logprob", "kl", "l1"], default="importance",
                    help="measure the survey groups are chosen by (default: importance, the study's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=options.seed, default=0, help="seed of the blind order and the renders (default 0)")
     p.add_argument("--steps", type=options.positive_int, default=None,
                    help="optimization steps per visualization (default 512; 256 for embedded)")
     p.add_argument("--size", type=options.positive_int, default=None,
@@ -35,6 +35,10 @@ def run(args):
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, layers=[layer])
+    model.check_layer(layer, "ablate")
+    model.check_layer(layer, "visualize")
+    if args.top_k is not None:
+        model.check_top_k(args.top_k)
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
     study_dir = args.out or os.path.dirname(options.default_out(args, "x"))
     entry = catalog.entry(args.model)

@@ -95,6 +95,30 @@ def label_mismatch(model, unknown):
     return UserError(f"label mismatch: not a class of model {model.name}: {shown}{more}")
 
 
+def balanced_order(labels):
+    """Positions of ``labels`` taken round-robin over the classes: the first image of each class (in
+    dataset order), then the second of each, ... A limit of N keeps the first N of this order, so a
+    class-sorted set (the embedded digits, a folder sorted by WordNet id) limited to N still holds
+    every class about equally, and a set already in mixed order keeps a balanced share of each."""
+    labels = np.asarray(labels)
+    rank = np.zeros(len(labels), np.int64)
+    seen = {}
+    for i, label in enumerate(labels.tolist()):
+        rank[i] = seen.get(label, 0)
+        seen[label] = rank[i] + 1
+    return np.lexsort((np.arange(len(labels)), rank))
+
+
+def limited(labels, limit):
+    """Sorted positions of the ``limit`` images a limit keeps (see :func:`balanced_order`); all when None."""
+    if limit is None or limit >= len(labels):
+        return np.arange(len(labels))
+    return np.sort(balanced_order(labels)[:limit])
+
+
+SUBSET = "class-balanced: round-robin over the classes in dataset order"
+
+
 def check_limit(limit):
     """Raise UserError unless ``limit`` is None or a positive integer."""
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):

@@ -5,6 +5,7 @@ import math
 from typing import Optional
 
 from inception_tools.errors import UserError
+from inception_tools.guards import check_seed
 from inception_tools.tables import measure
 
 ABLATIONS = ("mean", "zero")
@@ -66,6 +67,8 @@ class ImportanceConfig:
         if self.engine not in ENGINES:
             raise UserError(f"unknown method {self.engine!r}; use fast or reference")
         measure(self.score)
+        for name in ("seed", "shuffle_seed", "basis_seed", "estimator_seed"):
+            check_seed(getattr(self, name), name)
         if self.until is not None and not (math.isfinite(self.until) and 0 < self.until < 1):
             raise UserError(f"the reliability target must lie between 0 and 1, got {self.until}")
         for name in ("batch_size", "chunk", "splits", "resamples"):

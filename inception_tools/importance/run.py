@@ -282,9 +282,8 @@ def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribut
     """
     report = report or log.info
     model = net.model
-    top_k = model.default_top_k if config.top_k is None else config.top_k
-    if top_k > model.num_classes:
-        raise UserError(f"top_k must be between 1 and {model.num_classes}")
+    model.check_layer(net.layer, "ablate")
+    top_k = model.check_top_k(model.default_top_k if config.top_k is None else config.top_k)
     for path in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv)):
         if os.path.isdir(path):
             raise UserError(f"cannot write {path}: it is a folder")
