@@ -37,7 +37,10 @@ setup(
     ],
     # gpu: TensorFlow with CUDA; it provides the same `tensorflow` module as tensorflow-cpu, so
     # README's GPU paragraph removes tensorflow-cpu and reinstalls it after `pip install .[gpu]`.
-    extras_require={"test": ["pytest", "playwright"], "ray": ["ray>=2.9"],
-                    "gpu": ["tensorflow[and-cuda]>=2.16,<3"]},
+    # test: nbclient and ipykernel run the notebooks (tests/test_notebooks.py); docs: the site
+    # (mkdocs.yml; `mkdocs build --strict` runs in tests/test_docs.py).
+    extras_require={"test": ["pytest", "playwright", "nbclient", "nbformat", "ipykernel"], "ray": ["ray>=2.9"],
+                    "gpu": ["tensorflow[and-cuda]>=2.16,<3"],
+                    "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]},
     entry_points={"console_scripts": ["inception-tools=inception_tools.cli:main"]},
 )
