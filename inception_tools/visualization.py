@@ -35,6 +35,10 @@ Lucid's graph with three parts computed more cheaply (``engine="fast"``,
 (``engine="render_vis"``, the study's earlier renders); same recipe, other
 rounding, so their pixels differ. A folder keeps the engine it was started with.
 
+Any other Lucid objective (composed with Lucid's arithmetic, a callable, or
+``"layer:n"``): :func:`render_objective` runs the same parameterisation,
+transforms and loop on it as given (``it.render(model, objective)``).
+
 Results: ``<out>/visualizations/<layer>[-<objective>]/channel_<cccc>.png``
 (four images side by side) and ``.npy`` (float32 [4, S, S, 3] in [0, 1]),
 plus ``settings.json``; a rerun skips channels already on disk and refuses
