@@ -1,4 +1,4 @@
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name="inception_tools",
@@ -6,7 +6,11 @@ setup(
     description="Graph surgery, mean-ablation importance and Lucid visualizations "
     "for frozen TensorFlow image classifiers (InceptionV1 first).",
     python_requires=">=3.11",
-    packages=find_packages(include=["inception_tools", "inception_tools.*"]),
+    # Namespace packages, so that the data folders (web/<page>/, models/data/<model>/) are packages
+    # too: setuptools then takes their files as package data instead of warning "Package would be
+    # ignored" once per folder.
+    packages=find_namespace_packages(include=["inception_tools", "inception_tools.*"],
+                                     exclude=["*.__pycache__"]),
     include_package_data=True,
     # The web pages' assets and the embedded default model (models/data/<model>/ holds each
     # bundled model's .pb, labels and metrics).
@@ -33,7 +37,10 @@ setup(
     ],
     # gpu: TensorFlow with CUDA; it provides the same `tensorflow` module as tensorflow-cpu, so
     # README's GPU paragraph removes tensorflow-cpu and reinstalls it after `pip install .[gpu]`.
-    extras_require={"test": ["pytest", "playwright"], "ray": ["ray>=2.9"],
-                    "gpu": ["tensorflow[and-cuda]>=2.16,<3"]},
+    # test: nbclient and ipykernel run the notebooks (tests/test_notebooks.py); docs: the site
+    # (mkdocs.yml; `mkdocs build --strict` runs in tests/test_docs.py).
+    extras_require={"test": ["pytest", "playwright", "nbclient", "nbformat", "ipykernel"], "ray": ["ray>=2.9"],
+                    "gpu": ["tensorflow[and-cuda]>=2.16,<3"],
+                    "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]},
     entry_points={"console_scripts": ["inception-tools=inception_tools.cli:main"]},
 )

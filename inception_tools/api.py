@@ -7,6 +7,7 @@
     table = it.importance(model, "mixed3a", ds)            # every channel, every measure, intervals
     table.columns["mean_kl"], table.summary["reliability"]
     images = it.render(model, "mixed3a", 83, steps=64)     # Lucid: float32 [4, S, S, 3] in [0, 1]
+    images = it.render(model, objectives.channel("mixed3a", 83) - 1e2 * objectives.diversity("mixed3a"))
     top = it.examples(model, "mixed3a", ds, channels=[83]) # strongest and weakest dataset examples
 
 The command-line tool calls the same functions. TensorFlow is imported only
@@ -151,21 +152,59 @@ def reliability(table_or_csv, splits: int = 20, seed: int = 0, resamples: int = 
     return assess(OutcomeStore.open(table_or_csv), splits, seed, resamples)[0]
 
 
-def render(model, layer: str, channel: int, steps: int = 512, size: Optional[int] = None, seed: int = 0,
-           objective: str = "diversity", engine: str = "fast"):
-    """Lucid feature visualizations of one channel (Lucid's defaults; ``objective``: diversity, channel, ...).
+def render(model, layer=None, channel: Optional[int] = None, steps: int = 512, size: Optional[int] = None,
+           seed: int = 0, objective="diversity", engine: str = "fast", batch: int = 4):
+    """Lucid feature visualizations: of any Lucid objective, or of one channel with the study's recipe.
 
-    ``engine``: ``"fast"`` or ``"render_vis"`` (Lucid's own loop; see :mod:`inception_tools.render_engine`).
+    As Lucid's ``render_vis(model, objective)``, with Lucid's parameterisation (Fourier, decorrelated
+    colour), its standard transforms and Adam::
+
+        from lucid.optvis import objectives      # after inception_tools.lucid_compat.import_lucid()
+        obj = objectives.channel("mixed3a", 83) - 1e2 * objectives.diversity("mixed3a")
+        images = it.render(model, obj, steps=64)           # or it.render(model, objective=obj, ...)
+        images = it.render(model, "mixed3a:83")            # Lucid's string shortcut: channel("mixed3a", 83)
+        images = it.render(model, "mixed3a", 83)           # the study's recipe (objective="diversity")
+
+    Both engines run any objective (the fast engine changes how the network's gradients are computed,
+    not the objective; a Lucid ``objectives.diversity`` term keeps Lucid's arithmetic there, and
+    ``inception_tools.fast_render.diversity`` is its faster equal). The recipes are
+    ``channel(layer_pre_relu, c) - w * diversity(layer)`` (``"diversity"``, the study's; w = 1e2 for
+    InceptionV1), ``"channel"``, ``"neuron"`` and ``"negative"``
+    (:mod:`inception_tools.visualization`).
+
+    Args:
+        model: a loaded model.
+        layer: a layer name, with ``channel`` (the study's recipe named by ``objective``); or the objective
+            itself: a ``lucid.optvis.objectives.Objective``, a callable ``T -> loss`` or ``"layer:n"``.
+        channel: the channel of ``layer`` (only with a layer name).
+        steps: Adam steps (Lucid's ``thresholds=(steps,)``; Lucid's default 512).
+        size: image side in pixels (default: the model's input size).
+        seed: bit-reproducible per seed and engine.
+        objective: with ``layer`` and ``channel``, a recipe name; without them, a Lucid objective (as ``layer``).
+        engine: ``"fast"`` or ``"render_vis"`` (Lucid's own loop; see :mod:`inception_tools.render_engine`).
+        batch: images optimized together for a Lucid objective (the recipes always render 4).
 
     Returns:
-        float32 [4, size, size, 3] in [0, 1]: four images, bit-reproducible per ``seed`` and engine.
+        float32 [batch, size, size, 3] in [0, 1] (4 images for a recipe).
     """
-    from inception_tools.visualization import render as lucid_render
+    from inception_tools.visualization import OBJECTIVES, render as lucid_render, render_objective
 
-    _check_model(model).check_pre_relu(layer)
-    model.check_channels(layer, [channel])
-    return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective,
-                        engine=engine)[0]
+    _check_model(model)
+    recipe = isinstance(objective, str) and objective in OBJECTIVES
+    if layer is not None and not recipe:
+        raise UserError("give a layer and a channel with a recipe objective, or a Lucid objective alone")
+    if isinstance(layer, str) and ":" not in layer:
+        if channel is None:
+            raise UserError(f"render of layer {layer} needs a channel (or pass a Lucid objective such as "
+                            f"\"{layer}:0\")")
+        model.check_pre_relu(layer)
+        model.check_channels(layer, [channel])
+        return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective,
+                            engine=engine)[0]
+    if channel is not None:
+        raise UserError("channel goes with a layer name, not with a Lucid objective")
+    return render_objective(model, objective if layer is None else layer, steps=steps, size=size, seed=seed,
+                            batch=batch, engine=engine)
 
 
 def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, k: int = 8,

@@ -35,6 +35,10 @@ Lucid's graph with three parts computed more cheaply (``engine="fast"``,
 (``engine="render_vis"``, the study's earlier renders); same recipe, other
 rounding, so their pixels differ. A folder keeps the engine it was started with.
 
+Any other Lucid objective (composed with Lucid's arithmetic, a callable, or
+``"layer:n"``): :func:`render_objective` runs the same parameterisation,
+transforms and loop on it as given (``it.render(model, objective)``).
+
 Results: ``<out>/visualizations/<layer>[-<objective>]/channel_<cccc>.png``
 (four images side by side) and ``.npy`` (float32 [4, S, S, 3] in [0, 1]),
 plus ``settings.json``; a rerun skips channels already on disk and refuses
@@ -153,6 +157,64 @@ def render(model, layer, channels, steps=512, size=None, seed=0, objective="dive
             engine,
         )
     return images.reshape(len(channels), IMAGES_PER_CHANNEL, size, size, 3).astype(np.float32)
+
+
+def lucid_objective(objective):
+    """``objective`` as a Lucid objective: an ``Objective`` or callable as it is, ``"layer:n"`` as ``channel(layer, n)``.
+
+    Args:
+        objective: a ``lucid.optvis.objectives.Objective`` (composed with Lucid's arithmetic), a callable
+            ``T -> loss tensor``, or Lucid's string shortcut ``"layer:n"``.
+
+    Returns:
+        What Lucid's ``objectives.as_objective`` makes of it.
+    """
+    import_lucid()
+    from lucid.optvis import objectives
+
+    if isinstance(objective, str) and not (objective.count(":") == 1 and objective.split(":")[1].strip().isdigit()):
+        raise UserError(f"objective {objective!r} is neither a Lucid objective nor \"layer:channel\"; "
+                        f"the recipes {', '.join(OBJECTIVES)} need a layer and a channel")
+    if not (isinstance(objective, (str, objectives.Objective)) or callable(objective)):
+        raise UserError(f"objective must be a Lucid objective, a callable or \"layer:channel\", not {objective!r}")
+    return objectives.as_objective(objective)
+
+
+def render_objective(model, objective, steps=512, size=None, seed=0, batch=IMAGES_PER_CHANNEL,
+                     engine=DEFAULT_ENGINE):
+    """Optimize ``batch`` images for any Lucid objective, with the study's parameterisation and transforms.
+
+    The same loop as :func:`render` (Lucid's ``make_vis_T``: Fourier, decorrelated colour, standard
+    transforms, Adam 0.05, ``steps + 1`` updates), on ``objective`` as given. Both engines run any
+    objective: the fast engine changes how the network's gradients are computed, not the objective, so
+    a Lucid ``objectives.diversity`` term keeps Lucid's own (slower) arithmetic there;
+    :func:`inception_tools.fast_render.diversity` is the fast engine's equal one.
+
+    Args:
+        model: a loaded model (``Model``).
+        objective: see :func:`lucid_objective`; layer names are Lucid's (``"mixed3a"``, ``"mixed3a_pre_relu"``).
+        steps: Adam steps, as Lucid's ``thresholds=(steps,)``.
+        size: image side in pixels (default: the model's input size).
+        seed: sets the graph's seed and the spectrum's initial draw: bit-reproducible per seed and engine.
+        batch: images optimized together (Lucid's ``batch`` dimension; diversity needs at least 2).
+        engine: ``"fast"`` or ``"render_vis"`` (:mod:`inception_tools.render_engine`).
+
+    Returns:
+        float32 [batch, size, size, 3] in [0, 1].
+    """
+    objective = lucid_objective(objective)
+    size = size or model.image_shape[0]
+    if steps < 1 or batch < 1 or size < 8:
+        raise UserError("steps and batch must be at least 1, size at least 8 pixels")
+    check_engine(engine)
+    try:
+        with deprecation.silence():
+            images = optimize(model.lucid, objective, seeded_image_param(size, batch, seed), steps, engine)
+    except KeyError as error:  # Lucid's T(name) on a tensor the graph lacks
+        if "does not exist" not in str(error):
+            raise
+        raise UserError(f"the objective names a tensor that {model.name} lacks: {error.args[0]}") from None
+    return images.astype(np.float32)
 
 
 def render_in_turn(model, layer, calls, steps=512, size=None, seed=0, objective="diversity", diversity_weight=None,

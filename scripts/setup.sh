@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv with the toolkit, the real lucid, the test tools and Ray (its tests run too). Idempotent:
-# reinstalls only when setup.py or this script changed.
+# Create .venv with the toolkit, the real lucid, the test tools, Ray (its tests run too) and the docs
+# tools (the docs build is a test). Idempotent: reinstalls only when setup.py, pyproject.toml or this
+# script changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,11 +13,11 @@ if [ -z "$python" ]; then
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 
-stamp=".venv/.installed-$(cat setup.py scripts/setup.sh | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(cat setup.py pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "setting up .venv (TensorFlow, lucid, ...; a few minutes the first time)" >&2
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test,ray]"
+  .venv/bin/python -m pip install -q -e ".[test,ray,docs]"
   # lucid 0.3.10 pins numpy<=1.19, which cannot install on Python 3.11: install it
   # without its pins; setup.py declares what it really imports.
   .venv/bin/python -m pip install -q --no-deps lucid==0.3.10

@@ -113,3 +113,64 @@ def test_the_api_answers_bad_arguments_with_one_line_user_errors(tmp_path):
         with pytest.raises(UserError, match=re.escape(message)) as e:
             call()
         assert "\n" not in str(e.value) and "--" not in str(e.value)
+
+
+def _objectives():
+    from inception_tools.lucid_compat import import_lucid
+
+    import_lucid()
+    from lucid.optvis import objectives
+
+    return objectives
+
+
+def test_render_takes_a_composed_lucid_objective(embedded_model):
+    from inception_tools.surgery import Network
+
+    objectives = _objectives()
+    up = objectives.channel("mixed3a", 5) - objectives.diversity("mixed3a")  # the embedded model's weight, 1
+    down = -objectives.channel("mixed3a", 5) - objectives.diversity("mixed3a")
+    raised = it.render(embedded_model, up, steps=24, size=28)
+    lowered = it.render(embedded_model, objective=down, steps=24, size=28, batch=3)
+    assert raised.shape == (4, 28, 28, 3) and lowered.shape == (4 - 1, 28, 28, 3) and raised.dtype == np.float32
+    assert 0 <= raised.min() and raised.max() <= 1
+    net = Network(embedded_model, "mixed3a")
+    try:
+        acts = [net.layer_activations(images)[..., 5].mean(axis=(1, 2)) for images in (raised, lowered)]
+    finally:
+        net.close()
+    assert acts[0].min() > acts[1].max()  # each image follows its own objective's sign
+
+
+def test_a_lucid_channel_objective_renders_the_recipes_bytes(embedded_model):
+    # The recipe "channel" is channel(<layer>_pre_relu, c), seeded by call_seed(seed, c): given the same
+    # objective and seed, the general path gives the same bytes on both engines; "layer:n" is Lucid's shortcut.
+    from inception_tools.visualization import call_seed
+
+    objectives = _objectives()
+    seed = call_seed(0, 5)
+    for engine in ("fast", "render_vis"):
+        recipe = it.render(embedded_model, "mixed3a", 5, steps=3, size=16, objective="channel", engine=engine)
+        general = it.render(embedded_model, objectives.channel("mixed3a_pre_relu", 5), steps=3, size=16,
+                            seed=seed, engine=engine)
+        np.testing.assert_array_equal(recipe, general)
+    shortcut = it.render(embedded_model, "mixed3a_pre_relu:5", steps=3, size=16, seed=seed)
+    np.testing.assert_array_equal(shortcut, general)
+
+
+def test_render_refuses_what_is_not_an_objective(embedded_model):
+    import pytest
+
+    from inception_tools.errors import UserError
+
+    objectives = _objectives()
+    with pytest.raises(UserError, match="lacks"):
+        it.render(embedded_model, objectives.channel("mixed9z", 0), steps=1, size=16)
+    with pytest.raises(UserError, match="needs a channel"):
+        it.render(embedded_model, "mixed3a", steps=1, size=16)
+    with pytest.raises(UserError, match="recipes"):
+        it.render(embedded_model, objective="diversity", steps=1, size=16)
+    with pytest.raises(UserError, match="Lucid objective alone"):
+        it.render(embedded_model, "mixed3a", 5, objective=objectives.channel("mixed3a", 5), steps=1, size=16)
+    with pytest.raises(UserError, match="not 3"):
+        it.render(embedded_model, objective=3, steps=1, size=16)

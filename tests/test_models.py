@@ -177,3 +177,10 @@ def test_a_built_wheel_holds_the_embedded_model(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for name in ("embedded.pb", "labels.txt", "metrics.json"):
         assert f"inception_tools/models/data/embedded/{name}" in names
+    # Every web asset and bundled model file, and no compiled leftovers (namespace packages would take them).
+    package = os.path.join(root, "inception_tools")
+    data = {os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/")
+            for folder in ("web", os.path.join("models", "data"))
+            for d, _, files in os.walk(os.path.join(package, folder)) for f in files if "__pycache__" not in d}
+    assert data and data <= set(names)
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
