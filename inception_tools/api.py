@@ -134,3 +134,28 @@ def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = Non
     channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
     top, bottom = single_pass(model, layer, dataset, k=k, mode=mode, batch_size=batch_size)
     return {int(c): entry for c, entry in examples_table(top, bottom, dataset.ids, channels).items()}
+
+
+def circuit(model, layer: str, channel: int, inputs_from: Optional[str] = None, top: int = 8,
+            render_size: int = 128, render_steps: int = 256, seed: int = 0, out: Optional[str] = None):
+    """A channel's circuit: its strongest inputs and outputs through expanded weights.
+
+    Args:
+        model: a loaded model.
+        layer, channel: the channel.
+        inputs_from: the earlier layer of the inputs (default: the layer below ``layer``).
+        top: inputs (and outputs) of each sign to keep.
+        render_size, render_steps, seed: Lucid renders of the channels kept, through the shared render
+            cache (``render_steps=0``: none).
+        out: a folder to write the page and arrays into (None: nothing written but the render cache).
+
+    Returns:
+        :class:`inception_tools.circuit.stage.Circuit`.
+    """
+    from inception_tools import runner
+    from inception_tools.circuit.stage import STAGE, CircuitConfig, compute
+
+    config = CircuitConfig(layer, channel, inputs_from, top, render_size, render_steps, seed)
+    if out is None:
+        return compute(model, config)
+    return runner.run(STAGE, config, out, model=model)

@@ -46,6 +46,9 @@ tf1 = tf.compat.v1
 
 PASS_THROUGH = {"Relu", "Identity", "BiasAdd"}
 POOLS = {"MaxPool", "AvgPool"}
+KNOWN = PASS_THROUGH | POOLS | {"Conv2D", "LRN", "Concat", "ConcatV2", "Const"}
+LINEARIZATION = ("ReLU as identity; max pools approximated as average pools of the same size (1/k^2 on each tap); "
+                 "LRN as its scale at zero (bias^-beta); biases dropped")
 
 
 @dataclasses.dataclass
@@ -145,7 +148,7 @@ def _stack(parts, widths, inputs):
     return Kernel(np.concatenate(blocks, axis=3), strides.pop(), anchor)
 
 
-def expanded_weights(graph_def, source, target, input_name, image_shape):
+def expanded_weights(graph_def, source, target, input_name, image_shape, channels=None):
     """The expanded weights from layer ``source`` (its output) to ``target`` (before its ReLU).
 
     Args:
@@ -154,9 +157,10 @@ def expanded_weights(graph_def, source, target, input_name, image_shape):
         target: the later layer's node name (e.g. ``mixed3b``).
         input_name: the image placeholder's name.
         image_shape: (H, W, 3), square; fixes the padding of strided ops.
+        channels: only these source channels (default: all), so one channel's outputs cost little.
 
     Returns:
-        :class:`Kernel` with weights [kh, kw, channels of source, channels of target].
+        :class:`Kernel` with weights [kh, kw, source channels (or ``channels``), channels of target].
 
     Raises:
         UserError: ``target`` does not depend on ``source``, or the path passes an op with no
@@ -165,10 +169,10 @@ def expanded_weights(graph_def, source, target, input_name, image_shape):
     if image_shape[0] != image_shape[1]:
         raise UserError(f"expanded weights need a square input, not {image_shape[0]}x{image_shape[1]}")
     nodes = {n.name: n for n in graph_def.node}
-    if source == target or source not in ancestors(nodes, target):
-        raise UserError(f"layers {source} and {target} are not connected: {target} does not depend on {source}")
+    require_path(nodes, source, target)
     shapes = static_shapes(graph_def, input_name, image_shape)
     inputs = shapes[source][-1]
+    rows = np.eye(inputs) if channels is None else np.eye(inputs)[list(channels)]
     downstream = descendants(nodes, source)
 
     def constant(name):
@@ -180,7 +184,7 @@ def expanded_weights(graph_def, source, target, input_name, image_shape):
     @functools.lru_cache(maxsize=None)
     def walk(name):
         if name == source:
-            return Kernel(np.eye(inputs)[None, None], 1, 0)
+            return Kernel(rows[None, None], 1, 0)
         if name not in downstream:
             return None
         node = nodes[name]
@@ -204,8 +208,26 @@ def expanded_weights(graph_def, source, target, input_name, image_shape):
             axis = constant(args[0] if node.op == "Concat" else args[-1])
             if int(axis) not in (3, -1):
                 raise UserError(f"{name} concatenates along axis {int(axis)}, not channels")
-            return _stack([walk(p) for p in parts], [shapes[p][-1] for p in parts], inputs)
-        raise UserError(f"the path from {source} to {target} passes {name} ({node.op}), which has no spatial "
-                        "kernel; choose layers joined by convolutions, pools and concatenations")
+            return _stack([walk(p) for p in parts], [shapes[p][-1] for p in parts], len(rows))
+        raise _no_kernel(source, target, node)
 
     return walk(target)
+
+
+def _no_kernel(source, target, node):
+    return UserError(f"the path from {source} to {target} passes {node.name} ({node.op}), which has no spatial "
+                     "kernel; choose layers joined by convolutions, pools and concatenations")
+
+
+def require_path(nodes, source, target):
+    """Raise UserError unless ``target`` depends on ``source`` only through ops with a spatial kernel.
+
+    Args:
+        nodes: ``{name: NodeDef}`` of the graph.
+    """
+    if source == target or source not in ancestors(nodes, target):
+        raise UserError(f"layers {source} and {target} are not connected: {target} does not depend on {source}")
+    between = (ancestors(nodes, target) & descendants(nodes, source)) - {source}
+    for name in sorted(between):
+        if nodes[name].op not in KNOWN:
+            raise _no_kernel(source, target, nodes[name])
