@@ -159,3 +159,32 @@ def circuit(model, layer: str, channel: int, inputs_from: Optional[str] = None, 
     if out is None:
         return compute(model, config)
     return runner.run(STAGE, config, out, model=model)
+
+
+def tuning(model, layer: str, channels: Sequence[int] = (), stimulus: str = "curve", dataset=None,
+           search: bool = False, replicates: int = 8, jitter: float = 4.0, seed: int = 0, out: Optional[str] = None,
+           **options):
+    """Tuning curves of ``channels`` of ``layer`` to a family of seeded parametric stimuli.
+
+    Args:
+        model: a loaded model.
+        layer, channels: what to report (every channel of the layer is measured).
+        stimulus: ``curve``, ``line``, ``grating`` or ``color``.
+        dataset: natural images for each channel's 99th percentile (None: the relative peak is NaN).
+        search: rank every channel by circular variance and count the selective ones.
+        replicates, jitter, seed: jittered copies of each stimulus (the first centred) and their seed.
+        out: a folder to write the files into (None: nothing written).
+        **options: the other fields of :class:`inception_tools.tuning.stage.TuningConfig` (``top``,
+            ``bootstrap``, ``positions``, ``max_circular_variance``, ``min_relative_peak``, ``batch_size``).
+
+    Returns:
+        :class:`inception_tools.tuning.stage.Tuning`.
+    """
+    from inception_tools import runner
+    from inception_tools.tuning.stage import STAGE, TuningConfig, compute
+
+    config = TuningConfig(layer, tuple(int(c) for c in channels), stimulus, search, replicates=replicates,
+                          jitter=jitter, seed=seed, **options)
+    if out is None:
+        return compute(model, dataset, config)
+    return runner.run(STAGE, config, out, model=model, dataset=dataset)

@@ -24,6 +24,7 @@ COMMANDS = [
     "classes",
     "basis",
     "circuit",
+    "tuning",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.
