@@ -15,7 +15,7 @@ degrees rotates the centred image by 90 degrees (``np.rot90``), exactly.
 - ``curve``: a black arc on white. Its circle (radius ``r``) has its centre at
   ``r * (cos o, sin o)`` from the image centre, so the arc passes through the
   centre and opens towards orientation ``o``; arc length ``0.4 W``, at most a
-  half circle; width ``W/75``. Primary: orientation 0..345 step 15 (period
+  half circle; width ``W/75`` (at least one pixel). Primary: orientation 0..345 step 15 (period
   360); secondary: radius 0.1, 0.2, 0.3 of ``W``.
 - ``line``: through the centre, length ``0.6 W``, at orientation ``o`` 0..165
   step 15 (period 180); secondary: style ``thin`` (``W/75``), ``thick`` (3x),
@@ -53,6 +53,11 @@ def _ink(distance, width):
     return np.clip(width / 2 + 0.5 - distance, 0.0, 1.0)
 
 
+def _width(size):
+    """Stroke width: ``W/75`` pixels (3 at 224), at least 1."""
+    return max(1.0, size / 75)
+
+
 def _gray(value):
     return np.repeat(value[..., None], 3, axis=-1)
 
@@ -75,7 +80,7 @@ def _curve(x, y, size, orientation, radius, phase):
     ends = [(cx + r * np.cos(a + np.pi + s), cy + r * np.sin(a + np.pi + s)) for s in (-half_span, half_span)]
     to_ends = np.minimum(*[np.hypot(x - ex, y - ey) for ex, ey in ends])
     distance = np.where(np.abs(offset) <= half_span, on_arc, to_ends)
-    return _gray(1.0 - _ink(distance, size / 75))
+    return _gray(1.0 - _ink(distance, _width(size)))
 
 
 def _line(x, y, size, orientation, style, phase):
@@ -83,7 +88,7 @@ def _line(x, y, size, orientation, style, phase):
         a = np.deg2rad(orientation + 90)
         signed = x * np.cos(a) + y * np.sin(a)  # > 0 on the dark side
         return _gray(np.clip(0.5 - signed, 0.0, 1.0))
-    width = size / 75 * (3 if style == "thick" else 1)
+    width = _width(size) * (3 if style == "thick" else 1)
     return _gray(1.0 - _ink(_segment_distance(x, y, orientation, 0.3 * size), width))
 
 
