@@ -14,7 +14,8 @@ kernel (:mod:`inception_tools.circuit.links`) and renders the channels shown
 Files (``write``): ``circuit.json`` (settings, layers, rankings with sums and
 norms, the Jacobian check, costs), ``kernels.npy`` (float32 [kh, kw, inputs]:
 each input channel's kernel to ``channel``), ``out_kernels.npy`` ([kh, kw,
-next-layer channels]), ``matrix.npy`` (float32 [inputs, layer channels], summed
+next-layer channels]), ``inputs.png`` and ``outputs.png`` (renders above
+kernels, for documents), ``matrix.npy`` (float32 [inputs, layer channels], summed
 kernels) and ``matrix.png``, ``index.html`` with ``renders/`` and ``kernels/``.
 """
 
@@ -180,6 +181,11 @@ def write(result, folder):
     with folder.temporary("matrix.png") as tmp:
         figures.matrix_figure(result.matrix, result.inputs_from, result.layer).savefig(tmp, format="png",
                                                                                         bbox_inches="tight")
+    with folder.temporary("inputs.png") as tmp:
+        figures.overview_figure(result, "inputs").savefig(tmp, format="png", bbox_inches="tight")
+    if result.next_layer:
+        with folder.temporary("outputs.png") as tmp:
+            figures.overview_figure(result, "outputs").savefig(tmp, format="png", bbox_inches="tight")
     page.write_page(result, folder)
     folder.write_json("circuit.json", result.summary())
 
@@ -201,5 +207,5 @@ def read(folder):
 
 
 STAGE = runner.Stage("circuit", compute, write,
-                     outputs=("kernels.npy", "out_kernels.npy", "matrix.npy", "matrix.png", "index.html",
+                     outputs=("kernels.npy", "out_kernels.npy", "matrix.npy", "matrix.png", "inputs.png", "index.html",
                               "circuit.json"), read=read)
