@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -60,7 +61,9 @@ def test_the_stage_runs_writes_and_reads_back(embedded_model, tmp_path):
     for c in result.top_inputs["positive"]:
         assert f"kernels/in_{c:04d}.png" in page and f"renders/conv2d0_{c:04d}.png" in page
         assert (tmp_path / "c" / f"kernels/in_{c:04d}.png").is_file()
-    assert (tmp_path / "c" / "matrix.png").is_file()
+    links_on_page = re.findall(r'(?:src|href)="([^"#:]+)"', page)
+    assert links_on_page and all((tmp_path / "c" / link).is_file() for link in links_on_page)
+    assert (tmp_path / "c" / "matrix.png").is_file() and (tmp_path / "c" / "inputs.png").is_file()
     np.testing.assert_array_equal(np.load(tmp_path / "c" / "matrix.npy"), result.matrix)
     again = runner.run(stage.STAGE, config, tmp_path / "c", model=embedded_model)
     assert again.summary() == json.loads((tmp_path / "c" / "circuit.json").read_text())
