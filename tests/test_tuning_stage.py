@@ -126,3 +126,13 @@ def test_cli_reports_the_channels_and_the_search(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "mixed3a:5: preferred orientation" in out and "peak/natural p99" in out
     assert "search:" in out and "most selective:" in out
+
+
+def test_a_search_without_channels_plots_the_most_selective(tmp_path, capsys):
+    assert main(["tuning", "--layer", "mixed4a", "--stimulus", "grating", "--search", "--replicates", "2",
+                 "--bootstrap", "10", "--limit", "32", "--out", str(tmp_path / "t")]) == 0
+    meta = json.loads((tmp_path / "t" / "tuning.json").read_text())
+    plotted = [row["channel"] for row in meta["channels"]]
+    assert plotted == [row["channel"] for row in meta["search"]["top"][:4]] and plotted
+    assert all((tmp_path / "t" / f"curves/channel_{c:04d}.png").is_file() for c in plotted)
+    assert meta["search"]["channels"] == 80
