@@ -53,3 +53,10 @@ def test_coverage_of_the_circle():
     assert found["covered"] == 4 and found["largest_gap"] == 90
     assert stats.coverage([], 360.0)["largest_gap"] == 360
     assert stats.wrapped(350 - 10, 360.0) == -20
+
+
+def test_without_resamples_the_interval_is_the_estimate():
+    responses = np.zeros((len(VALUES), 1, 2, 1))
+    responses[20, 0, :, 0] = 1.0
+    s = stats.channel_stats(responses, VALUES, 360.0, bootstrap=0)
+    assert s["preferred"][0] == s["preferred_lo"][0] == s["preferred_hi"][0] == 300

@@ -64,3 +64,12 @@ def test_jitter_is_bounded():
 def test_unknown_family():
     with pytest.raises(UserError, match="unknown stimulus 'blob'; stimuli: curve, line, grating, color"):
         stimuli.family("blob")
+
+
+def test_a_given_centre_moves_the_stimulus():
+    fam = stimuli.family("color")
+    moved = stimuli.draw(fam, SHAPE, 0, 1.0, centre=(40.5, 20.5))
+    np.testing.assert_allclose(moved[40, 20], [1, 0, 0])
+    np.testing.assert_allclose(moved[5, 60], [0.5] * 3)
+    centred = stimuli.draw(fam, SHAPE, 0, 1.0)
+    np.testing.assert_array_equal(moved[9:, :53], centred[:-9, 11:])

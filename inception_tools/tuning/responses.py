@@ -3,7 +3,10 @@
 Responses are the layer's output, the ReLU of ``<layer>_pre_relu`` (read by
 :class:`inception_tools.examples.LayerReader`, pixels scaled once), for every
 channel of the layer: at the centre position of the activation map
-(``(h // 2, w // 2)``) and the largest over all positions (the best position).
+(``(h // 2, w // 2)``), with the stimuli centred on that unit's receptive-field
+centre (:func:`unit_centre`; in InceptionV1 mixed3b the unit (14, 14) is
+centred on pixel (119, 119), not the image centre 111.5), and the largest over
+all positions (the best position).
 The natural-image scale of a channel is the 99th percentile of its output over
 natural images, at ``positions`` random positions per image (seeded by the seed and the image's row) (all
 positions when the map has fewer). Both passes save their progress in chunks
@@ -14,6 +17,7 @@ import numpy as np
 
 from inception_tools import progress
 from inception_tools.examples import LayerReader
+from inception_tools.receptive_field import layer_field
 from inception_tools.tuning import stimuli
 
 CHUNK = 64  # images per checkpoint group
@@ -23,11 +27,21 @@ def _chunks(total):
     return [(start, min(start + CHUNK, total)) for start in range(0, total, CHUNK)]
 
 
+def unit_centre(model, layer):
+    """``((row, column), (i, j))``: the input pixel the centre unit ``(i, j) = (h // 2, w // 2)`` of
+    ``layer``'s map is centred on, and that unit."""
+    rows, cols = (layer_field(model.graph_def, layer, model.input_name, model.image_shape[axis - 1], axis)
+                  for axis in (1, 2))
+    i, j = rows.length // 2, cols.length // 2
+    return (rows.start + i * rows.jump, cols.start + j * cols.jump), (i, j)
+
+
 def stimulus_responses(model, layer, fam, config, checkpoint):
     """``(centre, best)``: float32 [primary, secondary, replicates, channels] each."""
     shape = (len(fam.primary_values), len(fam.secondary_values), config.replicates)
     total = int(np.prod(shape))
     centre, best = [], []
+    pixel, (i, j) = unit_centre(model, layer)
     reader = None
     try:
         for k, (start, stop) in enumerate(progress.iterate(_chunks(total), desc=f"stimuli {layer}", unit="chunk")):
@@ -35,10 +49,9 @@ def stimulus_responses(model, layer, fam, config, checkpoint):
             if saved is None:
                 reader = reader or LayerReader(model, layer)
                 images = stimuli.stimuli(fam, model.image_shape, config.replicates, config.jitter, config.seed,
-                                         start, stop)
+                                         start, stop, pixel)
                 acts = np.maximum(_run(reader, images, config.batch_size), 0)
-                h, w = acts.shape[1:3]
-                saved = {"centre": acts[:, h // 2, w // 2], "best": acts.max(axis=(1, 2))}
+                saved = {"centre": acts[:, i, j], "best": acts.max(axis=(1, 2))}
                 checkpoint.save(f"stimuli_{k:04d}", **saved)
             centre.append(saved["centre"])
             best.append(saved["best"])

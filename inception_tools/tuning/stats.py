@@ -84,9 +84,12 @@ def channel_stats(responses, values, period, natural_p99=None, bootstrap=200, se
     with np.errstate(invalid="ignore", divide="ignore"):
         out["peak_relative"] = peak / natural_p99 if natural_p99 is not None else np.full_like(peak, np.nan)
     for name, draws in samples.items():
+        if not bootstrap:  # no resamples: the interval is the estimate
+            out[f"{name}_lo"], out[f"{name}_hi"] = out[name], out[name]
+            continue
         with warnings.catch_warnings():  # a silent channel's NaN statistics give NaN intervals
             warnings.simplefilter("ignore", RuntimeWarning)
-            lo, hi = np.nanpercentile(np.array(draws), INTERVAL, axis=0) if bootstrap else (out[name], out[name])
+            lo, hi = np.nanpercentile(np.array(draws), INTERVAL, axis=0)
         if name == "preferred":
             lo, hi = preferred + lo, preferred + hi
         out[f"{name}_lo"], out[f"{name}_hi"] = lo, hi

@@ -7,8 +7,10 @@ replicates 1.. shifted by a seeded random offset of up to ``jitter`` pixels in
 x and y (gratings: a seeded random phase instead), so responses come with a
 bootstrap over the jitter.
 
-Geometry: pixel coordinates ``x`` right, ``y`` up, origin at the image centre
-``((W-1)/2, (H-1)/2)``; angles counter-clockwise from +x. Shapes are drawn by
+Geometry: pixel coordinates ``x`` right, ``y`` up, origin at the stimulus
+centre (the image centre ``((W-1)/2, (H-1)/2)`` unless a centre is given: the
+tuning stage centres stimuli on the receptive field of the unit it reads);
+angles counter-clockwise from +x. Shapes are drawn by
 distance with a one-pixel antialiased edge, so rotating a parameter by 90
 degrees rotates the centred image by 90 degrees (``np.rot90``), exactly.
 
@@ -128,20 +130,23 @@ def jitters(replicates, jitter, seed):
     return draws
 
 
-def draw(fam, image_shape, primary, secondary, shift=(0.0, 0.0, 0.0)):
+def draw(fam, image_shape, primary, secondary, shift=(0.0, 0.0, 0.0), centre=None):
     """One stimulus: float32 [H, W, 3] in [0, 1] at ``image_shape``, shifted by ``shift`` = (dx, dy, phase).
 
-    Gratings take the phase and ignore the offset; the other families take the offset and ignore the phase.
+    ``centre`` = (row, column) of the pixel the stimulus is centred on (default the image centre;
+    gratings take it as the point of phase 0). Gratings take the phase and ignore the offset; the other
+    families take the offset and ignore the phase.
     """
     height, width = image_shape[:2]
+    row, col = ((height - 1) / 2, (width - 1) / 2) if centre is None else centre
     dx, dy, phase = shift
     if fam.name == "grating":
         dx = dy = 0.0
     else:
         phase = 0.0
     cols, rows = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
-    x = cols - (width - 1) / 2 - dx
-    y = (height - 1) / 2 - rows - dy
+    x = cols - col - dx
+    y = row - rows - dy
     return np.asarray(fam.draw(x, y, width, primary, secondary, phase), np.float32)
 
 
@@ -150,8 +155,9 @@ def grid(fam):
     return [(i, j) for i in range(len(fam.primary_values)) for j in range(len(fam.secondary_values))]
 
 
-def stimuli(fam, image_shape, replicates, jitter, seed, start=0, stop=None):
-    """Images ``start:stop`` of the family's full set, float32 [n, H, W, 3].
+def stimuli(fam, image_shape, replicates, jitter, seed, start=0, stop=None, centre=None):
+    """Images ``start:stop`` of the family's full set, float32 [n, H, W, 3], centred on ``centre``
+    (see :func:`draw`).
 
     The set is ordered (primary, secondary, replicate), replicate fastest; it holds
     ``len(primary) * len(secondary) * replicates`` images.
@@ -159,5 +165,5 @@ def stimuli(fam, image_shape, replicates, jitter, seed, start=0, stop=None):
     shifts = jitters(replicates, jitter, seed)
     cells = [(i, j, r) for i, j in grid(fam) for r in range(replicates)]
     stop = len(cells) if stop is None else stop
-    return np.stack([draw(fam, image_shape, fam.primary_values[i], fam.secondary_values[j], shifts[r])
+    return np.stack([draw(fam, image_shape, fam.primary_values[i], fam.secondary_values[j], shifts[r], centre)
                      for i, j, r in cells[start:stop]])
