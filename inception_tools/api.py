@@ -417,3 +417,56 @@ def _refuse_overwrite(out, *inputs):
     for path in inputs:
         if os.path.realpath(os.fspath(out)) == os.path.realpath(os.fspath(path)):
             raise UserError(f"the output {out} is an input: choose another path")
+
+def circuit(model, layer: str, channel: int, inputs_from: Optional[str] = None, top: int = 8,
+            render_size: int = 128, render_steps: int = 256, seed: int = 0, out: Optional[str] = None):
+    """A channel's circuit: its strongest inputs and outputs through expanded weights.
+
+    Args:
+        model: a loaded model.
+        layer, channel: the channel.
+        inputs_from: the earlier layer of the inputs (default: the layer below ``layer``).
+        top: inputs (and outputs) of each sign to keep.
+        render_size, render_steps, seed: Lucid renders of the channels kept, through the shared render
+            cache (``render_steps=0``: none).
+        out: a folder to write the page and arrays into (None: nothing written but the render cache).
+
+    Returns:
+        :class:`inception_tools.circuit.stage.Circuit`.
+    """
+    from inception_tools import runner
+    from inception_tools.circuit.stage import STAGE, CircuitConfig, compute
+
+    config = CircuitConfig(layer, channel, inputs_from, top, render_size, render_steps, seed)
+    if out is None:
+        return compute(model, config)
+    return runner.run(STAGE, config, out, model=model)
+
+
+def tuning(model, layer: str, channels: Sequence[int] = (), stimulus: str = "curve", dataset=None,
+           search: bool = False, replicates: int = 8, jitter: float = 4.0, seed: int = 0, out: Optional[str] = None,
+           **options):
+    """Tuning curves of ``channels`` of ``layer`` to a family of seeded parametric stimuli.
+
+    Args:
+        model: a loaded model.
+        layer, channels: what to report (every channel of the layer is measured).
+        stimulus: ``curve``, ``line``, ``grating`` or ``color``.
+        dataset: natural images for each channel's 99th percentile (None: the relative peak is NaN).
+        search: rank every channel by circular variance and count the selective ones.
+        replicates, jitter, seed: jittered copies of each stimulus (the first centred) and their seed.
+        out: a folder to write the files into (None: nothing written).
+        **options: the other fields of :class:`inception_tools.tuning.stage.TuningConfig` (``top``,
+            ``bootstrap``, ``positions``, ``max_circular_variance``, ``min_relative_peak``, ``batch_size``).
+
+    Returns:
+        :class:`inception_tools.tuning.stage.Tuning`.
+    """
+    from inception_tools import runner
+    from inception_tools.tuning.stage import STAGE, TuningConfig, compute
+
+    config = TuningConfig(layer, tuple(int(c) for c in channels), stimulus, search, replicates=replicates,
+                          jitter=jitter, seed=seed, **options)
+    if out is None:
+        return compute(model, dataset, config)
+    return runner.run(STAGE, config, out, model=model, dataset=dataset)

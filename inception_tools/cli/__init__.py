@@ -23,6 +23,8 @@ COMMANDS = [
     "reliability",
     "classes",
     "basis",
+    "circuit",
+    "tuning",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.
