@@ -25,6 +25,8 @@ COMMANDS = [
     "basis",
     "circuit",
     "tuning",
+
+    "atlas",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.
