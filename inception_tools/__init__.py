@@ -17,8 +17,10 @@ quiet_tensorflow.install()
 
 from inception_tools.api import examples, importance, load_dataset, load_model, reliability, render  # noqa: E402
 from inception_tools.progress import show_progress  # noqa: E402
+from inception_tools.api import attribute, sanity  # noqa: E402
 
-__all__ = ["examples", "importance", "load_dataset", "load_model", "reliability", "render", "show_progress"]
+__all__ = ["examples", "importance", "load_dataset", "load_model", "reliability", "render", "show_progress",
+           "attribute", "sanity"]
 
 
 class _Package(types.ModuleType):

@@ -113,6 +113,13 @@ class Attribution:
         return self.maps[self.methods.index(method), image]
 
 
+def check(model, config: AttributeConfig) -> None:
+    """The checks that need the model (the layer exists, the class is one of its classes): UserError."""
+    if config.layer is not None:
+        model.depth(config.layer)
+    targets.check_class(config.target, model)
+
+
 def compute(model, dataset, config: AttributeConfig, checkpoint=None) -> Attribution:
     """Every method's map of every image of ``dataset`` (in memory, nothing written).
 
@@ -126,9 +133,7 @@ def compute(model, dataset, config: AttributeConfig, checkpoint=None) -> Attribu
         :class:`Attribution`.
     """
     checkpoint = checkpoint or runner.Checkpoint()
-    if config.layer is not None:
-        model.depth(config.layer)
-    targets.check_class(config.target, model)
+    check(model, config)
     n = len(dataset)
     with registry.Graphs(model, config.methods, config.layer) as graphs:
         logits = np.concatenate([graphs.plain.logits_of(dataset.images(s, s + config.batch_size))

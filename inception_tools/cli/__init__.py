@@ -23,6 +23,8 @@ COMMANDS = [
     "reliability",
     "classes",
     "basis",
+    "attribute",
+    "sanity",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

@@ -125,6 +125,19 @@ class Sanity:
         return self.summary["cascade"][method]["passes"]
 
 
+def check(model, dataset, config: SanityConfig) -> list:
+    """The checks that need the model and data, before any work (UserError); returns the cascade's blocks."""
+    if config.layer is not None:
+        model.depth(config.layer)
+    targets.check_class(config.target, model)
+    blocks = randomize.cascade(model, config.depth or len(randomize.blocks(model)))
+    if config.retrain_epochs:
+        retrain.check_model(model)
+    if config.figure_image >= len(dataset):
+        raise UserError(f"figure_image {config.figure_image} out of range: the dataset has {len(dataset)} images")
+    return blocks
+
+
 def compute(model, dataset, config: SanityConfig, checkpoint=None) -> Sanity:
     """Both randomization tests (the data test when ``config.retrain_epochs``), in memory.
 
@@ -138,14 +151,7 @@ def compute(model, dataset, config: SanityConfig, checkpoint=None) -> Sanity:
         :class:`Sanity`.
     """
     checkpoint = checkpoint or runner.Checkpoint()
-    if config.layer is not None:
-        model.depth(config.layer)
-    targets.check_class(config.target, model)
-    blocks = randomize.cascade(model, config.depth or len(randomize.blocks(model)))
-    if config.retrain_epochs:
-        retrain.check_model(model)
-    if config.figure_image >= len(dataset):
-        raise UserError(f"figure_image {config.figure_image} out of range: the dataset has {len(dataset)} images")
+    blocks = check(model, dataset, config)
     reference, chosen, trained_seconds = cascade.trained_maps(model, dataset, config, checkpoint)
     sims, examples, seconds = cascade.cascade_steps(model, dataset, config, reference, chosen, checkpoint, blocks)
     data_sims = data_examples = info = None
