@@ -54,6 +54,7 @@ def run(args):
                                 retrain_epochs=args.retrain_epochs, figure_image=args.figure_image,
                                 pass_below=args.pass_below)
     model = load_model(args.model, args.model_path)
+    stage.check_model(model, config)
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
     stage.check(model, dataset, config)
     out = args.out or os.path.join("outputs", f"{args.model}-sanity")

@@ -125,14 +125,20 @@ class Sanity:
         return self.summary["cascade"][method]["passes"]
 
 
-def check(model, dataset, config: SanityConfig) -> list:
-    """The checks that need the model and data, before any work (UserError); returns the cascade's blocks."""
+def check_model(model, config: SanityConfig) -> list:
+    """The checks that need the model (layer, class, cascade depth, a trainer): UserError; returns the blocks."""
     if config.layer is not None:
         model.depth(config.layer)
     targets.check_class(config.target, model)
     blocks = randomize.cascade(model, config.depth or len(randomize.blocks(model)))
     if config.retrain_epochs:
         retrain.check_model(model)
+    return blocks
+
+
+def check(model, dataset, config: SanityConfig) -> list:
+    """Every check that needs the model and data, before any work (UserError); returns the cascade's blocks."""
+    blocks = check_model(model, config)
     if config.figure_image >= len(dataset):
         raise UserError(f"figure_image {config.figure_image} out of range: the dataset has {len(dataset)} images")
     return blocks
