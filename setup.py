@@ -30,6 +30,7 @@ setup(
         "future",
         "more-itertools",
         "tf-slim",
+        "scikit-image",  # SSIM and HOG similarity of saliency maps (sanity)
     ],
     # gpu: TensorFlow with CUDA; it provides the same `tensorflow` module as tensorflow-cpu, so
     # README's GPU paragraph removes tensorflow-cpu and reinstalls it after `pip install .[gpu]`.
