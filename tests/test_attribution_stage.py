@@ -100,3 +100,13 @@ def test_one_image_file(model, tmp_path):
         image_dataset(str(tmp_path / "missing.png"), model)
     with pytest.raises(UserError, match="unknown resize"):
         image_dataset(str(path), model, "stretch")
+
+
+def test_chunks_and_their_checkpoints_give_the_same_maps(model, dataset, monkeypatch):
+    config = stage.AttributeConfig(methods=("gradient", "smoothgrad"), smoothgrad_samples=2, batch_size=2)
+    whole = stage.compute(model, dataset, config)
+    monkeypatch.setattr(stage, "CHUNK", 2)
+    checkpoint = runner.Checkpoint()
+    chunked = stage.compute(model, dataset, config, checkpoint)
+    np.testing.assert_allclose(chunked.maps, whole.maps, rtol=1e-5, atol=1e-7)
+    assert checkpoint.load("maps000000")["maps"].shape[1] == 2 and checkpoint.load("maps000002")["maps"].shape[1] == 1

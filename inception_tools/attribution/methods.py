@@ -108,7 +108,8 @@ def to_map(attribution: np.ndarray) -> np.ndarray:
     return attribution.sum(axis=-1) if attribution.ndim == 4 else attribution
 
 
-def maps(graphs: Graphs, images_of, n_images: int, targets, settings: Settings, desc=None) -> np.ndarray:
+def maps(graphs: Graphs, images_of, n_images: int, targets, settings: Settings, desc=None,
+         first: int = 0) -> np.ndarray:
     """Every method's map of every image.
 
     Args:
@@ -118,6 +119,7 @@ def maps(graphs: Graphs, images_of, n_images: int, targets, settings: Settings, 
         targets: int [n_images], the class of each image.
         settings: the methods' :class:`Settings`.
         desc: progress bar label (None: no bar).
+        first: the index of image 0 in its dataset (seeds SmoothGrad's noise per image).
 
     Returns:
         float32 [methods, n_images, H, W].
@@ -128,8 +130,8 @@ def maps(graphs: Graphs, images_of, n_images: int, targets, settings: Settings, 
     with progress.bar(total=n_images, desc=desc, unit="img", disable=desc is None) as bar:
         for start in range(0, n_images, step):
             inputs = images_of(start, min(start + step, n_images))
-            batch = np.stack([to_map(raw(graphs, m, inputs, targets[start:start + len(inputs)], settings, start))
-                              for m in graphs.methods])
+            chosen = targets[start:start + len(inputs)]
+            batch = np.stack([to_map(raw(graphs, m, inputs, chosen, settings, first + start)) for m in graphs.methods])
             if out is None:
                 out = np.zeros((len(graphs.methods), n_images) + batch.shape[2:], np.float32)
             out[:, start:start + len(inputs)] = batch

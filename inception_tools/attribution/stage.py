@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from inception_tools import runner
+from inception_tools import progress, runner
 from inception_tools.attribution import methods as registry
 from inception_tools.attribution import page, targets
 from inception_tools.attribution.overlay import blend, to_uint8
@@ -30,6 +30,7 @@ from inception_tools.errors import UserError
 NPZ = "attribution.npz"
 JSON = "attribution.json"
 INDEX = "index.html"
+CHUNK = 32  # images per checkpoint group
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +128,7 @@ def compute(model, dataset, config: AttributeConfig, checkpoint=None) -> Attribu
         model: a loaded :class:`~inception_tools.models.model.Model`.
         dataset: a :class:`~inception_tools.data.dataset.Dataset`.
         config: the :class:`AttributeConfig`.
-        checkpoint: a :class:`~inception_tools.runner.Checkpoint` (maps saved per batch of images).
+        checkpoint: a :class:`~inception_tools.runner.Checkpoint` (maps saved per 32 images).
 
     Returns:
         :class:`Attribution`.
@@ -139,12 +140,18 @@ def compute(model, dataset, config: AttributeConfig, checkpoint=None) -> Attribu
         logits = np.concatenate([graphs.plain.logits_of(dataset.images(s, s + config.batch_size))
                                  for s in range(0, n, config.batch_size)])
         chosen = targets.resolve(config.target, model, logits)
-        saved = checkpoint.load("maps")
-        if saved is None:
-            maps = registry.maps(graphs, dataset.images, n, chosen, config.settings(), desc="attribution")
-            checkpoint.save("maps", maps=maps)
-        else:
-            maps = saved["maps"]
+        parts = []
+        with progress.bar(total=n, desc="attribution", unit="img") as bar:
+            for start in range(0, n, CHUNK):
+                stop = min(start + CHUNK, n)
+                saved = checkpoint.load(f"maps{start:06d}")
+                if saved is None:
+                    saved = {"maps": registry.maps(graphs, lambda a, b: dataset.images(start + a, start + b),
+                                                   stop - start, chosen[start:stop], config.settings(), first=start)}
+                    checkpoint.save(f"maps{start:06d}", **saved)
+                parts.append(saved["maps"])
+                bar.update(stop - start)
+        maps = np.concatenate(parts, axis=1)
     return Attribution(config.methods, maps, dataset.images(0, n), list(dataset.ids), chosen,
                        [model.label_names[c] for c in chosen], logits[np.arange(n), chosen].astype(np.float32),
                        config.layer, model.name)
