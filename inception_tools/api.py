@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+
 import os
 import tempfile
 from typing import Optional, Sequence
@@ -504,3 +505,68 @@ def atlas(model, dataset, layer, grid: int = 20, per_image: int = 1, seed: int =
     if out is None:
         return compute(model, dataset, config)
     return runner.run(STAGE, config, out, model=model, dataset=dataset)
+
+def attribute(model, images, methods: Optional[Sequence[str]] = None, target: str = "top",
+              layer: Optional[str] = None, out: Optional[str] = None, resize: str = "center-crop", **settings):
+    """Saliency maps of every chosen method for every image, at the model's input resolution.
+
+    Args:
+        model: a loaded model.
+        images: a dataset (:func:`load_dataset`) or the path of one image file.
+        methods: names among gradient, grad-x-input, smoothgrad, integrated-gradients, guided-backprop, gradcam,
+            guided-gradcam (default: all seven with a ``layer``, the five pixel methods without).
+        target: ``"top"`` (each image's highest logit) or a class index, label id or name.
+        layer: Grad-CAM's layer (needed by gradcam and guided-gradcam).
+        out: a folder for the maps (.npy), overlays and pages; None writes nothing.
+        resize: how an image file reaches the input size: ``center-crop`` or ``squash``.
+        **settings: ``ig_steps``, ``smoothgrad_samples``, ``smoothgrad_noise``, ``seed``, ``batch_size``
+            (see :class:`inception_tools.attribution.stage.AttributeConfig`).
+
+    Returns:
+        :class:`inception_tools.attribution.stage.Attribution` (``maps`` [methods, N, H, W], ``map(method, i)``).
+    """
+    from inception_tools import runner
+    from inception_tools.attribution import methods as registry
+    from inception_tools.attribution import stage
+    from inception_tools.attribution.images import image_dataset
+
+    if methods is None:
+        methods = [m for m in registry.METHODS if layer is not None or not registry.needs_layer([m])]
+    config = stage.AttributeConfig(methods=tuple(methods), target=str(target), layer=layer, **settings)
+    stage.check(model, config)
+    dataset = image_dataset(os.fspath(images), model, resize) if isinstance(images, (str, os.PathLike)) else images
+    if out is None:
+        return stage.compute(model, dataset, config)
+    return runner.run(stage.STAGE, config, out, model=model, dataset=dataset)
+
+
+def sanity(model, dataset, methods: Optional[Sequence[str]] = None, layer: Optional[str] = None, depth: int = 0,
+           retrain_epochs: int = 0, out: Optional[str] = None, **settings):
+    """Adebayo et al.'s sanity checks: cascading weight randomization (and, embedded model, label randomization).
+
+    Args:
+        model: a loaded model.
+        dataset: the images (:func:`load_dataset`).
+        methods: as in :func:`attribute`.
+        layer: Grad-CAM's layer.
+        depth: blocks the cascade randomizes from the logits down (0: all).
+        retrain_epochs: train the embedded architecture this long on permuted labels and compare (0: skip).
+        out: a folder for the figure, curves, tables and report; None writes nothing.
+        **settings: ``target``, ``ig_steps``, ``smoothgrad_samples``, ``smoothgrad_noise``, ``seed``,
+            ``batch_size``, ``figure_image``, ``pass_below`` (see :class:`inception_tools.sanity.stage.SanityConfig`).
+
+    Returns:
+        :class:`inception_tools.sanity.stage.Sanity` (``similarity``, ``summary``, ``passes(method)``).
+    """
+    from inception_tools import runner
+    from inception_tools.attribution import methods as registry
+    from inception_tools.sanity import stage
+
+    if methods is None:
+        methods = [m for m in registry.METHODS if layer is not None or not registry.needs_layer([m])]
+    config = stage.SanityConfig(methods=tuple(methods), layer=layer, depth=depth, retrain_epochs=retrain_epochs,
+                                **settings)
+    stage.check(model, dataset, config)
+    if out is None:
+        return stage.compute(model, dataset, config)
+    return runner.run(stage.STAGE, config, out, model=model, dataset=dataset)

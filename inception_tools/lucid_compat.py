@@ -46,6 +46,7 @@ LUCID_MODULES = (
     "lucid.optvis.param",
     "lucid.optvis.transform",
     "lucid.optvis.render",
+    "lucid.misc.gradient_override",
 )
 
 _imported = False

@@ -131,10 +131,11 @@ def test_short_training_learns_and_freezes_to_the_builders_graph():
 
 
 def test_random_shifts_move_digits_within_bounds():
-    script = import_script()
+    from inception_tools.models.trainer import random_shifts
+
     x = -np.ones((64, 28, 28, 3), np.float32)
     x[:, 13:15, 13:15] = 1
-    shifted = script.random_shifts(np.random.default_rng(0), x)
+    shifted = random_shifts(np.random.default_rng(0), x)
     assert shifted.shape == x.shape
     assert (shifted == 1).sum(axis=(1, 2, 3)).tolist() == [12] * 64
     centres = [np.argwhere(s[..., 0] == 1).mean(axis=0) - 13.5 for s in shifted]

@@ -27,6 +27,9 @@ COMMANDS = [
     "tuning",
 
     "atlas",
+
+    "attribute",
+    "sanity",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

@@ -1,0 +1,1 @@
+"""Saliency methods (Captum-style: one method per module) and the attribution stage."""
