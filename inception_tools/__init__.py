@@ -16,9 +16,10 @@ from inception_tools import quiet_tensorflow  # noqa: E402
 quiet_tensorflow.install()
 
 from inception_tools.api import examples, importance, load_dataset, load_model, reliability, render  # noqa: E402
+from inception_tools.api import dissect  # noqa: E402
 from inception_tools.progress import show_progress  # noqa: E402
 
-__all__ = ["examples", "importance", "load_dataset", "load_model", "reliability", "render", "show_progress"]
+__all__ = ["examples", "importance", "load_dataset", "load_model", "reliability", "render", "show_progress", "dissect"]
 
 
 class _Package(types.ModuleType):
