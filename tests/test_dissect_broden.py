@@ -5,7 +5,7 @@ import pytest
 
 from inception_tools.dissect.broden import BrodenConcepts, decode_mask, nearest, primary_category
 from inception_tools.errors import UserError
-from tests.broden_fixture import encode, write_broden
+from broden_fixture import encode, write_broden
 
 
 @pytest.fixture
