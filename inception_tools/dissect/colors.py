@@ -61,7 +61,8 @@ _PROTOTYPES_LAB = rgb_to_lab(np.array(list(PROTOTYPES.values())) / 255.0)
 def color_names(images):
     """The colour name index (into :data:`NAMES`) of each pixel of float [..., 3] images in [0, 1]."""
     lab = rgb_to_lab(images)
-    distance = ((lab[..., None, :] - _PROTOTYPES_LAB) ** 2).sum(axis=-1)
+    # |x - p|^2 = |x|^2 - 2 x.p + |p|^2, and |x|^2 is the same for every prototype
+    distance = (_PROTOTYPES_LAB ** 2).sum(axis=-1) - 2 * lab @ _PROTOTYPES_LAB.T
     return distance.argmin(axis=-1)
 
 

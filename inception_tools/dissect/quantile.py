@@ -39,10 +39,14 @@ BINS = 1024
 
 
 def _bin_index(values, top, bins):
-    """First-pass bin of each value of [n, K] ``values`` under per-channel ``top`` (values > 0 only)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        index = np.floor(values / top * bins)
-    return np.clip(np.nan_to_num(index, nan=0.0, posinf=bins - 1), 0, bins - 1).astype(np.int64)
+    """First-pass bin of each positive value of float32 [n, K] ``values`` under per-channel ``top``.
+
+    ``bins / top`` is a power of two, so the float32 product is exact and truncation is the floor;
+    entries of values ``<= 0`` are meaningless (callers mask them out).
+    """
+    scale = np.divide(bins, top, out=np.zeros(len(top)), where=top > 0).astype(np.float32)
+    index = (values * scale).astype(np.int32)
+    return np.minimum(index, bins - 1, out=index)
 
 
 def _positions(count, q):
@@ -105,9 +109,9 @@ class DoublingHistogram:
         positive = values > 0
         self.below += len(values) - positive.sum(axis=0)
         self._grow(values.max(axis=0).astype(np.float64))
-        index = _bin_index(values.astype(np.float64), self.top, self.bins)
-        flat = (index + np.arange(values.shape[1]) * self.bins)[positive]
-        self.hist += np.bincount(flat, minlength=self.hist.size).reshape(self.hist.shape)
+        index = _bin_index(values, self.top, self.bins)
+        index += np.arange(values.shape[1], dtype=np.int32) * self.bins
+        self.hist += np.bincount(index[positive], minlength=self.hist.size).reshape(self.hist.shape)
 
     def bracket(self, q: float) -> "Refinement":
         """The first-pass bins that hold the ``1 - q`` quantile's order statistics, ready for a second pass."""
@@ -149,14 +153,13 @@ class Refinement:
 
     def update(self, values) -> None:
         """Add [n, K] ``values``: the same values, in any order, as the first pass saw."""
-        values = np.asarray(values, np.float32).astype(np.float64)
+        values = np.asarray(values, np.float32)
         index = _bin_index(values, self.top, self.bins)
-        inside = (values > 0) & (index >= self.first) & (index <= self.last)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sub = np.floor((values - self.lo) / self.span * self.bins)
-        sub = np.clip(np.nan_to_num(sub, nan=0.0), 0, self.bins - 1).astype(np.int64)
-        flat = (sub + np.arange(values.shape[1]) * self.bins)[inside]
-        self.hist += np.bincount(flat, minlength=self.hist.size).reshape(self.hist.shape)
+        rows, channels = np.nonzero((values > 0) & (index >= self.first) & (index <= self.last))
+        chosen = values[rows, channels].astype(np.float64)
+        sub = np.floor((chosen - self.lo[channels]) / self.span[channels] * self.bins)
+        sub = np.clip(sub, 0, self.bins - 1).astype(np.int64) + channels * self.bins
+        self.hist += np.bincount(sub, minlength=self.hist.size).reshape(self.hist.shape)
 
     def thresholds(self):
         """(thresholds [K], error bounds [K]): numpy's linear ``1 - q`` quantile per channel, and how far off."""
