@@ -19,12 +19,12 @@ def test_iou_is_summed_over_the_dataset_not_averaged():
     units[0, :, :4, 0] = True            # image 0: unit 0 = left half exactly (32 px)
     units[1, :2, :2, 0] = True           # image 1: unit 0 = a 2x2 corner inside the left half (4 px)
     units[:, :4, :4, 1] = True           # unit 1: top-left quarter in both images
-    counts = iou.Counts(2, 3)
-    for i in range(2):
-        flat_u = units[i].reshape(-1, 2).astype(np.int64)
-        flat_c = concepts[i].reshape(-1, 3).astype(np.int64)
-        counts.add(flat_u.T @ flat_c, flat_u.sum(0), concepts[i])
-    scores = iou.iou(counts.intersection, counts.unit_area, counts.concept_area)
+    counts = iou.Counts(2, 3, groups=20)
+    flat_u = units.reshape(2, -1, 2).astype(np.int64)
+    flat_c = concepts.reshape(2, -1, 3).astype(np.int64)
+    counts.add(np.einsum("npk,npc->nkc", flat_u, flat_c), flat_u.sum(1), concepts, rows=np.array([0, 21]))
+    assert counts.intersection[1].tolist() == [[4, 4, 0], [16, 16, 0]] and counts.intersection[2:].sum() == 0
+    scores = iou.iou(counts.intersection.sum(0), counts.unit_area.sum(0), counts.concept_area.sum(0))
     # unit 0, concept 0: (32 + 4) / (32 + 32) ; a mean of per-image IoUs would be (1 + 4/32) / 2
     assert np.isclose(scores[0, 0], 36 / 64)
     # unit 1 (16 px per image) vs left half (32 px): 16 / 32 in each image -> 32 / 64
@@ -32,6 +32,24 @@ def test_iou_is_summed_over_the_dataset_not_averaged():
     assert scores[0, 2] == 0 and scores[1, 2] == 0
     best, value = iou.best_concepts(scores)
     assert best.tolist() == [0, 0] and np.allclose(value, [36 / 64, 0.5])  # ties: the lower concept
+
+
+def test_jackknife_matches_leave_one_group_out_by_hand():
+    rng = np.random.default_rng(0)
+    inter = rng.integers(0, 50, (5, 3, 2))
+    unit = inter.max(axis=2) + rng.integers(0, 50, (5, 3))
+    concept = inter.max(axis=1) + rng.integers(0, 50, (5, 2))
+    channels, concepts = np.array([0, 2]), np.array([1, 0])
+    se = iou.jackknife_se(inter, unit, concept, channels, concepts)
+    for i, (k, c) in enumerate(zip(channels, concepts)):
+        loo = []
+        for g in range(5):
+            keep = np.arange(5) != g
+            loo.append(iou.iou(inter[keep].sum(0), unit[keep].sum(0), concept[keep].sum(0))[k, c])
+        assert np.isclose(se[i], np.sqrt(4 / 5 * ((np.array(loo) - np.mean(loo)) ** 2).sum()))
+    # identical groups: no spread
+    same = np.repeat(inter[:1], 5, axis=0), np.repeat(unit[:1], 5, axis=0), np.repeat(concept[:1], 5, axis=0)
+    assert np.allclose(iou.jackknife_se(*same, channels, concepts), 0)
 
 
 def test_empty_masks_and_concepts_score_zero():

@@ -19,8 +19,10 @@ def made_up(compose=True):
     return stage.Dissection(
         model="toy", layer="conv", config=stage.DissectConfig(layer="conv", resolution=8, examples=2),
         concept_names=["red", "green", "lab"], concept_categories=["color", "color", "scene"], n_images=5,
-        thresholds=np.ones(4, np.float32), threshold_error=np.full(4, 1e-6), intersection=intersection,
-        unit_area=unit_area, concept_area=concept_area, top_rows=np.zeros((4, 2), np.int64),
+        thresholds=np.ones(4, np.float32), threshold_error=np.full(4, 1e-6),
+        group_intersection=np.stack([intersection - intersection // 2, intersection // 2]),
+        group_unit_area=np.stack([unit_area - unit_area // 2, unit_area // 2]),
+        group_concept_area=np.stack([concept_area - concept_area // 2, concept_area // 2]), top_rows=np.zeros((4, 2), np.int64),
         top_values=np.ones((4, 2), np.float32), example_channels=np.array([2, 0]), examples=examples,
         formula_channels=np.array([2]) if compose else np.zeros(0, np.int64),
         formulas=["red OR lab"] if compose else [], formula_iou=np.array([0.55]) if compose else np.zeros(0))
@@ -31,6 +33,9 @@ def test_summary_and_rows():
     assert np.isclose(result.best_iou[2], 50 / (60 + 90 - 50)) and result.detectors.tolist() == [2, 0]
     summary = store.summary(result)
     assert summary["by_category"] == {"color": {"detectors": 2, "unique": 2}, "scene": {"detectors": 0, "unique": 0}}
+    assert summary["top_detectors"][0]["channel"] == 2
+    lo, hi = summary["top_detectors"][0]["iou_95"]
+    assert lo <= result.best_iou[2] <= hi and hi - lo < 0.1
     rows = store.rows(result)
     assert rows[2]["concept"] == "red" and rows[2]["detector"] == 1 and rows[2]["formula"] == "red OR lab"
     assert rows[3]["detector"] == 0 and rows[3]["formula"] == "" and rows[1]["mask_fraction"] == "0.31250"  # 100 of 5 x 8 x 8

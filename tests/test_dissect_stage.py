@@ -1,5 +1,6 @@
 """The dissection stage on the embedded model: the numbers, the runner (settings, resume), the CLI and the API."""
 
+import csv
 import json
 import os
 
@@ -68,6 +69,12 @@ def test_counts_equal_a_direct_boolean_count(embedded_model, digits, dissected):
     assert np.array_equal(dissected.intersection, m.T @ c)
     assert np.array_equal(dissected.unit_area, m.sum(axis=0))
     assert np.array_equal(dissected.concept_area, c.sum(axis=0))
+    per_image = masks.reshape(len(digits), -1, 96).astype(np.int64), concepts.reshape(len(digits), -1, 11)
+    group = np.arange(len(digits)) % 20 == 7                 # images 7, 27, 47 count in group 7
+    assert np.array_equal(dissected.group_intersection[7],
+                          np.einsum("npk,npc->kc", per_image[0][group], per_image[1][group].astype(np.int64)))
+    se = dissected.best_iou_se
+    assert se.shape == (96,) and np.all(se >= 0) and se[dissected.detectors].max() > 0
     # about the quantile's share of the positions lands in the masks (bilinear upsampling blurs it a little)
     assert 0.001 < m.mean() < 0.02
 
@@ -143,7 +150,8 @@ def test_runner_writes_settings_and_a_killed_run_resumes_to_the_same_bytes(embed
     assert sorted(os.listdir(tmp_path / "killed" / runner.PARTIAL)) == ["counts.npz", "histogram.npz", "refine.npz"]
 
     real_activations, passes = LayerMasks.activations, []
-    monkeypatch.setattr(LayerMasks, "activations", lambda self, images: passes.append(1) or real_activations(self, images))
+    monkeypatch.setattr(LayerMasks, "activations",
+                        lambda self, images: passes.append(1) or real_activations(self, images))
     resumed = it.dissect(embedded_model, digits, "mixed3a", out=str(tmp_path / "killed"), **settings)
     assert passes == [] and len(calls) == 3 + 2      # no threshold pass again; the last 2 of 4 batches counted
     assert not (tmp_path / "killed" / runner.PARTIAL).exists()
@@ -165,8 +173,10 @@ def test_cli_writes_the_page_and_prints_the_detectors(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0 and "channels are detectors" in printed and "color:" in printed
     page = (out / "index.html").read_text()
-    rows = [line for line in (out / "dissection.csv").read_text().splitlines()[1:] if line]
-    assert len(rows) == 96 and page.count('<tr data-channel=') == sum(r.split(",")[7] == "1" for r in rows)
+    with open(out / "dissection.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 96 and page.count('<tr data-channel=') == sum(r["detector"] == "1" for r in rows)
+    assert all(float(r["iou_lo"]) <= float(r["iou"]) <= float(r["iou_hi"]) for r in rows)
     assert (out / "assets" / "gallery.css").is_file() and (out / "detectors.png").stat().st_size > 1000
 
 

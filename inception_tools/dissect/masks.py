@@ -9,9 +9,9 @@ For a batch of [0, 1] images the graph gives:
   al.'s NetDissect resizes with bilinear interpolation) and compared with the
   thresholds; strictly greater, so a channel whose threshold is 0 (zero on
   more than 99.5% of the positions) has an empty mask rather than a full one;
-- for concept masks ``L`` [n R R, C] fed in: ``|M_k|`` and ``|M_k ∩ L_c|``
-  for all k and c at once, as the matrix product ``M^T L`` of the 0/1 masks
-  (float32 sums of at most a batch's n R R ones, exact below 2**24).
+- for concept masks ``L`` [n, R R, C] fed in: ``|M_k|`` and ``|M_k ∩ L_c|``
+  of each image for all k and c at once, as the batched matrix product
+  ``M^T L`` of the 0/1 masks (float32 sums of at most R R ones, exact below 2**24).
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ class LayerMasks:
             self.thresholds = tf1.placeholder(tf.float32, [None], name="thresholds")
             self.units = tf1.placeholder(tf.int32, [None], name="units")
             self.unit_masks = tf.gather(up, self.units, axis=3) > self.thresholds
-            flat = tf.reshape(tf.cast(up > self.thresholds, tf.float32), [-1, acts.shape[-1]])
-            self.concepts = tf1.placeholder(tf.float32, [None, None], name="concepts")
-            self.area = tf.reduce_sum(flat, axis=0)
+            positions = resolution * resolution
+            flat = tf.reshape(tf.cast(up > self.thresholds, tf.float32), [-1, positions, acts.shape[-1]])
+            self.concepts = tf1.placeholder(tf.float32, [None, positions, None], name="concepts")
+            self.area = tf.reduce_sum(flat, axis=1)
             self.intersection = tf.matmul(flat, self.concepts, transpose_a=True)
         self.session = tf1.Session(graph=self.graph)
 
@@ -64,14 +65,15 @@ class LayerMasks:
         return self.session.run(self.small, {self.images: images})
 
     def counts(self, images, thresholds, concept_masks):
-        """(``|M_k ∩ L_c|`` int64 [K, C], ``|M_k|`` int64 [K]) of one batch.
+        """(``|M_k ∩ L_c|`` int64 [n, K, C], ``|M_k|`` int64 [n, K]) of each image of one batch.
 
         Args:
             images: float32 [n, H, W, 3] in [0, 1].
             thresholds: [K] thresholds.
             concept_masks: bool [n, R, R, C].
         """
-        flat = concept_masks.reshape(-1, concept_masks.shape[-1]).astype(np.float32)
+        n, size = concept_masks.shape[0], concept_masks.shape[1] * concept_masks.shape[2]
+        flat = concept_masks.reshape(n, size, concept_masks.shape[-1]).astype(np.float32)
         inter, area = self.session.run([self.intersection, self.area], {
             self.images: images, self.thresholds: np.asarray(thresholds, np.float32), self.concepts: flat})
         return np.rint(inter).astype(np.int64), np.rint(area).astype(np.int64)

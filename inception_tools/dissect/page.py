@@ -17,6 +17,7 @@ import string
 import numpy as np
 from PIL import Image
 
+from inception_tools.dissect import store
 from inception_tools.layout import channel_stem
 
 FIGURE_ROWS = 12
@@ -47,8 +48,9 @@ def _summary(result):
     return "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items.items())
 
 
-def _row(result, rank, channel, formulas):
+def _row(result, rank, channel, formulas, interval):
     best, score = result.best_concept[channel], result.best_iou[channel]
+    lo, hi = interval[0][channel], interval[1][channel]
     shown = channel in set(result.example_channels.tolist())
     image = (f'<img class="examples" src="{example_path(channel)}" alt="masked top examples of channel {channel}" '
              f'loading="lazy">' if shown else "")
@@ -56,7 +58,8 @@ def _row(result, rank, channel, formulas):
     formula = f"{html.escape(formula[0])} ({formula[1]:.3f})" if formula else ""
     return (f'<tr data-channel="{channel}"><td>{rank}</td><td>{channel}</td>'
             f'<td>{html.escape(result.concept_names[best])}</td>'
-            f'<td>{html.escape(result.concept_categories[best])}</td><td class="num">{score:.4f}</td>'
+            f'<td>{html.escape(result.concept_categories[best])}</td>'
+            f'<td class="num">{score:.4f} <span class="interval">[{lo:.3f}, {hi:.3f}]</span></td>'
             f'<td class="formula">{formula}</td><td>{image}</td></tr>')
 
 
@@ -67,6 +70,7 @@ def render_index(result):
     categories = "\n".join(f"<tr><td>{html.escape(c)}</td><td class=\"num\">{v['detectors']}</td>"
                            f"<td class=\"num\">{v['unique']}</td></tr>" for c, v in result.by_category().items())
     more = len(found) - len(result.example_channels)
+    bounds = store.interval(result)
     return string.Template(_web("dissect", "index.html").decode()).substitute(
         title=html.escape(f"{result.model} {result.layer}: network dissection"),
         summary=_summary(result),
@@ -74,7 +78,7 @@ def render_index(result):
         category_rows=categories,
         shown_note=f" Examples are shown for the {len(result.example_channels)} strongest; {more} more are listed."
         if more else "",
-        rows="\n".join(_row(result, rank, int(k), formulas) for rank, k in enumerate(found, 1)),
+        rows="\n".join(_row(result, rank, int(k), formulas, bounds) for rank, k in enumerate(found, 1)),
     )
 
 

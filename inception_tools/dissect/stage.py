@@ -90,7 +90,9 @@ class Dissection:
         concept_names, concept_categories: the C concepts and each one's category.
         n_images: images seen.
         thresholds, threshold_error: [K] ``T_k`` and the bound on its error (value units).
-        intersection [K, C], unit_area [K], concept_area [C]: integer pixel counts at the compared resolution.
+        group_intersection [G, K, C], group_unit_area [G, K], group_concept_area [G, C]: integer pixel counts
+            at the compared resolution per group of images (image i in group i mod G); their sums are
+            ``intersection``, ``unit_area`` and ``concept_area``.
         top_rows, top_values: [K, examples] each channel's top images (dataset indices) and their maxima.
         example_channels [D], examples uint8 [D, examples, R, R, 3]: masked examples of the shown detectors.
         formula_channels [U], formulas (U strings), formula_iou [U]: compositional explanations.
@@ -104,9 +106,9 @@ class Dissection:
     n_images: int
     thresholds: np.ndarray
     threshold_error: np.ndarray
-    intersection: np.ndarray
-    unit_area: np.ndarray
-    concept_area: np.ndarray
+    group_intersection: np.ndarray
+    group_unit_area: np.ndarray
+    group_concept_area: np.ndarray
     top_rows: np.ndarray
     top_values: np.ndarray
     example_channels: np.ndarray
@@ -114,6 +116,25 @@ class Dissection:
     formula_channels: np.ndarray
     formulas: list
     formula_iou: np.ndarray
+
+    @property
+    def intersection(self) -> np.ndarray:
+        """int64 [K, C] ``sum_x |M_k ∩ L_c|`` over all images."""
+        return self.group_intersection.sum(axis=0)
+
+    @property
+    def unit_area(self) -> np.ndarray:
+        return self.group_unit_area.sum(axis=0)
+
+    @property
+    def concept_area(self) -> np.ndarray:
+        return self.group_concept_area.sum(axis=0)
+
+    @property
+    def best_iou_se(self) -> np.ndarray:
+        """[K] jackknife standard error (over groups of images) of each channel's best IoU."""
+        return scoring.jackknife_se(self.group_intersection, self.group_unit_area, self.group_concept_area,
+                                    np.arange(len(self.thresholds)), self.best_concept)
 
     @property
     def iou(self) -> np.ndarray:
@@ -203,15 +224,15 @@ def compute(model, concepts, config: DissectConfig, checkpoint: Optional[runner.
 
         def count(acc, start, stop, images):
             masks = concepts.masks(start, stop, reader.small_images(images))
-            acc.add(*reader.counts(images, thresholds, masks), masks)
+            acc.add(*reader.counts(images, thresholds, masks), masks, np.arange(start, stop))
 
         counts = _stream(checkpoint, "counts", concepts, config, lambda s: scoring.Counts(
             depth, len(concepts.names)) if s is None else scoring.Counts.from_state(s), count, "dissect: IoU")
         result = Dissection(
             model=model.name, layer=config.layer, config=config, concept_names=list(concepts.names),
             concept_categories=list(concepts.categories), n_images=len(concepts), thresholds=thresholds,
-            threshold_error=error, intersection=counts.intersection, unit_area=counts.unit_area,
-            concept_area=counts.concept_area, top_rows=made.top.rows, top_values=made.top.values,
+            threshold_error=error, group_intersection=counts.intersection, group_unit_area=counts.unit_area,
+            group_concept_area=counts.concept_area, top_rows=made.top.rows, top_values=made.top.values,
             example_channels=np.zeros(0, np.int64), examples=np.zeros((0, k, 1, 1, 3), np.uint8),
             formula_channels=np.zeros(0, np.int64), formulas=[], formula_iou=np.zeros(0))
         shown = result.detectors[:PAGE_DETECTORS]
