@@ -17,13 +17,13 @@ from inception_tools import quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow.install()
 
-from inception_tools.api import (analyze, atlas, attribute, basis, blocks, circuit, classes, examples,  # noqa: E402
-                                 gallery, importance, load_dataset, load_model, reliability, render,
-                                 sanity, select, survey_answers, tuning)
+from inception_tools.api import (analyze, atlas, attribute, basis, blocks, circuit, classes, dissect,  # noqa: E402
+                                 examples, gallery, importance, load_dataset, load_model, reliability,
+                                 render, sanity, select, survey_answers, tuning)
 from inception_tools.progress import show_progress  # noqa: E402
 
-__all__ = ["analyze", "atlas", "attribute", "basis", "blocks", "circuit", "classes", "examples", "gallery",
-           "importance", "load_dataset", "load_model", "reliability", "render", "sanity", "select",
+__all__ = ["analyze", "atlas", "attribute", "basis", "blocks", "circuit", "classes", "dissect", "examples",
+           "gallery", "importance", "load_dataset", "load_model", "reliability", "render", "sanity", "select",
            "show_progress", "survey_answers", "tuning"]
 
 

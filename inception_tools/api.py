@@ -570,3 +570,33 @@ def sanity(model, dataset, methods: Optional[Sequence[str]] = None, layer: Optio
     if out is None:
         return stage.compute(model, dataset, config)
     return runner.run(stage.STAGE, config, out, model=model, dataset=dataset)
+
+def dissect(model, dataset, layer: str, concepts: str = "colors", out: Optional[str] = None, **settings):
+    """Network dissection of ``layer``: each channel's best concept, its IoU, the detectors.
+
+    Args:
+        model: a loaded model.
+        dataset: the photos whose pixels give the colour concepts (``concepts="colors"``); None with a
+            Broden-layout folder, which brings its own images.
+        layer: a convolutional layer.
+        concepts: ``"colors"`` (Broden's 11 colour names, computed per pixel) or a Broden-layout folder.
+        out: folder to write (settings, resumable checkpoint, CSV, JSON, page, figure); None writes nothing.
+        **settings: the other fields of :class:`inception_tools.dissect.stage.DissectConfig`: ``quantile``
+            (0.005), ``resolution`` (112), ``iou_threshold`` (0.04), ``compose`` (formula length, 0 = none),
+            ``beam`` (5), ``compose_units`` (32), ``examples`` (6), ``batch_size`` (32).
+
+    Returns:
+        :class:`inception_tools.dissect.stage.Dissection` (``best_concept``, ``best_iou``, ``detectors``,
+        ``by_category()``, ``iou``, ``thresholds``, ``formulas`` ...).
+    """
+    from inception_tools import runner
+    from inception_tools.dissect import check_layer, concepts_of
+    from inception_tools.dissect.stage import STAGE, DissectConfig, compute
+
+    config = DissectConfig(layer=layer, concepts=str(concepts), **settings)
+    check_layer(model, layer)
+    source = concepts_of(config.concepts, model, dataset)
+    if out is None:
+        return compute(model, source, config)
+    return runner.run(STAGE, config, out, inputs_identity=runner.identity(model, concepts=source.identity()),
+                      reads=source.files, model=model, concepts=source)

@@ -30,6 +30,8 @@ COMMANDS = [
 
     "attribute",
     "sanity",
+
+    "dissect",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.
