@@ -35,7 +35,6 @@ setup(
         "more-itertools",
         "tf-slim",
         "umap-learn",  # the atlas's 2-D layout (as Lucid's activation-atlas recipe)
-
         "scikit-image",  # SSIM and HOG similarity of saliency maps (sanity)
     ],
     # gpu: TensorFlow with CUDA; it provides the same `tensorflow` module as tensorflow-cpu, so

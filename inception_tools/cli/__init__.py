@@ -25,12 +25,10 @@ COMMANDS = [
     "basis",
     "circuit",
     "tuning",
-
     "atlas",
 
     "attribute",
     "sanity",
-
     "dissect",
 ]
 
