@@ -26,7 +26,6 @@ COMMANDS = [
     "circuit",
     "tuning",
     "atlas",
-
     "attribute",
     "sanity",
     "dissect",
