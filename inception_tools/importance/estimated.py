@@ -61,8 +61,9 @@ def controls(partial, net, dataset, values, batch_size):
     return {name: saved[name.replace("-", "_")] for name in MEASURES}, saved["accuracy"]
 
 
-def score(net, dataset, config, out_csv, channels, settings, top_k, report, meta=None, distribute=None):
-    """The estimated scan (see the module docstring).
+def score(net, dataset, config, out_csv, settings, report, meta=None, distribute=None):
+    """The estimated scan (see the module docstring) of ``config``'s channels; ``settings``: the partial
+    folder's (as an exact scan's, with the estimator).
 
     Returns:
         ``(rows, summary)``; the exact subsample's outcomes are saved beside ``out_csv`` (not for ``first-order``).
@@ -70,6 +71,8 @@ def score(net, dataset, config, out_csv, channels, settings, top_k, report, meta
     from inception_tools.importance.run import Partial, _ablation_values, _engine, _start, scan
 
     started = time.time()
+    channels = list(range(net.model.depth(net.layer))) if config.channels is None else list(config.channels)
+    top_k = settings["top_k"]
     partial = Partial(out_csv, settings)
     values_path = os.path.join(partial.dir, "values.npz")
     saved = _load(values_path)

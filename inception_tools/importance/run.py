@@ -304,8 +304,7 @@ def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribut
 
         settings["estimator"] = {"kind": config.estimator, "exact_fraction": config.exact_fraction,
                                  "seed": config.estimator_seed}
-        rows, summary = estimated.score(net, dataset, config, out_csv, channels, settings, top_k, report, meta,
-                                        distribute)
+        rows, summary = estimated.score(net, dataset, config, out_csv, settings, report, meta, distribute)
         store = OutcomeStore.open(out_csv) if config.estimator == "control-variate" else None
         return ScanResult(rows, summary, store)
     partial = Partial(out_csv, settings)
