@@ -30,6 +30,7 @@ setup(
         "future",
         "more-itertools",
         "tf-slim",
+        "umap-learn",  # the atlas's 2-D layout (as Lucid's activation-atlas recipe)
     ],
     # gpu: TensorFlow with CUDA; it provides the same `tensorflow` module as tensorflow-cpu, so
     # README's GPU paragraph removes tensorflow-cpu and reinstalls it after `pip install .[gpu]`.

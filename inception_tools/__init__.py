@@ -19,10 +19,11 @@ quiet_tensorflow.install()
 
 from inception_tools.api import (analyze, basis, blocks, classes, examples, gallery, importance, load_dataset,  # noqa: E402
                                  load_model, reliability, render, select, survey_answers)
+from inception_tools.api import atlas  # noqa: E402
 from inception_tools.progress import show_progress  # noqa: E402
 
 __all__ = ["analyze", "basis", "blocks", "classes", "examples", "gallery", "importance", "load_dataset", "load_model",
-           "reliability", "render", "select", "show_progress", "survey_answers"]
+           "reliability", "render", "select", "show_progress", "survey_answers", "atlas"]
 
 
 class _Package(types.ModuleType):

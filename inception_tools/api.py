@@ -378,3 +378,37 @@ def _refuse_overwrite(out, *inputs):
     for path in inputs:
         if os.path.realpath(os.fspath(out)) == os.path.realpath(os.fspath(path)):
             raise UserError(f"the output {out} is an input: choose another path")
+
+
+def atlas(model, dataset, layer, grid: int = 20, per_image: int = 1, seed: int = 0, min_count: int = 5,
+          out: Optional[str] = None, **settings):
+    """An activation atlas (Carter et al., 2019) of ``layer`` (one name, ``"a,b"`` or a sequence) over ``dataset``.
+
+    Args:
+        grid: cells per side of the grid over the UMAP layout.
+        per_image: random positions sampled per image.
+        seed: seed of the positions, the layout and the renders.
+        min_count: render only cells averaging at least this many vectors.
+        out: a folder to write (``atlas.png``, ``atlas.html``, ...; resumed, or read back when finished);
+            None: nothing is written.
+        **settings: the other fields of :class:`inception_tools.atlas.stage.AtlasConfig` (``size``, ``steps``,
+            ``render_batch``, ``cossim_pow``, ``patches``, ``top_classes``, ``by_density``, ``engine``, ``batch_size``).
+
+    Returns:
+        :class:`inception_tools.atlas.stage.Atlas`: per layer (``result.layer(name)``) the sampled vectors, layout,
+        cells, counts, averages, renders, class scores, top classes and nearest patches.
+    """
+    from inception_tools import runner
+    from inception_tools.atlas.stage import STAGE, AtlasConfig, check_model, compute
+
+    import dataclasses
+
+    unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(AtlasConfig)})
+    if unknown:
+        raise UserError(f"unknown atlas settings: {', '.join(unknown)}")
+    layers = tuple(layer.split(",")) if isinstance(layer, str) else tuple(layer)
+    config = AtlasConfig(layers=layers, grid=grid, per_image=per_image, seed=seed, min_count=min_count, **settings)
+    check_model(_check_model(model), _check_dataset(dataset), config)
+    if out is None:
+        return compute(model, dataset, config)
+    return runner.run(STAGE, config, out, model=model, dataset=dataset)

@@ -39,13 +39,14 @@ def layer_canvas(renders, cells, counts, grid, by_density=False):
 
 def side_by_side(canvases, titles):
     """One PIL image: the ``canvases`` left to right with a gap, each under its title."""
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    widths = [max(c.shape[1], int(draw.textlength(t)) + 4) for c, t in zip(canvases, titles)]
     height = max(c.shape[0] for c in canvases) + TITLE
-    width = sum(c.shape[1] for c in canvases) + GAP * (len(canvases) - 1)
-    sheet = Image.new("RGB", (width, height), "white")
+    sheet = Image.new("RGB", (sum(widths) + GAP * (len(canvases) - 1), height), "white")
     draw = ImageDraw.Draw(sheet)
     left = 0
-    for canvas, title in zip(canvases, titles):
+    for canvas, title, width in zip(canvases, titles, widths):
         draw.text((left + 2, 2), title, fill="black")
         sheet.paste(Image.fromarray(canvas), (left, TITLE))
-        left += canvas.shape[1] + GAP
+        left += width + GAP
     return sheet

@@ -32,6 +32,7 @@ import numpy as np
 from inception_tools import runner
 from inception_tools.atlas import canvas, classes, embed, grid, page, patches, render, sample
 from inception_tools.errors import UserError
+from inception_tools.receptive_field import layer_field
 from inception_tools.render_engine import ENGINES
 
 ARRAYS = ("vectors", "rows", "positions", "layout", "cells", "counts", "means", "renders", "scores", "top",
@@ -143,9 +144,14 @@ class Atlas:
 
 
 def check_model(model, dataset, config):
-    """The model- and data-dependent checks, before any long work."""
+    """The model- and data-dependent checks, before any work: layers known and spatial, enough positions
+    for ``per_image``, enough vectors for one cell of ``min_count``."""
+    height, width = model.image_shape[:2]
     for layer in config.layers:
-        model.depth(layer)
+        model.check_layer(layer, "ablate")  # its output is sampled, and the classes run the network on from it
+        h = layer_field(model.graph_def, layer, model.input_name, height, 1).length
+        w = layer_field(model.graph_def, layer, model.input_name, width, 2).length
+        sample.check_per_image([layer], [(h, w)], config.per_image)
     grid.check_enough(len(dataset) * config.per_image, config.min_count)
 
 

@@ -23,6 +23,7 @@ COMMANDS = [
     "reliability",
     "classes",
     "basis",
+    "atlas",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.
