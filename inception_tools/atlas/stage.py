@@ -9,7 +9,8 @@ pushes most (:mod:`~inception_tools.atlas.classes`) and its nearest dataset
 patches (:mod:`~inception_tools.atlas.patches`). The sample, each layout, each
 render batch and each layer's class scores are checkpointed, so a killed run
 resumes where it stopped and writes the same bytes. ``seconds`` holds the
-wall time of each phase (not written, so reruns compare byte for byte).
+wall time of each phase and ``cpu_seconds`` the process's CPU time (not written, so reruns
+compare byte for byte).
 
 Files: ``atlas.npz`` (every array, ``<i>_<name>`` for layer ``i``),
 ``atlas.json`` (settings, per layer its cells with count, top classes and
@@ -134,6 +135,7 @@ class Atlas:
     ids: list  # dataset image ids, by row
     class_names: list  # the model's label names, by output index
     seconds: dict = dataclasses.field(default_factory=dict)  # wall time per phase (not written)
+    cpu_seconds: dict = dataclasses.field(default_factory=dict)  # CPU time of the process per phase (not written)
 
     def layer(self, name):
         """The :class:`LayerAtlas` of ``name``."""
@@ -169,21 +171,21 @@ def compute(model, dataset, config, checkpoint=None):
     """
     checkpoint = checkpoint or runner.Checkpoint()
     check_model(model, dataset, config)
-    seconds = {}
-    started = time.perf_counter()
-    sampled = sample.sample_vectors(model, dataset, config.layers, config.per_image, config.seed,
-                                    config.batch_size, checkpoint)
-    seconds["sample"] = time.perf_counter() - started
+    seconds = ({}, {})
+    sampled = _timed(seconds, "sample", sample.sample_vectors, model, dataset, config.layers, config.per_image,
+                     config.seed, config.batch_size, checkpoint)
     layers = [_layer(model, dataset, config, i, found, checkpoint, seconds) for i, found in enumerate(sampled)]
-    return Atlas(model.name, config, layers, list(dataset.ids), list(model.label_names), seconds)
+    return Atlas(model.name, config, layers, list(dataset.ids), list(model.label_names), *seconds)
 
 
 def _timed(seconds, phase, function, *args):
-    started = time.perf_counter()
+    """``function(*args)``, adding its wall and CPU time to ``seconds[0][phase]`` and ``seconds[1][phase]``."""
+    wall, cpu = time.perf_counter(), time.process_time()
     try:
         return function(*args)
     finally:
-        seconds[phase] = seconds.get(phase, 0.0) + time.perf_counter() - started
+        seconds[0][phase] = seconds[0].get(phase, 0.0) + time.perf_counter() - wall
+        seconds[1][phase] = seconds[1].get(phase, 0.0) + time.process_time() - cpu
 
 
 def _layer(model, dataset, config, i, found, checkpoint, seconds):

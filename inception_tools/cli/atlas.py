@@ -63,7 +63,8 @@ def run(args):
         print(f"{found.layer}: {len(found.vectors)} vectors ({len(dataset)} images x {config.per_image}), "
               f"{len(found.cells)} of {config.grid}x{config.grid} cells with at least {config.min_count}")
     if result.seconds:
-        print("seconds: " + ", ".join(f"{phase} {s:.1f}" for phase, s in result.seconds.items()))
+        print("seconds (wall / CPU): " + ", ".join(f"{phase} {s:.1f} / {result.cpu_seconds[phase]:.1f}"
+                                                   for phase, s in result.seconds.items()))
     else:
         print("read back the finished atlas")
     print(f"wrote {os.path.join(out, 'atlas.png')} and {os.path.join(out, 'atlas.html')}")
