@@ -85,6 +85,8 @@ class AtlasConfig:
     def __post_init__(self):
         if isinstance(self.layers, str):
             object.__setattr__(self, "layers", tuple(x.strip() for x in self.layers.split(",")))
+        elif isinstance(self.layers, list):
+            object.__setattr__(self, "layers", tuple(self.layers))
         if not self.layers or not all(isinstance(x, str) and x for x in self.layers):
             raise UserError(f"layers must be one or more layer names, not {self.layers!r}")
         if len(set(self.layers)) != len(self.layers):
