@@ -501,7 +501,7 @@ def atlas(model, dataset, layer, grid: int = 20, per_image: int = 1, seed: int =
         raise UserError(f"unknown atlas settings: {', '.join(unknown)}")
     layers = tuple(layer.split(",")) if isinstance(layer, str) else tuple(layer)
     config = AtlasConfig(layers=layers, grid=grid, per_image=per_image, seed=seed, min_count=min_count, **settings)
-    check_model(model, dataset, config)
+    check_model(_check_model(model), _check_dataset(dataset), config)
     if out is None:
         return compute(model, dataset, config)
     return runner.run(STAGE, config, out, model=model, dataset=dataset)

@@ -86,7 +86,17 @@ def test_class_scores_are_the_logit_change_from_the_overall_mean(model, whole):
     assert np.array_equal(found.top[:, 0], found.scores.argmax(axis=1))
 
 
-def test_an_interrupted_run_resumes_to_the_same_bytes(model, digits, whole, tmp_path, monkeypatch):
+def _cli(capsys, *args):
+    code = main(["atlas", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+CLI_ARGS = ["--limit", str(LIMIT), "--layer", ",".join(LAYERS), "--grid", "4", "--per-image", "2", "--min-count", "3",
+            "--steps", "4", "--render-batch", "4", "--patches", "3", "--top-classes", "3"]
+
+
+def test_an_interrupted_command_resumes_to_the_same_bytes(whole, tmp_path, monkeypatch, capsys):
     calls = []
     real = render.optimize
 
@@ -98,10 +108,9 @@ def test_an_interrupted_run_resumes_to_the_same_bytes(model, digits, whole, tmp_
 
     monkeypatch.setattr(render, "optimize", stops_after_two_batches)
     folder = tmp_path / "resumed"
-    with pytest.raises(KeyboardInterrupt):
-        runner.run(STAGE, CONFIG, folder, model=model, dataset=digits)
+    code, _, err = _cli(capsys, *CLI_ARGS, "--out", str(folder))
+    assert code == 130 and "run the same command again to resume" in err
     assert not (folder / "atlas.html").exists() and (folder / runner.PARTIAL / "render0_1.npz").is_file()
-
     missing = [i for i in range(len(LAYERS)) if not (folder / runner.PARTIAL / f"layout{i}.npz").is_file()]
     assert len(missing) < len(LAYERS)
     layouts = []
@@ -109,7 +118,8 @@ def test_an_interrupted_run_resumes_to_the_same_bytes(model, digits, whole, tmp_
     monkeypatch.setattr(stage.embed, "umap_layout", lambda *args: layouts.append(1) or real_layout(*args))
     calls.clear()
     monkeypatch.setattr(render, "optimize", lambda *args: calls.append(1) or real(*args))
-    runner.run(STAGE, CONFIG, folder, model=model, dataset=digits)
+    code, out, err = _cli(capsys, *CLI_ARGS, "--out", str(folder))
+    assert code == 0, err
     total = sum(-(-len(x.cells) // CONFIG.render_batch) for x in whole[1].layers)
     assert len(calls) == total - 2 and len(layouts) == len(missing)  # only what was not saved
     names = assert_same_bytes(whole[0], folder)
@@ -135,12 +145,6 @@ def test_model_checks_come_before_any_work(model, digits):
         stage.check_model(model, digits, AtlasConfig(layers=LAYERS, per_image=50))
     with pytest.raises(UserError, match="120 vectors cannot fill a cell of min_count = 121"):
         stage.check_model(model, digits, AtlasConfig(layers=LAYERS, min_count=121))
-
-
-def _cli(capsys, *args):
-    code = main(["atlas", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -172,9 +176,7 @@ def _cli_exit(capsys, *args):
 
 def test_cli_reads_a_finished_atlas_back(whole, capsys):
     folder, _ = whole
-    args = ["--limit", str(LIMIT), "--layer", ",".join(LAYERS), "--grid", "4", "--per-image", "2", "--min-count", "3",
-            "--steps", "4", "--render-batch", "4", "--patches", "3", "--top-classes", "3", "--out", str(folder)]
-    code, out, err = _cli(capsys, *args)
+    code, out, err = _cli(capsys, *CLI_ARGS, "--out", str(folder))
     assert code == 0, err
     assert f"mixed3a: {2 * LIMIT} vectors ({LIMIT} images x 2)" in out and "read back the finished atlas" in out
 

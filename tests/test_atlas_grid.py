@@ -71,6 +71,7 @@ def test_bad_settings_are_refused_naming_the_field(field, value, message):
 
 def test_layers_given_as_one_string_are_split():
     assert AtlasConfig(layers="mixed4c, mixed5b").layers == ("mixed4c", "mixed5b")
+    assert AtlasConfig(layers=["mixed4c"]).layers == ("mixed4c",)
 
 
 def test_canvas_places_renders_at_their_cells_sized_by_density():

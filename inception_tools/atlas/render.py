@@ -67,9 +67,9 @@ def render_cells(model, layer, vectors, settings, layer_index=0, checkpoint=None
             saved = checkpoint.load(name) if checkpoint is not None else None
             if saved is None:
                 part = vectors[first:first + batch]
+                param_f = seeded_image_param(size, len(part), batch_seed(settings.seed, layer_index, first))
                 with deprecation.silence():
-                    images = optimize(model.lucid, cells_objective(layer, part, settings.cossim_pow),
-                                      seeded_image_param(size, len(part), batch_seed(settings.seed, layer_index, first)),
+                    images = optimize(model.lucid, cells_objective(layer, part, settings.cossim_pow), param_f,
                                       settings.steps, settings.engine)
                 saved = {"images": images.astype(np.float32)}
                 if checkpoint is not None:

@@ -106,8 +106,8 @@ def sample_vectors(model, dataset, layers, per_image=1, seed=0, batch_size=32, c
                 bar.update(len(images))
                 done = start + len(images)
                 if checkpoint is not None and ((batch + 1) % CHECKPOINT_EVERY == 0 or done == len(dataset)):
-                    checkpoint.save("sample", next=np.int64(done),
-                                    **{f"vectors{i}": np.concatenate(p).astype(np.float32) for i, p in enumerate(parts)})
+                    so_far = {f"vectors{i}": np.concatenate(p).astype(np.float32) for i, p in enumerate(parts)}
+                    checkpoint.save("sample", next=np.int64(done), **so_far)
     finally:
         reader.close()
     rows = np.repeat(np.arange(len(dataset), dtype=np.int64), per_image)

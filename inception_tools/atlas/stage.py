@@ -85,6 +85,8 @@ class AtlasConfig:
     def __post_init__(self):
         if isinstance(self.layers, str):
             object.__setattr__(self, "layers", tuple(x.strip() for x in self.layers.split(",")))
+        elif isinstance(self.layers, list):
+            object.__setattr__(self, "layers", tuple(self.layers))
         if not self.layers or not all(isinstance(x, str) and x for x in self.layers):
             raise UserError(f"layers must be one or more layer names, not {self.layers!r}")
         if len(set(self.layers)) != len(self.layers):
@@ -150,7 +152,7 @@ def check_model(model, dataset, config):
     for ``per_image``, enough vectors for one cell of ``min_count``."""
     height, width = model.image_shape[:2]
     for layer in config.layers:
-        model.depth(layer)
+        model.check_layer(layer, "ablate")  # its output is sampled, and the classes run the network on from it
         h = layer_field(model.graph_def, layer, model.input_name, height, 1).length
         w = layer_field(model.graph_def, layer, model.input_name, width, 2).length
         sample.check_per_image([layer], [(h, w)], config.per_image)

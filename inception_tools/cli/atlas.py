@@ -26,13 +26,15 @@ def add_parser(subparsers):
                    help="render only cells averaging at least this many vectors (default 5)")
     p.add_argument("--size", type=options.positive_int, default=None,
                    help="render size in pixels (default: the model's input size)")
-    p.add_argument("--steps", type=options.positive_int, default=128, help="optimization steps per render (default 128)")
+    p.add_argument("--steps", type=options.positive_int, default=128,
+                   help="optimization steps per render (default 128)")
     p.add_argument("--render-batch", type=options.positive_int, default=32,
                    help="cells rendered together in one optimization; memory grows with it (default 32)")
     p.add_argument("--cossim-pow", type=options.finite_float, default=2.0,
                    help="objective: dot product times max(0.1, cosine)^this; 0 is the plain dot product (default 2, "
                    "Lucid's atlas recipe)")
-    p.add_argument("--patches", type=options.positive_int, default=6, help="nearest dataset patches per cell (default 6)")
+    p.add_argument("--patches", type=options.positive_int, default=6,
+                   help="nearest dataset patches per cell (default 6)")
     p.add_argument("--top-classes", type=options.positive_int, default=5, help="classes listed per cell (default 5)")
     p.add_argument("--by-density", action="store_true", help="size each render in atlas.png by its cell's count")
     p.add_argument("--engine", choices=["fast", "render_vis"], default="fast", help="render engine (default fast)")
