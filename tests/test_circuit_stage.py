@@ -82,7 +82,7 @@ def test_an_interrupted_run_resumes_without_expanding_again(embedded_model, tmp_
     monkeypatch.setattr(stage, "_renders", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         runner.run(stage.STAGE, config, tmp_path / "c", model=embedded_model)
-    assert os.listdir(tmp_path / "c" / runner.PARTIAL) == ["expanded.npz"]
+    assert "expanded.npz" in os.listdir(tmp_path / "c" / runner.PARTIAL)
     monkeypatch.undo()
     monkeypatch.setattr(stage.expand, "expanded_weights", lambda *a, **k: pytest.fail("expanded again"))
     result = runner.run(stage.STAGE, config, tmp_path / "c", model=embedded_model)
