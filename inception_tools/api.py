@@ -438,6 +438,7 @@ def circuit(model, layer: str, channel: int, inputs_from: Optional[str] = None, 
     from inception_tools import runner
     from inception_tools.circuit.stage import STAGE, CircuitConfig, compute
 
+    _check_model(model)
     config = CircuitConfig(layer, channel, inputs_from, top, render_size, render_steps, seed)
     if out is None:
         return compute(model, config)
@@ -466,6 +467,9 @@ def tuning(model, layer: str, channels: Sequence[int] = (), stimulus: str = "cur
     from inception_tools import runner
     from inception_tools.tuning.stage import STAGE, TuningConfig, compute
 
+    _check_model(model)
+    if dataset is not None:
+        _check_dataset(dataset)
     config = TuningConfig(layer, tuple(int(c) for c in channels), stimulus, search, replicates=replicates,
                           jitter=jitter, seed=seed, **options)
     if out is None:

@@ -8,9 +8,10 @@ def add_parser(subparsers):
         "tuning", help="tuning curves to synthetic stimuli (curves, lines/edges, gratings, colour patches)",
         description="Draws seeded parametric stimuli at the model's input size, records every channel's response "
         "(layer output) at the centre position and at the best position, and writes per channel the tuning curve "
-        "(PNG), the preferred value, peak/mean, circular variance (bootstrap 95%% intervals over the stimulus "
-        "jitter) and the peak relative to the channel's 99th percentile on natural images. --search ranks every "
-        "channel of the layer by circular variance and counts the selective ones.")
+        "(PNG), the preferred value, peak/mean, circular variance (bootstrap 95% intervals over the stimulus "
+        "jitter) and the peak relative to the channel's 99th percentile on natural images. --search ranks the "
+        "layer's channels whose peak passes --min-relative-peak by circular variance, counts the selective ones "
+        "and says how their preferred values cover the circle.")
     p.add_argument("--model", default="embedded", help="model name: embedded (default), InceptionV1, ...")
     p.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the zoo download")
     p.add_argument("--layer", required=True, help="layer to measure (e.g. mixed3b)")

@@ -109,7 +109,8 @@ class Tuning:
 
 def check(model, config):
     """Model-dependent checks before any work."""
-    model.check_channels(config.layer, list(config.channels))
+    if config.channels:
+        model.check_channels(config.layer, list(config.channels))
     model.check_pre_relu(config.layer)
 
 
