@@ -33,7 +33,7 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
-def add_method_settings(p):
+def add_method_settings(p, seed_help="seed of SmoothGrad's noise (default 0)"):
     """The methods' settings, shared with ``sanity``."""
     p.add_argument("--ig-steps", type=options.positive_int, default=16,
                    help="integrated gradients: midpoint-rule points from the black baseline (default 16)")
@@ -41,7 +41,7 @@ def add_method_settings(p):
                    help="SmoothGrad: noisy copies per image (default 8)")
     p.add_argument("--smoothgrad-noise", type=options.finite_float, default=0.15,
                    help="SmoothGrad: noise std as a fraction of the pixel range (default 0.15)")
-    p.add_argument("--seed", type=int, default=0, help="seed of SmoothGrad's noise (default 0)")
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
     p.add_argument("--batch-size", type=options.positive_int, default=8,
                    help="images, path points or noisy copies per run (default 8)")
 

@@ -35,7 +35,8 @@ def add_parser(subparsers):
     p.add_argument("--pass-below", type=options.finite_float, default=0.5,
                    help="a method passes when the 95%% upper bound of mean Spearman |map| falls below this "
                    "(default 0.5)")
-    add_method_settings(p)
+    add_method_settings(p, seed_help="seed of SmoothGrad's noise, the re-initialization, the label permutation "
+                        "and the retraining (default 0)")
     p.add_argument("--out", default=None, help="output folder (default outputs/<model>-sanity)")
     p.set_defaults(func=run)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import tensorflow as tf
 
 from inception_tools import progress
 from inception_tools.attribution import methods as registry
@@ -85,8 +86,6 @@ def data_randomization(model, dataset, config, reference, chosen, checkpoint):
             "test_accuracy_on_real_labels": float(saved["test_accuracy"])}
     done = checkpoint.load("data")
     if done is None:
-        import tensorflow as tf
-
         graph_def = tf.compat.v1.GraphDef()
         graph_def.ParseFromString(saved["graph_def"].tobytes())
         maps, took = model_maps(model.with_graph_def(graph_def), dataset, config, chosen,
