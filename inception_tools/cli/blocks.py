@@ -36,6 +36,9 @@ def add_parser(subparsers):
 
 
 def run(args):
+    import os
+
+    from inception_tools import guards
     from inception_tools.blocks.build import build_blocks, parse_classes
     from inception_tools.blocks.render_cache import RenderSettings
     from inception_tools.models import catalog, load_model
@@ -45,6 +48,8 @@ def run(args):
     classes = parse_classes(args.classes, model) if args.classes else None
     if args.data is None and args.limit is not None:
         raise UserError("--limit needs --data")
+    guards.check_outputs([("page file", os.path.join(args.out, name)) for name in ("index.html", "blocks.json")],
+                         [("image", args.image), ("model file", model.path), ("dataset", args.data)])
     index, summary = build_blocks(
         model, args.image, layers, args.out, classes=classes, n_classes=args.n_classes, top_n=args.top_n,
         n_groups=args.groups, data=args.data, limit=args.limit, resize=args.resize,

@@ -75,7 +75,7 @@ def run(args):
         result = score_layer(net, dataset, channels, out, top_k, args.ablation, args.batch_size, engine=args.method,
                              shortcut=not args.no_shortcut, until=args.until_reliable, score=args.score,
                              chunk=args.chunk, shuffle_seed=args.shuffle_seed, splits=args.splits,
-                             resamples=args.resamples, seed=args.seed, meta={"data": data}, report=print,
+                             resamples=args.resamples, seed=args.seed, meta=_meta(data, args.limit), report=print,
                              basis=args.basis, components=args.components, basis_seed=args.basis_seed,
                              distribute=distribute)
     summary = result.summary
@@ -117,3 +117,10 @@ def _refuse_other_settings(out, model, layer, dataset, args, channels):
     if channels is not None:
         settings["channels"] = len(channels)
     require_settings(summary_json(out), settings, out)
+
+
+def _meta(data, limit):
+    """What importance.json records of the data beyond the scan's settings: the source and the limit's subset."""
+    from inception_tools.data.dataset import SUBSET
+
+    return {"data": data, **({"limit": limit, "subset": SUBSET} if limit else {})}
