@@ -280,3 +280,10 @@ def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
     assert "Spearman" in (out / "tables.md").read_text() and "matter" in (out / "index.html").read_text()
     with pytest.raises(UserError, match="not a layer"):
         class_study(mlp, dataset, ["dense2"], str(tmp_path / "other"), importance=[str(tmp_path / "dense3.csv")])
+
+
+def test_classes_has_the_defaults_of_the_other_commands(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # before: --layers and --out were required
+    assert main(["classes", "--limit", "60", "--bootstrap", "0"]) == 0
+    assert (tmp_path / "outputs" / "embedded-mixed3a" / "classes" / "classes.csv").is_file()
+    assert "wrote outputs/embedded-mixed3a/classes/index.html" in capsys.readouterr().out
