@@ -32,6 +32,11 @@ def directions_file(csv_path):
     return os.path.splitext(os.fspath(csv_path))[0] + ".basis.npz"
 
 
+def first_order_file(csv_path):
+    """The first-order contributions of an estimated scan, beside its CSV: ``importance.first_order.npz``."""
+    return os.path.splitext(os.fspath(csv_path))[0] + ".first_order.npz"
+
+
 def groups_csv(study_dir):
     return os.path.join(study_dir, GROUPS_CSV)
 

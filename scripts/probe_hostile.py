@@ -1,6 +1,8 @@
 """Hostile probes of the toolkit on the embedded model, in a temporary folder (issue 21, round 2).
 
-    PYTHONPATH=. python scripts/probe_hostile.py [--keep DIR]
+    PYTHONPATH=. python scripts/probe_hostile.py [--keep DIR] [--only FAMILY]
+
+(``PYTHONPATH=/other/checkout`` probes that checkout's code, e.g. the code before the fixes.)
 
 Families: bad values, foreign and malformed files, outputs that are inputs, kills and
 restarts, concurrency, the survey over HTTP (two servers, cross-origin POSTs, ...) and
@@ -185,10 +187,13 @@ def _():
 
 @probe("bad values", "visualize --size 2000 refused with an estimate, --size 28 renders")
 def _():
-    code, _, err = cli("visualize", "--channels", "0", "--size", "2000", "--out", path("viz2000"))
-    from inception_tools.render_memory import available_bytes
+    try:
+        from inception_tools.render_memory import available_bytes
+    except ImportError:  # code without the estimate: the render would grow to 24 GB on a shared machine
+        raise AssertionError("no render memory estimate (not run: it grew to 24 GB)") from None
     if available_bytes() > 30e9:
         return "skipped: more than 30 GB available here"
+    code, _, err = cli("visualize", "--channels", "0", "--size", "2000", "--out", path("viz2000"))
     line = refused(code, err, "GB (estimate)")
     assert not os.path.exists(path("viz2000"))
     code, _, err = cli("visualize", "--channels", "0", "--steps", "2", "--out", path("viz28"))
@@ -456,8 +461,12 @@ def _():
     first, urls = start_survey(study, "ann", "ben")
     try:
         second, _ = start_survey(study, "cat")
-        err = second.stderr.read()
-        second.wait(timeout=30)
+        try:
+            _, err = second.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            second.kill()
+            second.communicate()
+            raise AssertionError("the second server started and kept running") from None
         assert second.returncode == 2 and "another survey server is already writing" in err, err
         assert err.strip().count("\n") == 0, err
         for name in ("ann", "ben"):
@@ -634,7 +643,7 @@ def main():
     W = args.keep or tempfile.mkdtemp(prefix="probe_hostile-")
     os.makedirs(W, exist_ok=True)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ENV = {**os.environ, "PYTHONPATH": root, "INCEPTION_TOOLS_RENDER_CACHE": os.path.join(W, "render-cache")}
+    ENV = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or root, "INCEPTION_TOOLS_RENDER_CACHE": os.path.join(W, "render-cache")}
     os.environ["INCEPTION_TOOLS_RENDER_CACHE"] = ENV["INCEPTION_TOOLS_RENDER_CACHE"]
     os.chdir(W)
     Image.new("RGB", (28, 28), (200, 200, 200)).save(path("digit.png"))

@@ -1,5 +1,6 @@
 """The notebook API: the README's snippet runs, and the functions agree with the command line."""
 
+import os
 import re
 import subprocess
 import sys
@@ -62,6 +63,21 @@ def test_render_takes_an_engine_and_refuses_an_unknown_one(embedded_model):
     np.testing.assert_array_equal(fast, lucid)  # the channel objective: the same arithmetic (test_visualization)
     with pytest.raises(UserError, match="render engine"):
         it.render(embedded_model, "mixed3a", 5, steps=2, size=16, engine="xla")
+
+
+def test_importance_without_out_writes_nothing_and_keeps_its_outcomes(tmp_path, monkeypatch, embedded_model):
+    import tempfile
+
+    import inception_tools as it
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    ds = it.load_dataset("embedded", embedded_model, limit=60)
+    table = it.importance(embedded_model, "mixed3a", ds, channels=[2, 7], top_k=1)
+    assert os.listdir(tmp_path) == []
+    assert table.store.records.shape == (2, 60) and table.store.channels == [2, 7]
+    assert table.columns["mean_kl"].shape == (2,)
+    assert set(it.reliability(table)["measures"]) == {"importance", "delta-logprob", "kl", "l1"}
 
 
 def test_the_api_answers_bad_arguments_with_one_line_user_errors(tmp_path):

@@ -1,7 +1,7 @@
 """``inception-tools basis``: neuron basis vs principal components of a layer (Dey et al.)."""
 
 from inception_tools.cli import options
-from inception_tools.scale.cli import add_ray_arguments, basis_hook
+from inception_tools.cli.ray import add_ray_arguments, basis_hook
 
 
 def add_parser(subparsers):
@@ -71,16 +71,22 @@ def run(args):
     import os
 
     from inception_tools import guards
+    from inception_tools.basis.config import BasisConfig
     from inception_tools.basis.stage import basis_study
-    from inception_tools.basis.pca import check_basis
     from inception_tools.data import load_dataset
     from inception_tools.models import load_model
     from inception_tools.surgery import Network
 
     layer = options.layer_of(args)
-    check_basis(args.basis)
     model = load_model(args.model, args.model_path, layers=[layer])
     model.check_layer(layer, "ablate")
+    vectors = parse_vectors(args.vectors, args.components or model.depth(layer))
+    config = BasisConfig(seed=args.seed, components=args.components, top_k=args.top_k,
+                         ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,
+                         batch_size=args.batch_size, ablate=not args.no_ablation, visual_basis=args.basis,
+                         vectors=tuple(vectors), strip_points=args.strip_points, strip_k=args.strip_k,
+                         render=args.render, steps=args.steps, size=args.size, ks=parse_ks(args.ks),
+                         importance=args.importance, score=args.score)
     if args.top_k is not None:
         model.check_top_k(args.top_k)
     data = options.data_of(args)
@@ -88,14 +94,8 @@ def run(args):
     out = args.out or options.default_out(args, "basis")
     guards.check_outputs([("basis folder", out)], [("model file", model.path), ("dataset", data),
                                                    ("importance table", args.importance)])
-    vectors = parse_vectors(args.vectors, args.components or model.depth(layer))
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     with basis_hook(args, model, layer, data) as distribute:
-        basis_study(net, dataset, out, seed=args.seed, components=args.components, top_k=args.top_k,
-                    ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,
-                    batch_size=args.batch_size, ablate=not args.no_ablation, visual_basis=args.basis,
-                    vectors=vectors, strip_points=args.strip_points, strip_k=args.strip_k, render=args.render,
-                    steps=args.steps, size=args.size, ks=parse_ks(args.ks), importance=args.importance,
-                    score=args.score, report=print, distribute=distribute)
+        basis_study(net, dataset, out, config, report=print, distribute=distribute)
     print(f"wrote {os.path.join(out, 'basis.json')}")
     return 0

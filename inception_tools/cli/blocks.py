@@ -41,6 +41,7 @@ def run(args):
 
     from inception_tools import guards
     from inception_tools.blocks.build import build_blocks, parse_classes
+    from inception_tools.blocks.config import BlocksConfig
     from inception_tools.blocks.render_cache import RenderSettings
     from inception_tools.models import catalog, load_model
 
@@ -51,12 +52,9 @@ def run(args):
         raise UserError("--limit needs --data")
     guards.check_outputs([("page file", os.path.join(args.out, name)) for name in ("index.html", "blocks.json")],
                          [("image", args.image), ("model file", model.path), ("dataset", args.data)])
-    index, summary = build_blocks(
-        model, args.image, layers, args.out, classes=classes, n_classes=args.n_classes, top_n=args.top_n,
-        n_groups=args.groups, data=args.data, limit=args.limit, resize=args.resize,
-        settings=RenderSettings(args.render_size, args.render_steps, args.seed), per_call=args.per_call,
-        render_root=args.render_cache,
-    )
+    config = BlocksConfig(tuple(layers), classes, args.n_classes, args.top_n, args.groups, args.data, args.limit,
+                          args.resize, RenderSettings(args.render_size, args.render_steps, args.seed), args.per_call)
+    index, summary = build_blocks(model, args.image, config, args.out, render_root=args.render_cache)
     print(f"blocks: {index} ({summary['renders_shown']} thumbnails, {summary['renders_made']} rendered now, "
           f"{summary['total_seconds']} s)")
     return 0

@@ -1,8 +1,8 @@
 """``inception-tools classes``: per-class activation statistics of layers and how the classes differ."""
 
 from inception_tools.cli import options
+from inception_tools.cli.ray import add_ray_arguments, classes_hook
 from inception_tools.errors import UserError
-from inception_tools.scale.cli import add_ray_arguments, classes_hook
 
 
 def add_parser(subparsers):
@@ -47,12 +47,10 @@ def add_parser(subparsers):
 def run(args):
     import os
 
-    from inception_tools.classes import class_study
-    from inception_tools.data import load_dataset
-    from inception_tools.models import load_model
-
     from inception_tools import guards
-    from inception_tools.models import catalog
+    from inception_tools.classes import ClassesConfig, class_study
+    from inception_tools.data import load_dataset
+    from inception_tools.models import catalog, load_model
 
     spec = catalog.entry(args.model).default_layer if args.layers is None else args.layers
     layers = [layer.strip() for layer in spec.split(",") if layer.strip()]
@@ -61,6 +59,9 @@ def run(args):
     if len(set(layers)) != len(layers):
         twice = next(layer for layer in layers if layers.count(layer) > 1)
         raise UserError(f"--layers names {twice} twice: give each layer once")
+    config = ClassesConfig(tuple(layers), args.classes, args.threshold, args.position, args.active_threshold,
+                           args.min_fraction, args.bootstrap, args.seed, args.batch_size, args.pixel_scaling,
+                           tuple(args.importance))
     model = load_model(args.model, args.model_path, layers=layers)
     for layer in layers:
         model.check_layer(layer, "activations")
@@ -72,11 +73,7 @@ def run(args):
     with classes_hook(args, model, layers, data) as distribute:
         if distribute is not None:
             print(f"classes: {distribute}")
-        summary = class_study(model, dataset, layers, out, classes=args.classes, threshold=args.threshold,
-                              position=args.position, active_threshold=args.active_threshold,
-                              min_fraction=args.min_fraction, replicates=args.bootstrap, seed=args.seed,
-                              batch_size=args.batch_size, pixel_scaling=args.pixel_scaling,
-                              importance=args.importance, distribute=distribute)
+        summary = class_study(model, dataset, config, out, distribute=distribute)
     with open(os.path.join(out, "tables.md")) as f:
         print(f.read(), end="")
     if summary["empty_classes"]:

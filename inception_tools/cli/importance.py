@@ -2,7 +2,7 @@
 
 from inception_tools.cli import options
 from inception_tools.errors import UserError
-from inception_tools.scale.cli import add_ray_arguments, importance_hook
+from inception_tools.cli.ray import add_ray_arguments, importance_hook
 
 
 def add_parser(subparsers):
@@ -32,6 +32,13 @@ def add_parser(subparsers):
     p.add_argument("--basis-seed", type=options.seed, default=0,
                    help="--basis: seed of the one random position per image the PCs are computed from (default 0, "
                         "as inception-tools basis)")
+    p.add_argument("--estimator", choices=["exact", "control-variate", "first-order"], default="exact",
+                   help="exact (default): every channel on every image; control-variate: exact on a seeded random "
+                        "--exact-fraction of the images plus a first-order control on all (consistent, ~10-30x less "
+                        "exact work); first-order: the control alone, an approximation")
+    p.add_argument("--exact-fraction", type=options.finite_float, default=0.1, metavar="F",
+                   help="--estimator control-variate: share of the images ablated exactly (default 0.1)")
+    p.add_argument("--estimator-seed", type=options.seed, default=0, help="--estimator control-variate: seed of the exact images")
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
     p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv)")
     add_ray_arguments(p, "channel shards")
@@ -40,7 +47,7 @@ def add_parser(subparsers):
 
 def run(args):
     from inception_tools.data import load_dataset
-    from inception_tools.importance import score_layer
+    from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.importance.directions import check_basis
     from inception_tools import layout
     from inception_tools.layout import IMPORTANCE_CSV
@@ -62,6 +69,10 @@ def run(args):
         raise UserError("--channels chooses channels; with --basis choose the principal components with --components")
     depth = model.depth(layer)
     channels = None if args.basis else options.parse_channels(args.channels, depth)
+    config = ImportanceConfig(channels, args.top_k, args.ablation, args.batch_size, args.method, not args.no_shortcut,
+                              args.until_reliable, args.score, args.chunk, args.shuffle_seed, args.splits,
+                              args.resamples, args.seed, args.basis, args.components, args.basis_seed,
+                              args.estimator, args.exact_fraction, args.estimator_seed)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
     _refuse_other_settings(out, model, layer, dataset, args, channels)
@@ -72,11 +83,7 @@ def run(args):
         print(f"verify: imputing {layer} with its own values changes the logits by at most {diff:.3g}: ok")
     top_k = model.default_top_k if args.top_k is None else args.top_k
     with importance_hook(args, model, layer, data) as distribute:
-        result = score_layer(net, dataset, channels, out, top_k, args.ablation, args.batch_size, engine=args.method,
-                             shortcut=not args.no_shortcut, until=args.until_reliable, score=args.score,
-                             chunk=args.chunk, shuffle_seed=args.shuffle_seed, splits=args.splits,
-                             resamples=args.resamples, seed=args.seed, meta=_meta(data, args.limit), report=print,
-                             basis=args.basis, components=args.components, basis_seed=args.basis_seed,
+        result = score_layer(net, dataset, config, out, meta=_meta(data, args.limit), report=print,
                              distribute=distribute)
     summary = result.summary
     acc = summary["accuracy"]
@@ -116,6 +123,8 @@ def _refuse_other_settings(out, model, layer, dataset, args, channels):
                     n_images=len(dataset), fingerprint=dataset_fingerprint(model, dataset))
     if channels is not None:
         settings["channels"] = len(channels)
+    settings["estimator"] = None if args.estimator == "exact" else {
+        "kind": args.estimator, "exact_fraction": args.exact_fraction, "seed": args.estimator_seed}
     require_settings(summary_json(out), settings, out)
 
 

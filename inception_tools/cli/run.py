@@ -31,7 +31,7 @@ def run(args):
 
     from inception_tools.data import load_dataset
     from inception_tools.models import catalog, load_model
-    from inception_tools.pipeline import run_study
+    from inception_tools.pipeline import StudyConfig, run_study
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, layers=[layer])
@@ -45,7 +45,7 @@ def run(args):
     steps = args.steps or entry.steps
     top = args.top or entry.group_size_for(model.depth(layer))
     top_k = model.default_top_k if args.top_k is None else args.top_k
-    run_study(model, layer, dataset, study_dir, top_k=top_k, top=top, middle=args.middle or top, seed=args.seed,
-              steps=steps, size=args.size, per_call=args.per_call, batch_size=args.batch_size, pixel_scaling=args.pixel_scaling, score=args.score,
-              report=print)
+    config = StudyConfig(layer, top_k, top, args.middle or top, args.seed, steps, args.size, args.per_call,
+                         args.batch_size, args.pixel_scaling, args.score)
+    run_study(model, dataset, config, study_dir, report=print)
     return 0

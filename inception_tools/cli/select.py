@@ -3,7 +3,7 @@
 import sys
 
 from inception_tools.cli import options
-from inception_tools.importance.measures import MEASURES
+from inception_tools.tables import MEASURES
 from inception_tools.importance.summary import score_warning
 from inception_tools.selection import choose_groups, group_means
 from inception_tools.tables import read_importance, write_groups

@@ -2,7 +2,7 @@
 
 from inception_tools.cli import options
 from inception_tools.errors import UserError
-from inception_tools.scale.cli import add_ray_arguments, render_hook
+from inception_tools.cli.ray import add_ray_arguments, render_hook
 
 
 def add_parser(subparsers):

@@ -44,7 +44,7 @@ class Dataset:
         self._in_order = True
 
     def __len__(self):
-        return len(self.stored)
+        return len(self.order)
 
     def images(self, start=0, stop=None):
         """float32 [n, H, W, 3] in [0, 1] for images ``start:stop``."""
@@ -53,7 +53,7 @@ class Dataset:
         return resizing.finish(self.stored[self.order[start:stop]], self.image_shape)
 
     def reordered(self, order):
-        """The same images in another ``order`` (indices into this dataset), sharing the pixels."""
+        """The images at ``order`` (indices into this dataset: a permutation or a subset), sharing the pixels."""
         order = self.order[np.asarray(order, np.int64)]
         view = copy.copy(self)
         view.order = order

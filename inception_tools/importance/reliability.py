@@ -24,7 +24,8 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from inception_tools.errors import UserError
-from inception_tools.importance.measures import MEASURES, contributions
+from inception_tools.importance.measures import contributions
+from inception_tools.tables import MEASURES
 
 TARGET = 0.9
 WARN_BELOW = 0.5

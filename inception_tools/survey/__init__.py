@@ -73,7 +73,7 @@ def single_writer(answers_path):
         lock.acquire(timeout=0)
     except filelock.Timeout:
         raise UserError(f"another survey server is already writing {answers_path}; serve every participant from "
-                        "that one server (repeat --participant) or stop it first") from None
+                        "that one server (it takes several participants) or stop it first") from None
     except OSError as e:
         raise UserError(f"cannot lock {answers_path}: {e.strerror or e}") from None
     return lock
