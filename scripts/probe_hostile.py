@@ -180,7 +180,7 @@ def _():
     summary = json.load(open(path("two", "importance.json")))
     for name, entry in summary["reliability"]["measures"].items():
         assert 0 <= entry["spearman_brown"] <= 1, (name, entry["spearman_brown"])
-        assert entry[f"images_for_0.9"] >= 4, (name, entry["images_for_0.9"])
+        assert entry["images_for_0.9"] >= 4, (name, entry["images_for_0.9"])
     assert "too few channels" in stdout and "one split" in stdout and "nan" not in stdout.lower(), stdout
     return "clamped; notes printed"
 

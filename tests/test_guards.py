@@ -1,6 +1,5 @@
 """Checks before any work (inception_tools/guards.py, Model.check_layer, the commands that call them)."""
 
-import json
 import os
 import shutil
 
