@@ -252,3 +252,27 @@ def test_cli_prints_summary(tmp_path, capsys):
     assert "middle: 3 features (2 rated), mean importance 0.3333, mean I 0.09375" in out
     assert "U = 6, p = 0.2" in out  # all 3*2 pairs favour top; exact p = 2 * 1/C(5,2)
     assert "feature 6 (ann.csv line 7, participant ann): question1='7' is outside 1-5 -> excluded" in out
+
+
+def test_repeated_answers_and_a_file_given_twice_are_counted_once_with_a_warning(study, tmp_path):
+    importance, answers, out = study
+    once = analyze(importance, answers, out, top=3)
+    assert once["warnings"] == []
+    twice = analyze(importance, [answers[0], *answers], tmp_path / "twice", top=3)
+    assert any("more than once" in w for w in twice["warnings"])  # before: counted twice, silently
+    assert twice["groups"] == once["groups"] and twice["n_answer_rows"] == once["n_answer_rows"]
+    rows = Path(answers[0]).read_text().splitlines()
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("\n".join(rows + rows[1:3]) + "\n")
+    summary = analyze(importance, [repeated, answers[1]], tmp_path / "rep", top=3)
+    assert any("2 answer row(s) repeat" in w for w in summary["warnings"])
+    assert summary["groups"] == once["groups"]
+
+
+def test_an_output_over_an_input_is_refused(study, tmp_path):
+    importance, answers, _ = study
+    out = Path(answers[0]).parent
+    clash = out / "summary.json"
+    clash.write_text(Path(answers[0]).read_text())
+    with pytest.raises(UserError, match="is also the answers file"):
+        analyze(importance, [clash, answers[1]], out, top=3)

@@ -283,3 +283,10 @@ def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
     with pytest.raises(UserError, match="not a layer"):
         class_study(mlp, dataset, ClassesConfig(("dense2",), importance=(str(tmp_path / "dense3.csv"),)),
                     str(tmp_path / "other"))
+
+
+def test_classes_has_the_defaults_of_the_other_commands(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # before: --layers and --out were required
+    assert main(["classes", "--limit", "60", "--bootstrap", "0"]) == 0
+    assert (tmp_path / "outputs" / "embedded-mixed3a" / "classes" / "classes.csv").is_file()
+    assert "wrote outputs/embedded-mixed3a/classes/index.html" in capsys.readouterr().out

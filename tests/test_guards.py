@@ -1,6 +1,5 @@
 """Checks before any work (inception_tools/guards.py, Model.check_layer, the commands that call them)."""
 
-import json
 import os
 import shutil
 
@@ -136,3 +135,22 @@ def test_blocks_refuses_more_classes_than_the_model_has(tmp_path, capsys):
     assert main(["blocks", "--image", str(image), "--n-classes", "50", "--out", str(out)]) == 2
     assert "n_classes must be from 1 to 10" in capsys.readouterr().err  # before: accepted
     assert not out.exists()
+
+
+def test_importance_out_equal_to_its_data_is_refused(tmp_path, capsys):
+    import numpy as np
+
+    data = tmp_path / "digits.npz"
+    np.savez(data, data=np.zeros((20, 12288), np.uint8), labels=np.arange(20) % 10)
+    before = data.read_bytes()
+    assert main(["importance", "--data", str(data), "--resize", "center-crop", "--out", str(data)]) == 2
+    assert "is also the dataset" in capsys.readouterr().err and data.read_bytes() == before
+
+
+def test_the_basis_library_refuses_zero_ablation_images():
+    from inception_tools.basis.config import BasisConfig
+
+    with pytest.raises(UserError, match="ablation_images must be at least 1"):  # before: 0 meant every image
+        BasisConfig(ablation_images=0)
+    with pytest.raises(UserError, match="seed must be an integer"):
+        BasisConfig(seed=-1)

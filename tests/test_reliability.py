@@ -120,3 +120,28 @@ def test_reliability_without_outcomes_is_one_error_line(tmp_path):
     csv.write_text("model,layer,feature_ind,importance\nembedded,mixed3a,0,1\n")
     result = _cli("reliability", "--importance", str(csv))
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "not found" in result.stderr
+
+
+def test_impossible_values_are_clamped_and_too_few_is_said():
+    assert rel.spearman_brown(-0.5) == 0.0  # before: -2.0
+    assert rel.spearman_brown(-0.35) == 0.0  # before: -1.08
+    assert rel.spearman_brown(1.0) == 1.0
+    assert rel.images_needed(1.0, 50) == rel.MIN_IMAGES  # before: 0, "~0 images for 0.9"
+    rng = np.random.default_rng(0)
+    half = rel.split_half(rng.standard_normal((2, 40)), splits=1)
+    assert any("too few channels (2)" in note for note in half["notes"]) and "one split: no sd" in half["notes"]
+    assert half["rho_sd"] is None and 0 <= half["spearman_brown"] <= 1
+    report = {"splits": 1, "resamples": 10, "n_images": 40, "n_channels": 2, "group_size": 1,
+              "measures": {"kl": {**half, "overlap": {}}}}
+    text = rel.table(report)
+    assert "nan" not in text.lower() and "n/a" in text and "note: too few channels" in text
+    assert "note: fewer than 2 channels" not in text
+    line = rel.summary_line(report, "kl")
+    assert "sd n/a" in line and "too few channels" in line
+
+
+def test_group_size_must_fit_twice():
+    assert rel.check_group_size(None, 96) == 24 and rel.check_group_size(48, 96) == 48
+    for bad in (0, 49, 500, -1, 2.5, True):
+        with pytest.raises(Exception, match="group size must be an integer from 1 to 48"):
+            rel.check_group_size(bad, 96)

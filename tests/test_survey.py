@@ -425,3 +425,11 @@ def test_twenty_five_clients_at_once_all_get_an_answer(start):
         for sock in sockets:
             sock.close()
     assert server.request_queue_size >= 64  # before: 5, bursts of 20 clients were reset
+
+
+def test_answers_over_the_study_groups_are_refused(study):
+    before = open(os.path.join(study, "groups.csv")).read()
+    with pytest.raises(UserError, match="is also the groups file"):
+        make_server(study, ["alice"], answers=os.path.join(study, "groups.csv"))
+    assert open(os.path.join(study, "groups.csv")).read() == before
+    assert not os.path.exists(os.path.join(study, "groups.lock"))

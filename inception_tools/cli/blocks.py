@@ -16,7 +16,8 @@ def add_parser(subparsers):
     p.add_argument("--model", default="embedded", help="model name: embedded (default), InceptionV1, ...")
     p.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the zoo download")
     p.add_argument("--image", required=True, help="the image file")
-    p.add_argument("--layers", default=None, help="comma-separated layers (default: mixed4d for InceptionV1, mixed3a for embedded)")
+    p.add_argument("--layers", default=None, help="comma-separated layers with a <layer>_pre_relu tensor (the thumbnails render it; not softmax2) "
+                   "(default: mixed4d for InceptionV1, mixed3a for embedded)")
     p.add_argument("--classes", default=None, help="comma-separated output indices, label ids or names (default: the top logits)")
     p.add_argument("--n-classes", type=options.positive_int, default=3, help="how many top classes when --classes is not given (default 3)")
     p.add_argument("--top-n", type=options.positive_int, default=4, help="channels per position in the dictionary (default 4)")
@@ -24,7 +25,7 @@ def add_parser(subparsers):
     p.add_argument("--resize", choices=["center-crop", "squash", "native"], default="center-crop",
                    help="how the image reaches the model's input size (default center-crop)")
     p.add_argument("--data", default=None, help="dataset whose channel means are the ablation baseline (default: zero)")
-    p.add_argument("--limit", type=options.positive_int, default=None, help="use only the first N images of --data")
+    p.add_argument("--limit", type=options.positive_int, default=None, help="use N images of --data, class-balanced (as --limit elsewhere)")
     p.add_argument("--render-size", type=options.positive_int, default=96, help="thumbnail size in pixels (default 96)")
     p.add_argument("--render-steps", type=options.positive_int, default=128, help="thumbnail optimization steps (default 128)")
     p.add_argument("--seed", type=options.seed, default=0, help="render seed (default 0)")
@@ -36,6 +37,9 @@ def add_parser(subparsers):
 
 
 def run(args):
+    import os
+
+    from inception_tools import guards
     from inception_tools.blocks.build import build_blocks, parse_classes
     from inception_tools.blocks.config import BlocksConfig
     from inception_tools.blocks.render_cache import RenderSettings
@@ -46,6 +50,8 @@ def run(args):
     classes = parse_classes(args.classes, model) if args.classes else None
     if args.data is None and args.limit is not None:
         raise UserError("--limit needs --data")
+    guards.check_outputs([("page file", os.path.join(args.out, name)) for name in ("index.html", "blocks.json")],
+                         [("image", args.image), ("model file", model.path), ("dataset", args.data)])
     config = BlocksConfig(tuple(layers), classes, args.n_classes, args.top_n, args.groups, args.data, args.limit,
                           args.resize, RenderSettings(args.render_size, args.render_steps, args.seed), args.per_call)
     index, summary = build_blocks(model, args.image, config, args.out, render_root=args.render_cache)

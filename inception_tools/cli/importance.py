@@ -83,7 +83,8 @@ def run(args):
         print(f"verify: imputing {layer} with its own values changes the logits by at most {diff:.3g}: ok")
     top_k = model.default_top_k if args.top_k is None else args.top_k
     with importance_hook(args, model, layer, data) as distribute:
-        result = score_layer(net, dataset, config, out, meta={"data": data}, report=print, distribute=distribute)
+        result = score_layer(net, dataset, config, out, meta=_meta(data, args.limit), report=print,
+                             distribute=distribute)
     summary = result.summary
     acc = summary["accuracy"]
     print(f"{model.name} on {summary['n_images_used']} images ({dataset.resize}, pixel scaling {args.pixel_scaling}): "
@@ -125,3 +126,10 @@ def _refuse_other_settings(out, model, layer, dataset, args, channels):
     settings["estimator"] = None if args.estimator == "exact" else {
         "kind": args.estimator, "exact_fraction": args.exact_fraction, "seed": args.estimator_seed}
     require_settings(summary_json(out), settings, out)
+
+
+def _meta(data, limit):
+    """What importance.json records of the data beyond the scan's settings: the source and the limit's subset."""
+    from inception_tools.data.dataset import SUBSET
+
+    return {"data": data, **({"limit": limit, "subset": SUBSET} if limit else {})}

@@ -74,7 +74,8 @@ def add_data_arguments(parser):
                         help="image folder, downsampled-ImageNet .npz, 'embedded' (the embedded model's 1000 test digits, its default) or 'embedded-train' (its 4000 training digits)")
     parser.add_argument("--resize", choices=["center-crop", "64-upscale"], default=None,
                         help="photographs: center-crop (default); .npz: 64-upscale (default, the study's)")
-    parser.add_argument("--limit", type=positive_int, default=None, help="use only the first N images")
+    parser.add_argument("--limit", type=positive_int, default=None, help="use N images, class-balanced: round-robin over the classes in dataset order "
+                        "(the first of each class, then the second, ...), kept in dataset order")
     parser.add_argument("--pixel-scaling", choices=["once", "study"], default="once",
                         help="'study' reproduces the original study's double scaling of pixels")
 

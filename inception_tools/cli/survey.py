@@ -8,8 +8,11 @@ def add_parser(subparsers):
         "survey",
         help="serve the blind survey of the features in groups.csv",
         description="Serve the features of STUDY/groups.csv in their blind order on 127.0.0.1. "
-        "Each participant opens their own URL; answers are appended to the answers CSV and "
-        "a participant who comes back resumes at their first unanswered feature. Stop with Ctrl-C.",
+        "Each participant opens their own URL, which carries their secret token (kept in answers.tokens.json, "
+        "the same after a restart): send each person only their own. One server per answers file (a second is "
+        "refused): serve every participant from it. Answers are appended to the answers CSV (free text that "
+        "starts like a spreadsheet formula gets a leading ') and a participant who comes back resumes at their "
+        "first unanswered feature. Stop with Ctrl-C.",
     )
     parser.add_argument("--study", required=True, metavar="DIR", help="the study folder (with groups.csv)")
     parser.add_argument(

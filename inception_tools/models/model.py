@@ -13,9 +13,8 @@ tf1 = tf.compat.v1
 
 # What each purpose needs of a layer (said in the commands' --help and in the refusals).
 LAYER_PURPOSES = {
-    "ablate": "ablation replaces a hidden layer's output, so name a hidden layer, not the model's output "
-              "and without the _pre_relu suffix",
-    "activations": "the statistics read a layer's output, so name it without the _pre_relu suffix",
+    "ablate": "ablation replaces a hidden layer's output after its ReLU",
+    "activations": "the statistics read a layer's output after its ReLU",
     "visualize": "renders and dataset examples read the layer's _pre_relu tensor",
 }
 
@@ -74,11 +73,11 @@ class Model:
             return layer
         if layer.endswith("_pre_relu"):
             base = layer[: -len("_pre_relu")]
-            raise UserError(f"layer {layer}: {LAYER_PURPOSES[purpose]}; give {base} (its output after the ReLU)")
+            raise UserError(f"layer {layer}: {LAYER_PURPOSES[purpose]}; give {base}")
         if purpose == "ablate" and layer == self.output_name:
             hidden = [name for name in self.layer_depths if name != self.output_name]
-            raise UserError(f"layer {layer} is the model's output: {LAYER_PURPOSES[purpose]}; "
-                            f"layers: {', '.join(hidden)}")
+            raise UserError(f"layer {layer} is the model's output, not a hidden layer ({LAYER_PURPOSES[purpose]}); "
+                            f"hidden layers: {', '.join(hidden)}")
         return layer
 
     def check_top_k(self, top_k):

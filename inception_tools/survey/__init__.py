@@ -12,7 +12,8 @@ import os
 import filelock
 
 from inception_tools.errors import UserError
-from inception_tools.layout import answers_csv, answers_lock
+from inception_tools.guards import check_outputs
+from inception_tools.layout import ANSWERS_CSV, answers_csv, answers_lock, groups_csv, importance_csv
 from inception_tools.survey.features import read_plan
 from inception_tools.survey.flow import Survey
 from inception_tools.survey.questions import InvalidAnswer, check_text
@@ -46,6 +47,8 @@ def make_server(study_dir, participants, port=0, answers=None):
             raise UserError(f"participant name {name!r} starts with {name[0]!r}, which a spreadsheet reads as a formula")
     plan = read_plan(study_dir)
     path = answers or default_answers_path(study_dir)
+    check_outputs([("answers file", path)], [("groups file", groups_csv(study_dir)),
+                                             ("importance table", importance_csv(study_dir))], kind=ANSWERS_CSV)
     lock = single_writer(path)
     try:
         store = AnswerStore(path, plan.model, plan.layer)
