@@ -31,6 +31,7 @@ import numpy as np
 
 from inception_tools import progress
 from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools.classes.contribution import TrueClassGradients, attribution_signs, check_definition, keep_masks
 from inception_tools.classes.stats import POSITIONS, ClassStats, confident_correct, unit_values
 from inception_tools.data.dataset import batch_ranges
 from inception_tools.errors import UserError
@@ -63,8 +64,8 @@ def fit_replicates(replicates, n_classes, units):
 
 
 def pass_config(model, dataset, layers, classes, threshold, position, active_threshold, replicates, seed,
-                batch_size, pixel_scaling="once"):
-    return {
+                batch_size, pixel_scaling="once", definition="active"):
+    config = {
         "model": model.name,
         "layers": list(layers),
         "classes": [int(c) for c in classes],
@@ -79,6 +80,9 @@ def pass_config(model, dataset, layers, classes, threshold, position, active_thr
         "n_images": len(dataset),
         "fingerprint": dataset_fingerprint(model, dataset),
     }
+    if definition != "active":  # runs made before the definitions existed keep their settings
+        config["definition"] = definition
+    return config
 
 
 def _save(path, config, next_image, stats, seen, kept):
@@ -114,24 +118,41 @@ class BlockJob:
 
     Called with a :class:`~inception_tools.surgery.Network` of the model and the images, it returns
     the unit values [n, C] (float64) of every layer and which images are confidently right (bool [n]).
+    Under a ``source`` definition (:mod:`.contribution`) the values that do not contribute to the
+    image's true class are zero: ``keep`` gives ``{layer: bool [classes, C]}`` (path signs), or
+    ``definition="source-gradient"`` computes the sign per image from the true-class gradient.
     """
 
-    def __init__(self, layers, output_name, position, threshold):
+    def __init__(self, layers, output_name, position, threshold, definition="active", keep=None):
         self.layers = list(layers)
         self.output_name = output_name
         self.position = position
         self.threshold = threshold
+        self.definition = definition
+        self.keep = keep
 
     def __call__(self, net, dataset, start, stop):
         fetches = [net.T(layer) for layer in self.layers] + [net.T(self.output_name)]
-        *acts, probs = net.run(fetches, dataset.images(start, stop))
-        confident = confident_correct(probs, dataset.labels[start:stop], self.threshold)
-        return [unit_values(layer_acts, self.position) for layer_acts in acts], confident
+        images, labels = dataset.images(start, stop), dataset.labels[start:stop]
+        if self.definition == "source-gradient":
+            (*acts, probs), grads = TrueClassGradients.of(net, self.layers).fetch(fetches, images, labels)
+        else:
+            *acts, probs = net.run(fetches, images)
+        confident = confident_correct(probs, labels, self.threshold)
+        values = [unit_values(layer_acts, self.position) for layer_acts in acts]
+        if self.definition == "source-gradient":
+            values = [v * attribution_signs(a, g) for v, a, g in zip(values, acts, grads)]
+        elif self.definition == "source":
+            values = [v * self.keep[layer][labels] for v, layer in zip(values, self.layers)]
+        return values, confident
 
 
 def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="mean", active_threshold=0.0,
-            replicates=200, seed=0, batch_size=64, pixel_scaling="once", distribute=None):
+            replicates=200, seed=0, batch_size=64, pixel_scaling="once", distribute=None, definition="active"):
     """Per-class statistics of ``layers`` over ``dataset``, resumable (see the module docstring).
+
+    ``definition``: which values count for a class (``active``, ``source``, ``source-gradient``;
+    :mod:`.contribution`).
 
     ``distribute``: optional ``(job, dataset, batches) -> iterable of (batch, result)`` in batch order
     that runs the :class:`BlockJob` of each batch elsewhere, e.g. :func:`inception_tools.scale.classes.distributor`
@@ -141,13 +162,15 @@ def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="m
     ``classes``), images of each class seen and kept, and the pass settings.
     """
     check_settings(threshold, position, active_threshold, 0.0, replicates)
+    check_definition(definition)
     if batch_size < 1:
         raise UserError(f"batch size must be at least 1, got {batch_size}")
     for layer in layers:
         model.depth(layer)
     replicates = fit_replicates(replicates, len(classes), sum(model.depth(layer) for layer in layers))
     config = pass_config(model, dataset, layers, classes, threshold, position, active_threshold, replicates,
-                         seed, batch_size, pixel_scaling)
+                         seed, batch_size, pixel_scaling, definition)
+    keep = keep_masks(model, layers) if definition == "source" else None
     stats = {layer: ClassStats(len(classes), model.depth(layer), active_threshold, replicates, seed)
              for layer in layers}
     final = os.path.join(out_dir, STATS_FILE)
@@ -172,7 +195,7 @@ def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="m
         log.info(f"resuming at image {next_image} of {len(dataset)}")
     position_of = np.full(model.num_classes, -1)
     position_of[list(classes)] = np.arange(len(classes))
-    job = BlockJob(layers, model.output_name, position, threshold)
+    job = BlockJob(layers, model.output_name, position, threshold, definition, keep)
     todo = batch_ranges(next_image, len(dataset), batch_size)
     net = Network(model, layers[0], pixel_scaling) if distribute is None else None
     results = ((batch, job(net, dataset, *batch)) for batch in todo) if net else distribute(job, dataset, todo)

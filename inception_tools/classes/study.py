@@ -17,6 +17,7 @@ import numpy as np
 
 from inception_tools.blocks.build import parse_classes, real_classes
 from inception_tools.classes.collect import check_settings, collect
+from inception_tools.classes.contribution import check_definition
 from inception_tools.classes.importance import COLUMNS, class_importance, matter_vs_active
 from inception_tools.classes.report import importance_markdown, write_report
 from inception_tools.errors import UserError
@@ -55,7 +56,7 @@ def open_scans(model, layers, csv_paths):
 
 def class_study(model, dataset, layers, out_dir, classes=None, threshold=0.9, position="mean", active_threshold=0.0,
                 min_fraction=0.0, replicates=200, seed=0, batch_size=64, pixel_scaling="once", importance=(),
-                distribute=None):
+                distribute=None, definition="active"):
     """Run the study on ``layers`` of ``model`` over ``dataset``; write ``out_dir``; return the summary.
 
     Args:
@@ -68,6 +69,10 @@ def class_study(model, dataset, layers, out_dir, classes=None, threshold=0.9, po
         pixel_scaling: ``once`` or ``study`` (see :mod:`inception_tools.surgery`).
         importance: importance CSVs of finished scans of some of ``layers`` (with their outcome stores).
         distribute: runs the pass's image batches elsewhere (:func:`inception_tools.scale.classes.distributor`).
+        definition: which unit values count for a class: ``active`` (ours: every value; a unit contributes when
+            active on a kept image), ``source`` (Teague's: only values whose weighted contribution to the class,
+            by the summed path weight, is positive) or ``source-gradient`` (sign of activation x gradient of the
+            class logit, per image); see :mod:`inception_tools.classes.contribution`.
 
     Returns:
         The ``classes.json`` summary (settings, per-class counts, per-layer distances).
@@ -75,12 +80,14 @@ def class_study(model, dataset, layers, out_dir, classes=None, threshold=0.9, po
     if not layers:
         raise UserError("give at least one layer (--layers L1,L2,...)")
     check_settings(threshold, position, active_threshold, min_fraction, replicates)
+    check_definition(definition)
     for layer in layers:
         model.depth(layer)
     classes = resolve_classes(model, classes)
     scans = open_scans(model, layers, importance)
     stats, seen, kept, config = collect(model, dataset, layers, classes, out_dir, threshold, position,
-                                        active_threshold, replicates, seed, batch_size, pixel_scaling, distribute)
+                                        active_threshold, replicates, seed, batch_size, pixel_scaling, distribute,
+                                        definition)
     empty = [model.label_names[c] for k, c in enumerate(classes) if kept[k] == 0]
     extra, matter, markdown = None, {}, ""
     if scans:

@@ -29,6 +29,11 @@ def add_parser(subparsers):
     p.add_argument("--min-fraction", type=float, default=0.0,
                    help="a unit contributes to a class when active on at least this fraction of its images "
                    "(default 0: on at least one)")
+    p.add_argument("--definition", choices=["active", "source", "source-gradient"], default="active",
+                   help="which values count for a class: active (default, ours: a unit contributes when active on "
+                   "a kept image), source (Teague's: values whose weighted contribution to the class is negative "
+                   "are zeroed, sign by the summed path weight; dense models), source-gradient (sign of "
+                   "activation x gradient of the class logit, per image; any model)")
     p.add_argument("--importance", action="append", default=[], metavar="CSV",
                    help="importance.csv of a finished scan of one of the layers (repeatable): adds class-restricted "
                    "importance from its per-image outcomes next to the activation statistics")
@@ -56,7 +61,8 @@ def run(args):
                               position=args.position, active_threshold=args.active_threshold,
                               min_fraction=args.min_fraction, replicates=args.bootstrap, seed=args.seed,
                               batch_size=args.batch_size, pixel_scaling=args.pixel_scaling,
-                              importance=args.importance, distribute=distribute)
+                              importance=args.importance, distribute=distribute,
+                              definition=args.definition)
     with open(f"{args.out}/tables.md") as f:
         print(f.read(), end="")
     if summary["empty_classes"]:
