@@ -108,7 +108,7 @@ def _saved_config(path):
 
 def _refuse_other(where, saved, config):
     if saved != config:
-        changed = sorted(k for k in config if saved.get(k) != config[k])
+        changed = sorted(k for k in set(config) | set(saved) if saved.get(k) != config.get(k))
         raise UserError(f"{where} holds results made with other settings ({', '.join(changed)}); "
                         "delete it or choose another --out")
 
