@@ -18,7 +18,7 @@ from inception_tools.replications.run import replicate
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "replications.py"
 
-STATUSES = (page.REPRODUCED, page.DIRECTION, page.DIFFERS, page.NOT_RUNNABLE, page.NOT_BUILT)
+STATUSES = (page.REPRODUCED, page.DIRECTION, page.DIFFERS, page.NOT_RUNNABLE, page.NOT_BUILT, page.OURS_ONLY)
 TITLES = ("Teague", "Terekhov", "Dey et al.", "Building Blocks", "Curve Detectors", "Adebayo et al.",
           "Network Dissection")
 
@@ -26,10 +26,10 @@ TITLES = ("Teague", "Terekhov", "Dey et al.", "Building Blocks", "Curve Detector
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     root = tmp_path_factory.mktemp("replications")
-    started = time.monotonic()
+    started = time.process_time()  # CPU time of this process (all its threads): robust to a busy machine
     replicate(str(root / "replications.md"), full=False, work_dir=str(root / "work"))
-    seconds = time.monotonic() - started
-    return root, (root / "replications.md").read_text(), seconds
+    cpu_seconds = time.process_time() - started
+    return root, (root / "replications.md").read_text(), cpu_seconds
 
 
 def rows_after(text, heading):
@@ -45,8 +45,8 @@ def rows_after(text, heading):
 
 
 def test_quick_mode_runs_in_the_suite_and_fills_every_source(quick):
-    root, text, seconds = quick
-    assert seconds < 240, f"quick mode took {seconds:.0f} s"
+    root, text, cpu_seconds = quick
+    assert cpu_seconds < 120, f"quick mode took {cpu_seconds:.0f} s of CPU"
     for title in TITLES:
         assert re.search(rf"^## .*{re.escape(title)}", text, re.M), title
     data = json.loads((root / "replications.json").read_text())
@@ -57,7 +57,7 @@ def test_quick_mode_runs_in_the_suite_and_fills_every_source(quick):
             assert (row["status"] == page.NOT_BUILT) == (key in ("curves", "adebayo", "dissection"))
     summary = rows_after(text, "## Teague")
     assert all(len(r) == 5 for r in summary) and len(summary) >= 15
-    assert re.search(r"^Mode: quick .* Run time: \d+ s in all", text, re.M)
+    assert re.search(r"^Mode: quick .* Run time: \d+ s of measurement", text, re.M)
 
 
 def test_teague_tables_are_what_the_classes_stage_returns(quick, tmp_path):

@@ -11,7 +11,6 @@ ablation of the top-k vectors of each basis, McNemar test of the paired differen
 
 import json
 import os
-import time
 
 from inception_tools.basis.stage import basis_study
 from inception_tools.replications import page
@@ -73,21 +72,22 @@ def section(out_dir, full, shared=None):
     from inception_tools.data import load_dataset
     from inception_tools.models import load_model
 
-    started = time.monotonic()
-    if full:
-        model = load_model("InceptionV1", os.path.join(shared, "models/inceptionv1/InceptionV1.pb"))
-        dataset = load_dataset(os.path.join(shared, "data/imagenet-sample"), model)
-        layers = [run_layer(model, dataset, "mixed4a", out_dir, ks=[1, 4, 16, 64], ablation_images=200),
-                  run_layer(model, dataset, "mixed5a", out_dir)]
-        where = f"InceptionV1, {len(dataset)} sample photos (centre crop), top-1"
-    else:
+    def compute():
+        if full:
+            model = load_model("InceptionV1", os.path.join(shared, "models/inceptionv1/InceptionV1.pb"))
+            dataset = load_dataset(os.path.join(shared, "data/imagenet-sample"), model)
+            return {"layers": [run_layer(model, dataset, "mixed4a", out_dir, ks=[1, 4, 16, 64], ablation_images=200),
+                               run_layer(model, dataset, "mixed5a", out_dir)],
+                    "where": f"InceptionV1, {len(dataset)} sample photos (centre crop), top-1"}
         model = load_model("embedded")
         dataset = load_dataset("embedded", model)
-        layers = [run_layer(model, dataset, "mixed3a", out_dir, ks=[1, 4, 16, 32], ablation_images=200)]
-        where = f"embedded convnet, {len(dataset)} test digits"
+        return {"layers": [run_layer(model, dataset, "mixed3a", out_dir, ks=[1, 4, 16, 32], ablation_images=200)],
+                "where": f"embedded convnet, {len(dataset)} test digits"}
+
+    values, seconds, reused = page.cached(out_dir, f"dey-{'full' if full else 'quick'}", compute)
+    layers, where = values["layers"], values["where"]
     setting = ("`inception-tools basis --layer L --ks ...` (one vector per image at a seeded random position, "
                "PCA by SVD, cumulative mean ablation of the top-k basis vectors, exact McNemar p per k). "
                f"{where}.")
-    values = {s["layer"]: s for s in layers}
     return page.Section("dey", "Dey et al., neuron basis vs principal components", setting, rows(layers, where), "",
-                        values, time.monotonic() - started)
+                        values, seconds, reused)

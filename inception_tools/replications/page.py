@@ -8,6 +8,8 @@ explicit rules, so a status is computed, not typed.
 
 import dataclasses
 import json
+import os
+import time
 
 import numpy as np
 
@@ -18,6 +20,7 @@ DIRECTION = "reproduced in direction only"
 DIFFERS = "differs"
 NOT_RUNNABLE = "not runnable here"
 NOT_BUILT = "not yet built"
+OURS_ONLY = "ours only"  # a figure the source does not report (e.g. a reliability projection)
 
 
 @dataclasses.dataclass
@@ -47,6 +50,27 @@ class Section:
     details: str = ""
     values: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
+    reused: bool = False  # values read from an earlier run's work folder (``seconds`` is that run's)
+
+
+def cached(work_dir, name, compute):
+    """``(values, seconds, reused)``: ``compute()``'s values and run time, kept in ``work_dir/<name>.values.json``.
+
+    A later run with the same work folder reads them back instead of measuring again (the page
+    then says so), so a change to how a page shows its values does not need the long runs again.
+    """
+    path = os.path.join(work_dir, f"{name}.values.json")
+    if os.path.isfile(path):
+        with open(path) as f:
+            saved = json.load(f)
+        return saved["values"], saved["seconds"], True
+    started = time.monotonic()
+    values = compute()
+    seconds = time.monotonic() - started
+    with atomic_open(path) as f:
+        json.dump({"values": values, "seconds": seconds}, f, default=_plain)
+    with open(path) as f:  # the same JSON types on both paths
+        return json.load(f)["values"], seconds, False
 
 
 def fmt(value, digits=3):

@@ -16,6 +16,8 @@ SOURCES = ("teague", "terekhov", "dey", "blocks")
 
 
 def header(full, seconds, sections):
+    reused = [s.key for s in sections if s.reused]
+    measured = sum(s.seconds for s in sections)
     mode = "full (InceptionV1 and the shared photos)" if full else "quick (embedded models only)"
     lines = [
         "# What this toolkit reproduces",
@@ -26,10 +28,12 @@ def header(full, seconds, sections):
         "`../shared/reference/published-figures.md` transcribes them. Status: **reproduced** (same figure "
         "within our uncertainty, or ranges whose intersection is at least half their union), **reproduced in "
         "direction only** (the claim holds, the figure differs), **differs** (why), **not runnable here** (why), "
-        "**not yet built**.",
+        "**not yet built**; **ours only**: a figure the source does not report.",
         "",
-        f"Mode: {mode}. Run time: {seconds:.0f} s in all on {os.cpu_count()} shared CPU cores "
-        f"({platform.machine()}): " + ", ".join(f"{s.key} {s.seconds:.0f} s" for s in sections if s.seconds) + ".",
+        f"Mode: {mode}. Run time: {measured:.0f} s of measurement on {os.cpu_count()} shared CPU cores "
+        f"({platform.machine()}): " + ", ".join(f"{s.key} {s.seconds:.0f} s" for s in sections if s.seconds) + "."
+        + (f" The values of {', '.join(reused)} were measured by an earlier run of this command and read back "
+           f"from its work folder; this run took {seconds:.0f} s." if reused else ""),
     ]
     return "\n".join(lines)
 

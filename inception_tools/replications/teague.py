@@ -19,7 +19,6 @@ is 0.0000-0.0015 per digit. We keep an image when its true class's probability i
 
 import csv
 import os
-import time
 
 import numpy as np
 
@@ -338,10 +337,14 @@ def section(out_dir, replicates=0):
     from inception_tools.data import load_dataset
     from inception_tools.models import load_model
 
-    started = time.monotonic()
-    model = load_model("embedded-mlp")
-    dataset = load_dataset("embedded", model)
-    m = measure(model, dataset, out_dir, replicates)
+    def compute():
+        model = load_model("embedded-mlp")
+        return measure(model, load_dataset("embedded", model), out_dir, replicates)
+
+    m, seconds, reused = page.cached(out_dir, "teague", compute)
+    for run in m["definitions"].values():
+        for layer in run["layers"].values():
+            layer["euclid"], layer["jaccard"] = np.asarray(layer["euclid"]), np.asarray(layer["jaccard"])
     setting = ("Model `embedded-mlp` (784-128-64-32-10, ReLU), the 1,000 held-out digits; `inception-tools classes "
                "--model embedded-mlp --layers dense1,dense2,dense3 --threshold 0.999 --definition source` (and "
                "`source-gradient`, `active`); L0 from the pixels through the same statistics. **Definitions**: "
@@ -351,4 +354,4 @@ def section(out_dir, replicates=0):
                "logit > 0; equal to *source* in L5); *active* (ours, the stage's default) keeps every value and "
                "counts a unit when it is active on one kept image.")
     return page.Section("teague", "Teague, class-conditional activation vectors (embedded MLP)", setting,
-                        summary_rows(m), detail_tables(m), m, time.monotonic() - started)
+                        summary_rows(m), detail_tables(m), m, seconds, reused)
