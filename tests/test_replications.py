@@ -118,3 +118,12 @@ def test_script_refuses_full_mode_without_the_shared_folder(tmp_path, capsys):
     assert script.main(["--full", "--shared", str(tmp_path / "none"), "--out", str(tmp_path / "r.md")]) == 2
     assert "error:" in capsys.readouterr().err
     assert not (tmp_path / "r.md").exists()
+
+
+def test_status_rules():
+    assert page.overlap_share((10, 16), (12, 17)) == pytest.approx(4 / 7)
+    assert page.overlap_share((1, 2), (3, 4)) == 0.0
+    assert page.status_of_range((42, 63), (45, 62), True) == page.REPRODUCED
+    assert page.status_of_range((24, 28), (11, 28), True) == page.DIRECTION
+    assert page.status_of_range((24, 28), (11, 28), False) == page.DIFFERS
+    assert page.span([3, 1, 2]) == "1-3" and page.span([100, 100]) == "100"
