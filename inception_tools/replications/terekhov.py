@@ -105,8 +105,9 @@ def rows(m, full):
     for name, figure in (("mean", f"mean importance, all {THEIRS['channels']} features"),
                          ("middle", f"mean importance, middle group of 40 (ours {m['group']})"),
                          ("top", f"mean importance, top 40 (ours {m['group']})")):
+        chosen = "; groups chosen and scored on the same images (the top group's mean is inflated)" if name != "mean" else ""
         out.append(page.Row(figure, f"{THEIRS[name]} (50,000 images)", scaled(name),
-                            f"{where}; scaled linearly to 50,000", *status(name)))
+                            f"{where}; scaled linearly to 50,000{chosen}", *status(name)))
     out.append(page.Row("interpretability I, middle vs top", f"{THEIRS['I_middle']} vs {THEIRS['I_top']}",
                         "-", "needs the survey's answers (people); `inception-tools analyze` computes I from an "
                         "answers.csv (tested on synthetic answers)", page.NOT_RUNNABLE,
