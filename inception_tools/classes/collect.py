@@ -31,6 +31,7 @@ import numpy as np
 
 from inception_tools import progress
 from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools.classes.contribution import TrueClassGradients, attribution_signs, keep_masks
 from inception_tools.classes.stats import ClassStats, confident_correct, unit_values
 from inception_tools.data.dataset import batch_ranges
 from inception_tools.errors import UserError
@@ -51,7 +52,7 @@ def fit_replicates(replicates, n_classes, units):
 
 def pass_config(model, dataset, config, classes, replicates):
     """The pass's settings as stored with its state: ``config``'s, the classes, the replicates that fit."""
-    return {
+    settings = {
         "model": model.name,
         "layers": list(config.layers),
         "classes": [int(c) for c in classes],
@@ -66,6 +67,9 @@ def pass_config(model, dataset, config, classes, replicates):
         "n_images": len(dataset),
         "fingerprint": dataset_fingerprint(model, dataset),
     }
+    if config.definition != "active":  # runs made before the definitions existed keep their settings
+        settings["definition"] = config.definition
+    return settings
 
 
 def _save(path, config, next_image, stats, seen, kept):
@@ -91,7 +95,7 @@ def _saved_config(path):
 
 def _refuse_other(where, saved, config):
     if saved != config:
-        changed = sorted(k for k in config if saved.get(k) != config[k])
+        changed = sorted(k for k in set(config) | set(saved) if saved.get(k) != config.get(k))
         raise UserError(f"{where} holds results made with other settings ({', '.join(changed)}); "
                         "delete it or choose another output folder")
 
@@ -101,19 +105,33 @@ class BlockJob:
 
     Called with a :class:`~inception_tools.surgery.Network` of the model and the images, it returns
     the unit values [n, C] (float64) of every layer and which images are confidently right (bool [n]).
+    Under a ``source`` definition (:mod:`.contribution`) the values that do not contribute to the
+    image's true class are zero: ``keep`` gives ``{layer: bool [classes, C]}`` (path signs), or
+    ``definition="source-gradient"`` computes the sign per image from the true-class gradient.
     """
 
-    def __init__(self, layers, output_name, position, threshold):
+    def __init__(self, layers, output_name, position, threshold, definition="active", keep=None):
         self.layers = list(layers)
         self.output_name = output_name
         self.position = position
         self.threshold = threshold
+        self.definition = definition
+        self.keep = keep
 
     def __call__(self, net, dataset, start, stop):
         fetches = [net.T(layer) for layer in self.layers] + [net.T(self.output_name)]
-        *acts, probs = net.run(fetches, dataset.images(start, stop))
-        confident = confident_correct(probs, dataset.labels[start:stop], self.threshold)
-        return [unit_values(layer_acts, self.position) for layer_acts in acts], confident
+        images, labels = dataset.images(start, stop), dataset.labels[start:stop]
+        if self.definition == "source-gradient":
+            (*acts, probs), grads = TrueClassGradients.of(net, self.layers).fetch(fetches, images, labels)
+        else:
+            *acts, probs = net.run(fetches, images)
+        confident = confident_correct(probs, labels, self.threshold)
+        values = [unit_values(layer_acts, self.position) for layer_acts in acts]
+        if self.definition == "source-gradient":
+            values = [v * attribution_signs(a, g) for v, a, g in zip(values, acts, grads)]
+        elif self.definition == "source":
+            values = [v * self.keep[layer][labels] for v, layer in zip(values, self.layers)]
+        return values, confident
 
 
 def collect(model, dataset, config, classes, out_dir, distribute=None):
@@ -127,6 +145,9 @@ def collect(model, dataset, config, classes, out_dir, distribute=None):
             :func:`inception_tools.scale.classes.distributor` (Ray); the statistics take each result as
             it comes, as in one process.
 
+    ``config.definition`` says which values count for a class (``active``, ``source``,
+    ``source-gradient``; :mod:`.contribution`).
+
     Returns:
         ``(stats, seen, kept, settings)``: ``{layer: ClassStats}`` (rows in the order of ``classes``),
         images of each class seen and kept, and the pass settings.
@@ -136,6 +157,7 @@ def collect(model, dataset, config, classes, out_dir, distribute=None):
         model.depth(layer)
     replicates = fit_replicates(config.replicates, len(classes), sum(model.depth(layer) for layer in layers))
     settings = pass_config(model, dataset, config, classes, replicates)
+    keep = keep_masks(model, layers) if config.definition == "source" else None
     stats = {layer: ClassStats(len(classes), model.depth(layer), config.active_threshold, replicates, config.seed)
              for layer in layers}
     final = os.path.join(out_dir, STATS_FILE)
@@ -160,7 +182,7 @@ def collect(model, dataset, config, classes, out_dir, distribute=None):
         log.info(f"resuming at image {next_image} of {len(dataset)}")
     position_of = np.full(model.num_classes, -1)
     position_of[list(classes)] = np.arange(len(classes))
-    job = BlockJob(layers, model.output_name, config.position, config.threshold)
+    job = BlockJob(layers, model.output_name, config.position, config.threshold, config.definition, keep)
     todo = batch_ranges(next_image, len(dataset), config.batch_size)
     net = Network(model, layers[0], config.pixel_scaling) if distribute is None else None
     results = ((batch, job(net, dataset, *batch)) for batch in todo) if net else distribute(job, dataset, todo)

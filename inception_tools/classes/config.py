@@ -8,6 +8,14 @@ from inception_tools.classes.stats import POSITIONS
 from inception_tools.errors import UserError
 from inception_tools.guards import check_seed
 
+DEFINITIONS = ("active", "source", "source-gradient")
+
+
+def check_definition(definition):
+    """Raise UserError unless ``definition`` is one of :data:`DEFINITIONS`."""
+    if definition not in DEFINITIONS:
+        raise UserError(f"unknown contributing-unit definition {definition!r}; choose one of {', '.join(DEFINITIONS)}")
+
 
 @dataclasses.dataclass(frozen=True)
 class ClassesConfig:
@@ -24,6 +32,10 @@ class ClassesConfig:
         batch_size: images per batch.
         pixel_scaling: ``once`` or ``study`` (see :mod:`inception_tools.surgery`).
         importance: importance CSVs of finished scans of some of ``layers`` (with their outcome stores).
+        definition: which values count for a class: ``active`` (ours: every value; a unit contributes
+            when active), ``source`` (Teague's: a value only where the unit's summed path weight to the
+            class is positive; dense chains) or ``source-gradient`` (activation x gradient of the class
+            logit positive); see :mod:`inception_tools.classes.contribution`.
     """
 
     layers: tuple
@@ -37,6 +49,7 @@ class ClassesConfig:
     batch_size: int = 64
     pixel_scaling: str = "once"
     importance: tuple = ()
+    definition: str = "active"
 
     def __post_init__(self):
         layers = (self.layers,) if isinstance(self.layers, str) else tuple(self.layers)
@@ -60,5 +73,6 @@ class ClassesConfig:
             raise UserError(f"active_threshold must be a finite number, got {self.active_threshold}")
         if self.replicates < 0:
             raise UserError(f"replicates must be 0 or more, got {self.replicates}")
+        check_definition(self.definition)
         if self.batch_size < 1:
             raise UserError(f"batch_size must be at least 1, got {self.batch_size}")

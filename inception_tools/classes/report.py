@@ -28,6 +28,13 @@ TITLES = {
     "jaccard": "Jaccard similarity of contributing sets",
     "cosine": "cosine similarity of means",
 }
+DEFINITION_TEXT = {
+    "active": "Definition: active (every value counts).",
+    "source": "Definition: source (Teague's): a value counts for a class only where the unit's summed path weight "
+              "to the class's logit is positive; other values are zeroed before the statistics.",
+    "source-gradient": "Definition: source-gradient: a value counts for the image's class only where activation "
+                       "times the gradient of the class's logit is positive; other values are zeroed.",
+}
 CSV_COLUMNS = ["layer", "class", "label", "unit", "n_images", "mean", "variance", "count", "active_fraction",
                "contributing"]
 
@@ -137,7 +144,7 @@ def build_summary(stats, classes, labels, seen, kept, config, min_fraction):
     per_class = [{"class": int(c), "label": labels[c], "seen": int(seen[k]), "kept": int(kept[k]),
                   "contributing": {layer: int(s.contributing(min_fraction)[k].sum()) for layer, s in stats.items()}}
                  for k, c in enumerate(classes)]
-    return {"settings": dict(config, min_fraction=min_fraction), "per_class": per_class,
+    return {"settings": dict({"definition": "active"}, **config, min_fraction=min_fraction), "per_class": per_class,
             "layers": {layer: layer_summary(s, min_fraction) for layer, s in stats.items()}}
 
 
@@ -153,7 +160,7 @@ def write_page(path, summary, tables, layers, extra_table=""):
     settings = summary["settings"]
     blocks = [_html_table(block.splitlines()) for block in tables.strip().split("\n\n")]
     shown = {k: settings[k] for k in ("model", "dataset", "n_images", "threshold", "position", "active_threshold",
-                                      "min_fraction", "bootstrap")}
+                                      "min_fraction", "bootstrap", "definition")}
     heatmaps = "\n".join(f'<h3>{html.escape(layer)}</h3><img src="heatmaps/{html.escape(layer)}.png" '
                          f'alt="{html.escape(layer)} matrices">' for layer in layers)
     page = f"""<!doctype html>
@@ -167,6 +174,7 @@ A unit is active on an image when its value ({html.escape(settings['position'])}
 for convolutional layers, the unit for dense ones) exceeds {settings['active_threshold']}; it contributes to a
 class when active on at least one of the class's kept images and on at least a fraction
 {settings['min_fraction']} of them.
+{html.escape(DEFINITION_TEXT[settings['definition']])}
 Intervals: 95% Poisson bootstrap over images ({settings['bootstrap']} replicates).</p>
 <pre>{html.escape(json.dumps(shown, indent=1))}</pre>
 <h2>Contributing units per class and layer</h2>

@@ -33,6 +33,11 @@ def add_parser(subparsers):
     p.add_argument("--min-fraction", type=float, default=0.0,
                    help="a unit contributes to a class when active on at least this fraction of its images "
                    "(default 0: on at least one)")
+    p.add_argument("--definition", choices=["active", "source", "source-gradient"], default="active",
+                   help="which values count for a class: active (default, ours: a unit contributes when active on "
+                   "a kept image), source (Teague's: values whose weighted contribution to the class is negative "
+                   "are zeroed, sign by the summed path weight; dense models), source-gradient (sign of "
+                   "activation x gradient of the class logit, per image; any model)")
     p.add_argument("--importance", action="append", default=[], metavar="CSV",
                    help="importance.csv of a finished scan of one of the layers (repeatable): adds class-restricted "
                    "importance from its per-image outcomes next to the activation statistics")
@@ -61,7 +66,7 @@ def run(args):
         raise UserError(f"--layers names {twice} twice: give each layer once")
     config = ClassesConfig(tuple(layers), args.classes, args.threshold, args.position, args.active_threshold,
                            args.min_fraction, args.bootstrap, args.seed, args.batch_size, args.pixel_scaling,
-                           tuple(args.importance))
+                           tuple(args.importance), args.definition)
     model = load_model(args.model, args.model_path, layers=layers)
     for layer in layers:
         model.check_layer(layer, "activations")
