@@ -16,11 +16,35 @@ when a function needs it.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+import os
 import tempfile
 from typing import Optional, Sequence
 
 from inception_tools import layout
 from inception_tools.errors import UserError
+
+
+def _check_model(model):
+    """UserError unless ``model`` is a loaded model (a name such as ``"embedded"`` is not)."""
+    from inception_tools.models.model import Model
+
+    if not isinstance(model, Model):
+        hint = f" (it.load_model({model!r}) loads one)" if isinstance(model, str) else " (from it.load_model)"
+        raise UserError(f"model must be a loaded model{hint}, not {type(model).__name__} {str(model)[:40]!r}")
+    return model
+
+
+def _check_dataset(dataset):
+    """UserError unless ``dataset`` is a loaded dataset (a folder name is not)."""
+    from inception_tools.data.dataset import Dataset
+
+    if not isinstance(dataset, Dataset):
+        raise UserError(f"dataset must be a loaded dataset (from it.load_dataset), not {type(dataset).__name__} "
+                        f"{str(dataset)[:40]!r}")
+    return dataset
 
 
 def load_model(name: str = "embedded", path: Optional[str] = None, layers: Sequence[str] = ()):
@@ -36,6 +60,8 @@ def load_model(name: str = "embedded", path: Optional[str] = None, layers: Seque
     """
     from inception_tools.models import load_model as load
 
+    if isinstance(layers, str) or not all(isinstance(layer, str) for layer in layers):
+        raise UserError(f"layers must be a list of layer names, not {layers!r}")
     return load(name, path, layers=list(layers))
 
 
@@ -47,44 +73,49 @@ def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[in
     """
     from inception_tools.data import load_dataset as load
 
+    _check_model(model)
     return load(source, model, resize=resize, limit=limit)
 
 
-def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, top_k: Optional[int] = None,
-               method: str = "fast", ablation: str = "mean", out: Optional[str] = None,
-               until_reliable: Optional[float] = None, score: str = "importance", batch_size: int = 32,
-               report=None, basis: Optional[str] = None, components: Optional[int] = None, distribute=None):
+def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, out: Optional[str] = None,
+               report=None, distribute=None, **settings):
     """Mean-ablation importance of ``channels`` (default: all) of ``layer``, with every measure.
 
     Args:
-        top_k: correct = true class in the top k (default: the model's, 10 for InceptionV1).
-        method: ``fast`` (default) or ``reference`` (the study's partial_run per channel).
-        ablation: ``mean`` (the study's) or ``zero``.
-        out: importance CSV to write (with its .json and per-image outcomes); default: a new temporary folder.
-        until_reliable: stop once ``score``'s projected split-half reliability reaches this (images shuffled).
+        channels: the channels to score (default: all).
+        out: importance CSV to write (with its .json and per-image outcomes); default: nothing is written.
         report: callable for one-line messages (default: the logger).
-        basis: ``"pca"`` scores the layer's principal components (PC 1 = row 0) instead of channels,
-            with the same measures; ``components`` of them (default: all).
         distribute: run the scan's pieces as Ray tasks: ``inception_tools.scale.importance.distributor(recipe,
             ray)`` inside ``inception_tools.scale.ray_session.session(address, workers)`` (same bytes as here).
+        settings: fields of :class:`inception_tools.importance.config.ImportanceConfig`: ``top_k`` (default:
+            the model's, 10 for InceptionV1), ``engine`` (``fast`` or ``reference``, the study's partial_run
+            per channel), ``ablation`` (``mean`` or ``zero``), ``until`` (stop once ``score``'s projected
+            split-half reliability reaches this), ``batch_size``, ``basis="pca"`` with ``components`` (score
+            the layer's principal components, PC 1 = row 0, instead of channels)...
 
     Returns:
         :class:`inception_tools.importance.run.ScanResult`: ``rows``, ``columns`` (name -> array, in
         channel order), ``summary`` (accuracy, reliability, ...) and ``store`` (per-image outcomes).
     """
-    from inception_tools.importance import score_layer
+    from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
-    if basis is not None and channels is not None:
+    _check_model(model).check_layer(layer, "ablate")
+    _check_dataset(dataset)
+    if settings.get("top_k") is not None:
+        model.check_top_k(settings["top_k"])
+    if settings.get("basis") is not None and channels is not None:
         raise UserError("with basis, choose the principal components with components, not channels")
     if channels is not None:
         channels = model.check_channels(layer, channels)
-    out = out or layout.importance_csv(tempfile.mkdtemp(prefix="inception_tools-"))
+    config = ImportanceConfig(channels, **settings)
     net = Network(model, layer)
     try:
-        return score_layer(net, dataset, channels, out, top_k or model.default_top_k, ablation, batch_size,
-                           engine=method, until=until_reliable, score=score, report=report, basis=basis,
-                           components=components, distribute=distribute)
+        if out is not None:
+            return score_layer(net, dataset, config, out, report=report, distribute=distribute)
+        with tempfile.TemporaryDirectory(prefix="inception_tools-") as folder:
+            return score_layer(net, dataset, config, layout.importance_csv(folder), report=report,
+                               distribute=distribute).in_memory()
     finally:
         net.close()
 
@@ -97,12 +128,28 @@ def reliability(table_or_csv, splits: int = 20, seed: int = 0, resamples: int = 
 
     Returns:
         The report dict (``report["measures"][name]["rho"]``, ...; see :mod:`inception_tools.importance.reliability`).
+        A scan made with an estimator other than ``exact`` is assessed with its estimator: from its CSV's
+        files, or, for an in-memory result, the report its scan made.
     """
+    from inception_tools.guards import check_seed
     from inception_tools.importance import OutcomeStore
+    from inception_tools.importance.estimated import reassess
     from inception_tools.importance.reliability import assess
+    from inception_tools.importance.summary import read_summary
 
-    store = table_or_csv.store if hasattr(table_or_csv, "store") else OutcomeStore.open(table_or_csv)
-    return assess(store, splits, seed, resamples)[0]
+    check_seed(seed)
+    for name, value in (("splits", splits), ("resamples", resamples)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UserError(f"{name} must be a positive integer, not {value!r}")
+    if hasattr(table_or_csv, "store"):
+        if "estimator" in table_or_csv.summary:
+            return table_or_csv.summary["reliability"]
+        return assess(table_or_csv.store, splits, seed, resamples)[0]
+    if not isinstance(table_or_csv, (str, bytes)) and not hasattr(table_or_csv, "__fspath__"):
+        raise UserError(f"give an importance result or the path of an importance CSV, not {type(table_or_csv).__name__}")
+    if "estimator" in read_summary(table_or_csv):
+        return reassess(table_or_csv, splits, seed, resamples)
+    return assess(OutcomeStore.open(table_or_csv), splits, seed, resamples)[0]
 
 
 def render(model, layer=None, channel: Optional[int] = None, steps: int = 512, size: Optional[int] = None,
@@ -142,6 +189,7 @@ def render(model, layer=None, channel: Optional[int] = None, steps: int = 512, s
     """
     from inception_tools.visualization import OBJECTIVES, render as lucid_render, render_objective
 
+    _check_model(model)
     recipe = isinstance(objective, str) and objective in OBJECTIVES
     if layer is not None and not recipe:
         raise UserError("give a layer and a channel with a recipe objective, or a Lucid objective alone")
@@ -168,7 +216,204 @@ def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = Non
     """
     from inception_tools.examples import examples_table, single_pass
 
+    _check_model(model).check_layer(layer, "visualize")
+    _check_dataset(dataset)
     depth = model.depth(layer)
     channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
     top, bottom = single_pass(model, layer, dataset, k=k, mode=mode, batch_size=batch_size)
     return {int(c): entry for c, entry in examples_table(top, bottom, dataset.ids, channels).items()}
+
+
+def select(importance_csv, top: int = 40, middle: int = 40, seed: int = 0, score: str = "importance",
+           out: Optional[str] = None):
+    """The survey's two groups of channels, top and middle of the ranking, in one seeded blind order.
+
+    Args:
+        importance_csv: an importance CSV (``it.importance(..., out=...)`` or the ``importance`` command).
+        top, middle: group sizes; seed: the blind order; score: the measure ranked by.
+        out: groups CSV to write (default: nothing is written).
+
+    Returns:
+        list of :class:`inception_tools.tables.GroupMember` (order, channel, group, importance, rank, score).
+    """
+    from inception_tools.selection import select_groups
+    from inception_tools.tables import write_groups
+
+    if out is not None:
+        _refuse_overwrite(out, importance_csv)
+    members = select_groups(importance_csv, top, middle, seed, score)
+    if out is not None:
+        write_groups(members, out)
+    return members
+
+
+def gallery(study: str, top_n: int = 40, columns: int = 2, score: str = "importance", out: Optional[str] = None):
+    """The importance-ranked channels of a study folder, and with ``out`` its static gallery.
+
+    Args:
+        study: a study folder (with importance.csv; visualizations and examples are shown when present).
+        top_n, columns: channels and columns of the contact sheet.
+        score: the measure ranked by.
+        out: the gallery folder to write (``index.html``, one page per channel, contact sheet); the
+            command line uses ``<study>/gallery``. Default: nothing is written.
+
+    Returns:
+        list of :class:`inception_tools.gallery.ChannelImportance`, most important first (``rank`` 1).
+    """
+    from inception_tools.gallery import build_gallery, read_channels
+
+    channels = read_channels(study, score)
+    if out is not None:
+        build_gallery(study, top_n=top_n, columns=columns, score=score, out=out)
+    return channels
+
+
+def survey_answers(study: str, answers: Optional[str] = None):
+    """The survey's answers so far, one dict per answered feature (participant, neuron, question1...).
+
+    Args:
+        study: the study folder; answers: the answers CSV (default ``<study>/answers.csv``).
+
+    Returns:
+        list of dict rows in the order they were given (empty when nobody has answered).
+    """
+    import os
+
+    from inception_tools.analysis.answers import ANSWER_COLUMNS
+    from inception_tools.survey import default_answers_path
+    from inception_tools.tables import read_rows
+
+    path = answers or default_answers_path(study)
+    if not os.path.isfile(path):
+        return []
+    return [row for _, row in read_rows(path, ANSWER_COLUMNS)]
+
+
+def analyze(importance_csv, answers: Sequence[str], groups: Optional[str] = None, top: int = 40,
+            keep_invalid: bool = False, resamples: int = 10_000, seed: int = 0, out: Optional[str] = None):
+    """Interpretability of the survey's features against their importance (Terekhov's analysis).
+
+    Args:
+        importance_csv: the layer's importance CSV; answers: answer CSVs.
+        groups: the groups CSV of :func:`select` (default: rank <= ``top`` is top, else middle).
+        keep_invalid: keep numeric answers outside 1-5 as they are (default: exclude them).
+        resamples, seed: the bootstrap interval of the groups' difference.
+        out: folder for report.md, summary.json and the figures (default: nothing is written).
+
+    Returns:
+        The summary dict: ``groups`` (mean importance and I per group), ``mann_whitney``, ``bootstrap``,
+        ``agreement``, ``features`` (per-feature I).
+    """
+    from inception_tools.analysis.study import analyze as write_analysis, summarize
+
+    if out is None:
+        return summarize(importance_csv, list(answers), groups, top, keep_invalid, resamples, seed)
+    return write_analysis(importance_csv, list(answers), out, groups, top, keep_invalid, resamples, seed)
+
+
+@dataclasses.dataclass
+class BasisStudy:
+    """Neuron basis vs principal components of a layer: the bases, the sample and the summary."""
+
+    bases: dict  # "pca" / "neuron" -> inception_tools.activations.pca.Basis
+    sample: object  # inception_tools.activations.sample.Sample (the sampled activation vectors)
+    summary: dict  # what basis.json holds: explained variance, ablation curves' claim check...
+
+
+def basis(model, layer: str, dataset, out: Optional[str] = None, distribute=None, **settings):
+    """Neuron basis vs principal components of ``layer`` (Dey et al.): explained variance, ablation curves.
+
+    Args:
+        settings: fields of :class:`inception_tools.basis.config.BasisConfig` (``seed``, ``components``,
+            ``ablate``, ``vectors``, ``render``...).
+        out: folder for basis.json, the curves and the basis gallery (default: nothing is written).
+        distribute: runs the ablation's image batches as Ray tasks (:func:`inception_tools.scale.basis.distributor`).
+
+    Returns:
+        :class:`BasisStudy`.
+    """
+    from inception_tools.basis.config import BasisConfig
+    from inception_tools.basis.stage import basis_study
+    from inception_tools.surgery import Network
+
+    config = BasisConfig(**settings)
+    _check_model(model).check_layer(layer, "ablate")
+    _check_dataset(dataset)
+    net = Network(model, layer)
+    try:
+        with _folder(out) as folder:
+            bases, sample = basis_study(net, dataset, folder, config, report=lambda line: None,
+                                        distribute=distribute)
+            return BasisStudy(bases, sample, _read_json(os.path.join(folder, "basis.json")))
+    finally:
+        net.close()
+
+
+def classes(model, dataset, layers: Sequence[str], out: Optional[str] = None, distribute=None, **settings):
+    """Per-class unit statistics of ``layers`` and how the classes differ (Teague).
+
+    Args:
+        settings: fields of :class:`inception_tools.classes.config.ClassesConfig` (``classes``, ``threshold``,
+            ``position``, ``min_fraction``, ``replicates``...).
+        out: folder for classes.csv, the matrices, heatmaps and page (default: nothing is written).
+        distribute: runs the pass's image batches as Ray tasks (:func:`inception_tools.scale.classes.distributor`).
+
+    Returns:
+        The ``classes.json`` summary (settings, per-class counts, per-layer distances and overlaps).
+    """
+    from inception_tools.classes import ClassesConfig, class_study
+
+    config = ClassesConfig(tuple([layers] if isinstance(layers, str) else layers), **settings)
+    _check_model(model)
+    _check_dataset(dataset)
+    with _folder(out) as folder:
+        return class_study(model, dataset, config, folder, distribute=distribute)
+
+
+def blocks(model, image: str, layers: Optional[Sequence[str]] = None, out: Optional[str] = None, **settings):
+    """One image's building blocks: semantic dictionary, attribution to classes, neuron groups (Olah et al.).
+
+    Args:
+        image: the image file; layers: default the model's (mixed4d for InceptionV1).
+        settings: fields of :class:`inception_tools.blocks.config.BlocksConfig` (``classes``, ``n_classes``,
+            ``top_n``, ``n_groups``, ``data``, ``render``...).
+        out: the page folder, with thumbnails rendered through the shared render cache (default: nothing
+            is written or rendered).
+
+    Returns:
+        :class:`inception_tools.blocks.build.Blocks` (the image, the classes and each layer's numbers).
+    """
+    from inception_tools.blocks.build import analyse, write_blocks
+    from inception_tools.blocks.config import BlocksConfig
+    from inception_tools.models import catalog
+
+    _check_model(model)
+    if layers is None:
+        layers = catalog.entry(model.name).blocks_layers.split(",")
+    config = BlocksConfig(tuple([layers] if isinstance(layers, str) else layers), **settings)
+    result = analyse(model, image, config)
+    if out is not None:
+        write_blocks(model, image, result, config, out)
+    return result
+
+
+@contextlib.contextmanager
+def _folder(out):
+    """``out``, or a temporary folder removed afterwards (results are read into memory before it goes)."""
+    if out is not None:
+        yield os.fspath(out)
+        return
+    with tempfile.TemporaryDirectory(prefix="inception_tools-") as folder:
+        yield folder
+
+
+def _read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _refuse_overwrite(out, *inputs):
+    """A one-line UserError when the output path is one of the inputs."""
+    for path in inputs:
+        if os.path.realpath(os.fspath(out)) == os.path.realpath(os.fspath(path)):
+            raise UserError(f"the output {out} is an input: choose another path")

@@ -36,7 +36,7 @@ from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import open_rgb
-from inception_tools.importance.measures import MEASURES, measure
+from inception_tools.tables import MEASURES, measure
 from inception_tools.importance.reliability import summary_line, warning
 from inception_tools.layout import channel_stem, examples_png, visualization_png
 from inception_tools.manifest import read_json_object
@@ -137,14 +137,15 @@ def read_study_summary(study_dir):
 # --- Building the site -------------------------------------------------------
 
 
-def build_gallery(study_dir, top_n=40, columns=2, score="importance"):
-    """Write ``<study_dir>/gallery/`` ranked by measure ``score``; return the path of its ``index.html``."""
+def build_gallery(study_dir, top_n=40, columns=2, score="importance", out=None):
+    """Write the gallery of ``study_dir`` ranked by measure ``score`` into ``out`` (default
+    ``<study_dir>/gallery/``); return the path of its ``index.html``."""
     if top_n < 1:
         raise UserError("top_n must be at least 1")
     channels = read_channels(study_dir, score)
     layer = channels[0].layer
     examples = read_examples(study_dir, layer)
-    out = layout.gallery_dir(study_dir)
+    out = out or layout.gallery_dir(study_dir)
     for name in ASSETS:
         write_if_changed(os.path.join(out, "assets", name), _web_file(name))
     for i, channel in enumerate(progress.iterate(channels, desc="gallery pages", unit="channel")):

@@ -125,7 +125,7 @@ class ImportanceTable:
     importance: np.ndarray  # float64, aligned with ``channels``: the ``score`` (larger = more important)
     rows: tuple = ()
     lines: tuple = ()
-    score: str = "importance"  # the measure ranked by (inception_tools.importance.measures)
+    score: str = "importance"  # the measure ranked by (MEASURES)
 
     @property
     def columns(self):
@@ -152,16 +152,42 @@ class ImportanceTable:
         return [parse(row[name], name, self.path, line) for row, line in zip(self.rows, self.lines)]
 
 
+@dataclass(frozen=True)
+class Measure:
+    name: str  # the score's name (``score=``)
+    column: str  # importance.csv column of the channel's score
+    description: str
+    sign: int = 1  # score = sign * column: larger is more important
+
+
+
+
+MEASURES = {
+    m.name: m
+    for m in (
+        Measure("importance", "importance", "images whose true class leaves the top k (the study's)"),
+        Measure("delta-logprob", "mean_delta_logprob", "mean drop of log p(true class)", sign=-1),
+        Measure("kl", "mean_kl", "mean KL(p || p_ablated) over the real classes"),
+        Measure("l1", "mean_abs_prob_change", "mean L1 change of the probability vector"),
+    )
+}
+
+
+def measure(name):
+    """The :class:`Measure` called ``name``; raises UserError for an unknown one."""
+    if name not in MEASURES:
+        raise UserError(f"unknown score {name!r}; use one of {', '.join(MEASURES)}")
+    return MEASURES[name]
+
+
 def read_importance(path, score="importance", basis="neuron"):
     """Read an importance CSV of one model and layer into an :class:`ImportanceTable` ranked by ``score``.
 
-    ``score`` names a measure of :mod:`inception_tools.importance.measures` (``importance``, the
+    ``score`` names a measure of :data:`MEASURES` (``importance``, the
     study's, or ``delta-logprob``, ``kl``, ``l1``); its column must be in the file. ``basis`` is what
     the rows must be: ``neuron`` (channels, the default) or ``pca`` (principal components, 0 = PC 1,
     from ``importance --basis pca``).
     """
-    from inception_tools.importance.measures import measure
-
     chosen = measure(score)
     rows = read_rows(path, IMPORTANCE_COLUMNS + ((chosen.column,) if chosen.column != "importance" else ()))
     if not rows:
@@ -198,7 +224,7 @@ class GroupMember:
     """One row of groups.csv."""
 
     order: int
-    feature_ind: int
+    channel: int  # the file's ``feature_ind`` column
     group: str
     importance: float  # the value of ``score`` (larger = more important)
     rank: int
@@ -214,11 +240,11 @@ class GroupsTable:
 
     @property
     def channels(self):
-        return [m.feature_ind for m in self.members]
+        return [m.channel for m in self.members]
 
     def group_of(self):
         """Channel index -> ``"top"``/``"middle"``."""
-        return {m.feature_ind: m.group for m in self.members}
+        return {m.channel: m.group for m in self.members}
 
     def sizes(self):
         """Group name -> number of channels."""
@@ -240,13 +266,13 @@ def read_groups(path, table=None):
             raise UserError(f"{path}: line {line}: channel {channel} is not in {table.path}")
         members.append(GroupMember(
             order=parse_int(row["order"], "order", path, line) if "order" in row else i,
-            feature_ind=channel,
+            channel=channel,
             group=row["group"],
             importance=parse_finite(row["importance"], "importance", path, line) if "importance" in row else math.nan,
             rank=parse_int(row["rank"], "rank", path, line) if "rank" in row else 0,
             score=row.get("score") or "importance",
         ))
-    repeated = _repeated(m.feature_ind for m in members)
+    repeated = _repeated(m.channel for m in members)
     if repeated is not None:
         raise UserError(f"{path}: channel {repeated} appears more than once")
     repeated = _repeated(m.order for m in members)
@@ -257,7 +283,9 @@ def read_groups(path, table=None):
 
 def write_groups(members, out_csv):
     """Write groups.csv (``order,feature_ind,group,importance,rank,score``) atomically."""
-    return write_table(out_csv, [field.name for field in fields(GroupMember)], [asdict(m) for m in members])
+    column = {"channel": "feature_ind"}
+    rows = [{column.get(k, k): v for k, v in asdict(m).items()} for m in members]
+    return write_table(out_csv, [column.get(f.name, f.name) for f in fields(GroupMember)], rows)
 
 
 # --- writing ----------------------------------------------------------------

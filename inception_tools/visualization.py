@@ -55,6 +55,7 @@ from inception_tools import progress
 from inception_tools.atomic import atomic_path
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
+from inception_tools.render_memory import check_render_memory
 from inception_tools.layout import channel_file, settings_json, visualization_dir
 from inception_tools.lucid_compat import import_lucid
 from inception_tools.manifest import check_settings, read_manifest
@@ -146,6 +147,7 @@ def render(model, layer, channels, steps=512, size=None, seed=0, objective="dive
     """
     size = size or model.image_shape[0]
     channels = list(channels)
+    check_render_memory(model, size, IMAGES_PER_CHANNEL * len(channels))
     with deprecation.silence():  # Lucid's TF1 calls (resize_bilinear, ...) would each warn once
         images = optimize(
             model.lucid,
@@ -205,6 +207,7 @@ def render_objective(model, objective, steps=512, size=None, seed=0, batch=IMAGE
     if steps < 1 or batch < 1 or size < 8:
         raise UserError("steps and batch must be at least 1, size at least 8 pixels")
     check_engine(engine)
+    check_render_memory(model, size, batch)
     try:
         with deprecation.silence():
             images = optimize(model.lucid, objective, seeded_image_param(size, batch, seed), steps, engine)
@@ -241,6 +244,7 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
     model.check_pre_relu(layer)
     channels = model.check_channels(layer, channels)
     size = size or model.image_shape[0]
+    check_render_memory(model, size, IMAGES_PER_CHANNEL * min(per_call, len(channels)))  # before any file
     folder = visualization_dir(out_dir, layer, objective)
     stored = read_manifest(settings_json(folder))
     if engine is None:

@@ -19,8 +19,8 @@ import tempfile
 import time
 
 from inception_tools.basis import ablation
-from inception_tools.basis.pca import make_basis
-from inception_tools.basis.sample import sample_activations
+from inception_tools.activations.pca import make_basis
+from inception_tools.activations.sample import sample_activations
 from inception_tools.classes.collect import collect
 from inception_tools.classes.study import resolve_classes
 from inception_tools.data import load_dataset

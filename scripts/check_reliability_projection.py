@@ -18,9 +18,10 @@ import os
 import numpy as np
 
 from inception_tools.data import load_dataset
-from inception_tools.importance import OutcomeStore, score_layer
+from inception_tools.importance import ImportanceConfig, OutcomeStore, score_layer
 from inception_tools.importance import reliability as rel
-from inception_tools.importance.measures import MEASURES, contributions
+from inception_tools.importance.measures import contributions
+from inception_tools.tables import MEASURES
 from inception_tools.models import load_model
 from inception_tools.surgery import Network
 
@@ -29,8 +30,7 @@ def outcomes(model, layer, data, out):
     csv_path = os.path.join(out, data, "importance.csv")
     if not os.path.isfile(csv_path):
         dataset = load_dataset(data, model)
-        score_layer(Network(model, layer), dataset, list(range(model.depth(layer))), csv_path, model.default_top_k,
-                    batch_size=250, report=print)
+        score_layer(Network(model, layer), dataset, ImportanceConfig(batch_size=250), csv_path, report=print)
     return OutcomeStore.open(csv_path)
 
 

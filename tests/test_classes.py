@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from inception_tools.classes import class_study
+from inception_tools.classes import ClassesConfig, class_study
 from inception_tools.classes.collect import PARTIAL_DIR, STATS_FILE, collect
 from inception_tools.classes.compare import cosine_similarity, jaccard_similarity, layer_summary, matrices, relative_distance
 from inception_tools.classes.stats import ClassStats, unit_values
@@ -50,8 +50,9 @@ def kept_mask(probs, labels, threshold):
 def test_statistics_equal_a_brute_force_numpy_computation(request, tmp_path, which, layers, position, active):
     model = request.getfixturevalue(which)
     dataset = load_dataset("embedded", model, limit=150)
-    stats, seen, kept, _ = collect(model, dataset, layers, DIGITS, str(tmp_path), threshold=0.9, position=position,
-                                   active_threshold=active, replicates=0, batch_size=40)
+    config = ClassesConfig(tuple(layers), threshold=0.9, position=position, active_threshold=active, replicates=0,
+                           batch_size=40)
+    stats, seen, kept, _ = collect(model, dataset, config, DIGITS, str(tmp_path))
     *acts, probs = brute_force(model, dataset, layers)
     keep = kept_mask(probs, dataset.labels, 0.9)
     assert seen.tolist() == np.bincount(dataset.labels, minlength=10).tolist()
@@ -78,8 +79,8 @@ def test_threshold_filters_confident_correct_images(mlp, tmp_path):
     (probs,) = brute_force(mlp, dataset, [])
     kept_by = {}
     for threshold in (0.0, 0.5, 0.99, 1.0):
-        _, _, kept, config = collect(mlp, dataset, ["dense2"], DIGITS, str(tmp_path / str(threshold)),
-                                     threshold=threshold, replicates=0)
+        _, _, kept, config = collect(mlp, dataset, ClassesConfig(("dense2",), threshold=threshold, replicates=0),
+                                     DIGITS, str(tmp_path / str(threshold)))
         assert config["threshold"] == threshold
         assert kept.tolist() == np.bincount(dataset.labels[kept_mask(probs, dataset.labels, threshold)],
                                             minlength=10).tolist()
@@ -163,7 +164,7 @@ class Interrupting:
 
 def test_resume_after_interruption_gives_identical_results(mlp, tmp_path):
     dataset = load_dataset("embedded", mlp, limit=200)
-    args = dict(layers=["dense1", "dense2"], classes=DIGITS, replicates=20, batch_size=32)
+    args = dict(config=ClassesConfig(("dense1", "dense2"), replicates=20, batch_size=32), classes=DIGITS)
     whole, *whole_tallies, _ = collect(mlp, dataset, out_dir=str(tmp_path / "whole"), **args)
     out = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
@@ -175,11 +176,12 @@ def test_resume_after_interruption_gives_identical_results(mlp, tmp_path):
     assert not (out / PARTIAL_DIR).exists() and (out / STATS_FILE).is_file()
     for a, b in zip(tallies, whole_tallies):
         np.testing.assert_array_equal(a, b)
-    for layer in args["layers"]:
+    for layer in ("dense1", "dense2"):
         for field in ClassStats.FIELDS:
             np.testing.assert_array_equal(getattr(resumed[layer], field), getattr(whole[layer], field))
     with pytest.raises(UserError, match="other settings"):
-        collect(mlp, dataset, out_dir=str(out), **dict(args, threshold=0.5))
+        collect(mlp, dataset, out_dir=str(out), **dict(args, config=ClassesConfig(("dense1", "dense2"), threshold=0.5,
+                                                                                 replicates=20, batch_size=32)))
 
 
 def one_error_line(capsys, *argv):
@@ -225,13 +227,13 @@ def test_class_restricted_importance_from_the_outcome_store(mlp, tmp_path):
     from scipy.stats import binomtest
 
     from inception_tools.classes.importance import class_importance, matters, mcnemar_p
-    from inception_tools.importance import score_layer
+    from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
     dataset = load_dataset("embedded", mlp)  # sorted by digit: every class needs the whole split
     net = Network(mlp, "dense3")
     try:
-        result = score_layer(net, dataset, [0, 4, 9, 31], str(tmp_path / "i.csv"), 1, batch_size=250, resamples=10)
+        result = score_layer(net, dataset, ImportanceConfig((0, 4, 9, 31), 1, batch_size=250, resamples=10), str(tmp_path / "i.csv"))
     finally:
         net.close()
     store = result.store
@@ -259,18 +261,18 @@ def test_class_restricted_importance_from_the_outcome_store(mlp, tmp_path):
 
 
 def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
-    from inception_tools.importance import score_layer
+    from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
     dataset = load_dataset("embedded", mlp)
     net = Network(mlp, "dense3")
     try:
-        score_layer(net, dataset, list(range(32)), str(tmp_path / "dense3.csv"), 1, batch_size=250, resamples=10)
+        score_layer(net, dataset, ImportanceConfig(None, 1, batch_size=250, resamples=10), str(tmp_path / "dense3.csv"))
     finally:
         net.close()
     out = tmp_path / "out"
-    summary = class_study(mlp, dataset, ["dense2", "dense3"], str(out), classes="3,5", replicates=0,
-                          importance=[str(tmp_path / "dense3.csv")])
+    config = ClassesConfig(("dense2", "dense3"), classes="3,5", replicates=0, importance=(str(tmp_path / "dense3.csv"),))
+    summary = class_study(mlp, dataset, config, str(out))
     rows = summary["layers"]["dense3"]["matter_vs_active"]
     assert len(rows) == 2 and all(r["scored"] == 32 for r in rows)
     assert [c["seen"] for c in summary["per_class"]] == [100, 100]
@@ -279,4 +281,5 @@ def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
     assert header.endswith("class_mcnemar_p,class_mean_delta_logprob,class_delta_logprob_se")
     assert "Spearman" in (out / "tables.md").read_text() and "matter" in (out / "index.html").read_text()
     with pytest.raises(UserError, match="not a layer"):
-        class_study(mlp, dataset, ["dense2"], str(tmp_path / "other"), importance=[str(tmp_path / "dense3.csv")])
+        class_study(mlp, dataset, ClassesConfig(("dense2",), importance=(str(tmp_path / "dense3.csv"),)),
+                    str(tmp_path / "other"))

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from browser import chromium, chromium_missing_reason
 
-from inception_tools.basis.pca import load_basis, pca_basis
-from inception_tools.basis.sample import sample_activations
+from inception_tools.activations.pca import load_basis, pca_basis
+from inception_tools.activations.sample import sample_activations
 from inception_tools.cli import main
 from inception_tools.data import load_dataset
 from inception_tools.importance.directions import (DirectionEngine, ReferenceDirectionEngine,

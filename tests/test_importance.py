@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from inception_tools.data import load_dataset
-from inception_tools.importance import channel_means, score_layer
+from inception_tools.importance import ImportanceConfig, channel_means, score_layer
 from inception_tools.importance.stats import mcnemar_p, topk_correct, true_logprob
 from inception_tools.importance.store import RECORD, RIGHT, WRONG, OutcomeStore
 from inception_tools.importance.table import channel_rows
@@ -64,7 +64,7 @@ def _read(path):
 def test_scan_writes_every_channel(embedded_model, digits, tmp_path):
     net = Network(embedded_model, LAYER)
     out = tmp_path / "importance.csv"
-    summary = score_layer(net, digits, list(range(embedded_model.depth(LAYER))), str(out), top_k=1, batch_size=100)
+    summary = score_layer(net, digits, ImportanceConfig(top_k=1, batch_size=100), str(out))
     rows = _read(out)
     assert [int(r["feature_ind"]) for r in rows] == list(range(embedded_model.depth(LAYER)))
     assert list(rows[0])[:10] == ["model", "layer", "feature_ind", "importance", "newly_wrong", "newly_right",
@@ -88,7 +88,7 @@ def test_most_important_channels_matter_more_than_random_ones(embedded_model, tm
     digits = load_dataset("embedded", embedded_model)
     net = Network(embedded_model, layer)
     out = tmp_path / "importance.csv"
-    score_layer(net, digits, list(range(embedded_model.depth(layer))), str(out), top_k=1, batch_size=200)
+    score_layer(net, digits, ImportanceConfig(top_k=1, batch_size=200), str(out))
     rows = _read(out)
     importance = np.array([int(r["importance"]) for r in rows])
     delta_logprob = np.array([float(r["mean_delta_logprob"]) for r in rows])

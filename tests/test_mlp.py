@@ -11,7 +11,7 @@ import tensorflow as tf
 from inception_tools.data import load_dataset
 from inception_tools.data.digits import load_digits
 from inception_tools.examples import dataset_examples
-from inception_tools.importance import score_layer
+from inception_tools.importance import ImportanceConfig, score_layer
 from inception_tools.importance.outcomes import channel_means
 from inception_tools.models import load_model
 from inception_tools.models.builder import build, layer_depths
@@ -103,8 +103,8 @@ def test_importance_on_dense1_fast_equals_reference(mlp, tmp_path):
         means = channel_means(net, dataset, 64)
         acts = np.concatenate([net.layer_activations(dataset.images(s, s + 64)) for s in range(0, 200, 64)])
         np.testing.assert_allclose(means, acts.astype(np.float64).mean(axis=0), rtol=1e-6)
-        results = {engine: score_layer(net, dataset, channels, str(tmp_path / f"{engine}.csv"), 1, batch_size=64,
-                                       engine=engine, resamples=10)
+        results = {engine: score_layer(net, dataset, ImportanceConfig(tuple(channels), 1, batch_size=64, engine=engine, resamples=10),
+                                       str(tmp_path / f"{engine}.csv"))
                    for engine in ("reference", "fast")}
     finally:
         net.close()

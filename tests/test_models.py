@@ -133,7 +133,7 @@ def test_truncated_download_is_refused_and_not_cached(zoo):
 
 
 def test_unreachable_zoo_says_so_in_one_line():
-    with pytest.raises(UserError, match="cannot download .*--model-path"):
+    with pytest.raises(UserError, match="cannot download .*local copy"):
         load_model("InceptionV1")
 
 

@@ -54,8 +54,8 @@ def test_a_second_run_keeps_every_stage(study):
 @pytest.mark.parametrize("change, message", [
     (["--limit", "250"], "importance.csv was made with n_images=300 (now 250)"),
     (["--top-k", "2"], "importance.csv was made with top_k=1 (now 2)"),
-    (["--top", "2", "--middle", "2"], "groups.csv holds other groups (top 4, middle 4) than --top 2 --middle 2"),
-    (["--seed", "1"], "groups.csv holds other groups (top 4, middle 4) than --top 4 --middle 4 --seed 1"),
+    (["--top", "2", "--middle", "2"], "groups.csv holds other groups (top 4, middle 4) than top=2, middle=2"),
+    (["--seed", "1"], "groups.csv holds other groups (top 4, middle 4) than top=4, middle=4, seed=1"),
 ])
 def test_a_rerun_with_other_settings_is_refused_and_changes_nothing(study, change, message):
     # Before: exit 0, keeping importance.csv and groups.csv made under the first settings.

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from inception_tools.basis import ablation
-from inception_tools.basis.pca import neuron_basis, pca_basis
-from inception_tools.basis.sample import sample_activations
+from inception_tools.activations.pca import neuron_basis, pca_basis
+from inception_tools.activations.sample import sample_activations
 from inception_tools.basis.stage import spread
 from inception_tools.cli import main
 from inception_tools.data import load_dataset

@@ -9,7 +9,7 @@ import pytest
 
 from inception_tools.cli import main
 from inception_tools.data import load_dataset
-from inception_tools.importance import score_layer
+from inception_tools.importance import ImportanceConfig, score_layer
 from inception_tools.importance.run import engine_for, new_store
 from inception_tools.importance.outcomes import channel_means
 from inception_tools.importance.store import PENDING, RECORD, RIGHT, WRONG, OutcomeStore
@@ -62,8 +62,8 @@ def test_ray_scan_is_byte_identical_to_one_process(embedded_model, digits, recip
     net = Network(embedded_model, LAYER)
     one = tmp_path / "one" / "importance.csv"
     spread = tmp_path / "ray" / "importance.csv"
-    score_layer(net, digits, CHANNELS, one, 1)
-    result = score_layer(net, digits, CHANNELS, spread, 1, distribute=distributor(recipe, ray))
+    score_layer(net, digits, ImportanceConfig(tuple(CHANNELS), 1), one)
+    result = score_layer(net, digits, ImportanceConfig(tuple(CHANNELS), 1), spread, distribute=distributor(recipe, ray))
     assert _files(one) == _files(spread)
     assert not os.path.exists(f"{spread}.partial")
     assert result.store.n_images == N_IMAGES

@@ -36,7 +36,7 @@ def ten(tmp_path):
 
 
 def members_of(rows, group):
-    return {r.feature_ind: r.rank for r in rows if r.group == group}
+    return {r.channel: r.rank for r in rows if r.group == group}
 
 
 def test_even_middle_is_centred(ten):
@@ -59,7 +59,7 @@ def test_odd_middle_has_one_more_below(ten):
 def test_rows_carry_importance_and_blind_order(ten):
     rows = select_groups(ten, top=3, middle=4)
     assert sorted(r.order for r in rows) == list(range(1, 8))
-    assert all(r.importance == IMPORTANCE[r.feature_ind] for r in rows)
+    assert all(r.importance == IMPORTANCE[r.channel] for r in rows)
     means = group_means(rows)
     assert means["top"] == (3, pytest.approx((0.9 + 0.9 + 0.8) / 3))
     assert means["middle"] == (4, pytest.approx((0.7 + 0.6 + 0.5 + 0.4) / 4))
@@ -78,7 +78,7 @@ def test_study_sizes_on_832_channels(tmp_path):
 
 
 def test_seed_fixes_the_order(ten):
-    order = lambda seed: [r.feature_ind for r in select_groups(ten, top=3, middle=4, seed=seed)]
+    order = lambda seed: [r.channel for r in select_groups(ten, top=3, middle=4, seed=seed)]
     assert order(5) == order(5)
     assert any(order(seed) != order(0) for seed in range(1, 5))
 
@@ -102,7 +102,7 @@ def test_write_groups_round_trips(ten, tmp_path):
     as_read = [
         (int(r["order"]), int(r["feature_ind"]), r["group"], float(r["importance"]), int(r["rank"])) for r in read
     ]
-    assert as_read == [(r.order, r.feature_ind, r.group, r.importance, r.rank) for r in rows]
+    assert as_read == [(r.order, r.channel, r.group, r.importance, r.rank) for r in rows]
     assert sorted(p.name for p in out.parent.iterdir()) == ["groups.csv"]
 
 
@@ -135,7 +135,7 @@ RELIABILITY = {"measures": {"importance": {"rho": 0.02, "n_images": 1000, "image
 
 def test_select_by_another_score_ranks_by_its_column(tmp_path):
     rows = select_groups(_scored(tmp_path, RELIABILITY), top=2, middle=2, score="kl")
-    assert sorted(r.feature_ind for r in rows if r.group == "top") == [0, 1]
+    assert sorted(r.channel for r in rows if r.group == "top") == [0, 1]
     assert {r.score for r in rows} == {"kl"}
 
 

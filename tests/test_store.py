@@ -11,7 +11,7 @@ import pytest
 
 from inception_tools.data import load_dataset
 from inception_tools.errors import UserError
-from inception_tools.importance import OutcomeStore, score_layer
+from inception_tools.importance import ImportanceConfig, OutcomeStore, score_layer
 from inception_tools.importance.outcomes import channel_means
 from inception_tools.importance.run import Partial, _config, engine_for, new_store
 from inception_tools.importance.store import RECORD
@@ -34,7 +34,7 @@ def digits(embedded_model):
 @pytest.fixture(scope="module")
 def scanned(embedded_model, digits, tmp_path_factory):
     out = tmp_path_factory.mktemp("scan") / "importance.csv"
-    result = score_layer(Network(embedded_model, LAYER), digits, [3, 5, 8], str(out), 1, batch_size=64)
+    result = score_layer(Network(embedded_model, LAYER), digits, ImportanceConfig((3, 5, 8), 1, batch_size=64), str(out))
     return out, result
 
 
@@ -70,7 +70,7 @@ def test_a_changed_channel_list_keeps_earlier_progress(embedded_model, digits, t
     engine_for("fast", net, digits, values, 1, 64).fill(store, [0, 1, 2], 0, len(digits))
     partial.release()
     messages = []
-    score_layer(net, digits, [0, 1, 2, 3, 4], str(out), 1, batch_size=64, report=messages.append)
+    score_layer(net, digits, ImportanceConfig((0, 1, 2, 3, 4), 1, batch_size=64), str(out), report=messages.append)
     assert f"resuming: {3 * 200} of {5 * 200} channel-images already scored" in messages
 
 

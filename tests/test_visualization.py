@@ -30,12 +30,11 @@ def most_important(embedded_model, digits, tmp_path_factory):
     """The channel of mixed3a whose mean ablation costs the most test digits."""
     import csv
 
-    from inception_tools.importance import score_layer
+    from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
     out = str(tmp_path_factory.mktemp("importance") / "importance.csv")
-    score_layer(Network(embedded_model, LAYER), digits, list(range(embedded_model.depth(LAYER))), out, 1,
-                batch_size=250)
+    score_layer(Network(embedded_model, LAYER), digits, ImportanceConfig(top_k=1, batch_size=250), out)
     with open(out) as f:
         rows = list(csv.DictReader(f))
     return int(max(rows, key=lambda r: (int(r["importance"]), -float(r["mean_delta_logprob"])))["feature_ind"])

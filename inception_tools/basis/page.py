@@ -21,9 +21,9 @@ import numpy as np
 
 from inception_tools import layout
 from inception_tools.atomic import atomic_open
-from inception_tools.basis.pca import load_basis
+from inception_tools.activations.pca import load_basis
 from inception_tools.errors import UserError
-from inception_tools.importance.measures import measure
+from inception_tools.tables import measure
 from inception_tools.tables import read_importance
 from inception_tools.basis.strip import vector_name
 from inception_tools.gallery import _web_file, make_thumbnail, write_if_changed
@@ -68,7 +68,7 @@ def importance_ranking(csv_path, basis, score="importance"):
     n = min(len(scored), len(basis))
     if scored.dim != basis.dim or not np.allclose(scored.vectors[:, :n], basis.vectors[:, :n], atol=1e-4):
         raise UserError(f"{csv_path} scored other principal components than this basis (other data, seed or "
-                        "batch size): rerun importance --basis pca with this basis's settings")
+                        "batch size): score the principal components again with this basis's settings")
     return table
 
 

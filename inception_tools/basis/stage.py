@@ -32,11 +32,12 @@ import numpy as np
 
 from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools.activations.pca import (check_components, explained_rows, k_for, load_basis, make_basis,
+                                             neuron_basis, pca_basis, save_basis)
+from inception_tools.activations.sample import Sample, sample_activations
 from inception_tools.basis import ablation, figures
 from inception_tools.basis.page import build_basis_gallery, importance_ranking
-from inception_tools.basis.pca import check_basis, check_components, explained_rows, k_for, load_basis, make_basis, neuron_basis, pca_basis, save_basis
 from inception_tools.basis.render import write_renders
-from inception_tools.basis.sample import Sample, sample_activations
 from inception_tools.basis.strip import write_strips
 from inception_tools.errors import UserError
 from inception_tools.importance.stats import mcnemar_p
@@ -180,48 +181,53 @@ def write_summary(out_dir, settings, **parts):
     return path
 
 
-def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, ablation_images=None,
-                points_per_octave=1, batch_size=32, ablation_batch=16, ablate=True, visual_basis="pca",
-                vectors=(), strip_points=8, strip_k=4, render=False, steps=256, size=None, ks=None, report=None,
-                importance=None, score="importance", distribute=None):
-    """Sampling, PCA, explained variance, (``ablate``) the ablation curves of ``net.layer``, and
-    strips (and with ``render``, Lucid renders) of ``vectors`` (0-based columns of ``visual_basis``);
-    ``importance`` (an ``importance --basis pca`` CSV) ranks the gallery by its ``score``;
-    ``distribute`` runs the ablation's image batches elsewhere (:func:`inception_tools.scale.basis.distributor`)."""
+def basis_study(net, dataset, out_dir, config, report=None, distribute=None):
+    """Sampling, PCA, explained variance, the ablation curves of ``net.layer``, and strips (and renders)
+    of the chosen basis vectors, into ``out_dir``.
+
+    Args:
+        config: a :class:`~inception_tools.basis.config.BasisConfig`.
+        report: callable for one-line messages (default: this module's logger).
+        distribute: runs the ablation's image batches elsewhere (:func:`inception_tools.scale.basis.distributor`).
+
+    Returns:
+        ``(bases, sample)``: the two bases by name and the sampled activations.
+    """
+    c = config
     report = report or log.info
-    top_k = top_k or net.model.default_top_k
-    if not 1 <= top_k <= net.model.num_classes:
-        raise UserError(f"--top-k must be between 1 and {net.model.num_classes}")
+    net.model.check_layer(net.layer, "ablate")
+    top_k = net.model.check_top_k(net.model.default_top_k if c.top_k is None else c.top_k)
     settings = dict(model=net.model.name, layer=net.layer, dataset=getattr(dataset, "source", ""),
-                    n_images=len(dataset), resize=dataset.resize, pixel_scaling=net.pixel_scaling, seed=seed,
-                    components=components, tensor=net.layer, pre_relu_tensor=f"{net.layer}_pre_relu")
+                    n_images=len(dataset), resize=dataset.resize, pixel_scaling=net.pixel_scaling, seed=c.seed,
+                    components=c.components, tensor=net.layer, pre_relu_tensor=f"{net.layer}_pre_relu")
     depth = net.model.depth(net.layer)
-    check_components(components, len(dataset), depth)  # before any work
-    for k in ks or ():
-        if not 0 <= k <= (components or depth):
+    check_components(c.components, len(dataset), depth)  # before any work
+    for k in c.ks or ():
+        if not 0 <= k <= (c.components or depth):
             raise UserError(f"k = {k} is larger than the layer's d = {depth}" if k > depth else
-                            f"k = {k}: ablate between 0 and {components or depth} basis vectors")
-    if vectors and not 1 <= strip_k <= len(dataset):
-        raise UserError(f"strip: cannot pick {strip_k} nearest patches from {len(dataset)} images")
-    check_basis(visual_basis)
+                            f"k = {k}: ablate between 0 and {c.components or depth} basis vectors")
+    if c.vectors and not 1 <= c.strip_k <= len(dataset):
+        raise UserError(f"strip: cannot pick {c.strip_k} nearest patches from {len(dataset)} images")
     os.makedirs(out_dir, exist_ok=True)
     check_settings(layout.settings_json(out_dir), settings, out_dir)
-    if importance and visual_basis != "pca":
-        raise UserError("--importance ranks principal components: use it with --basis pca")
-    bases, sample, summary = pca_step(net, dataset, out_dir, seed, components, batch_size, report)
-    ranking = importance_ranking(importance, bases["pca"], score) if importance else None  # before the long work
+    bases, sample, summary = pca_step(net, dataset, out_dir, c.seed, c.components, c.batch_size, report)
+    ranking = importance_ranking(c.importance, bases["pca"], c.score) if c.importance else None  # before the long work
     parts = {"explained_variance_k": summary, "d": bases["neuron"].dim, "n_sampled": len(sample.layer)}
-    if ablate:
-        subset = dataset if not ablation_images or ablation_images >= len(dataset) else spread(dataset, ablation_images)
-        rows = ablation_step(net, subset, bases, sample.mean, out_dir, top_k, points_per_octave, ablation_batch,
-                             ks, report, distribute)
-        parts.update(ablation_images=len(subset), pca_minus_neuron_top1=claim_check(rows, os.path.join(out_dir, "ablation.outcomes.npz")))
-    basis = bases[check_basis(visual_basis)]
+    if c.ablate:
+        subset = dataset if not c.ablation_images or c.ablation_images >= len(dataset) else \
+            spread(dataset, c.ablation_images)
+        rows = ablation_step(net, subset, bases, sample.mean, out_dir, top_k, c.points_per_octave, c.ablation_batch,
+                             list(c.ks) if c.ks is not None else None, report, distribute)
+        parts.update(ablation_images=len(subset),
+                     pca_minus_neuron_top1=claim_check(rows, os.path.join(out_dir, "ablation.outcomes.npz")))
+    basis = bases[c.visual_basis]
+    vectors = list(c.vectors)
     if vectors:
-        paths = write_strips(net, dataset, basis, sample.layer, vectors, out_dir, strip_points, strip_k, batch_size)
+        paths = write_strips(net, dataset, basis, sample.layer, vectors, out_dir, c.strip_points, c.strip_k,
+                             c.batch_size)
         report(f"strips: {', '.join(paths)}")
-    if vectors and render:
-        paths = write_renders(net.model, net.layer, basis, vectors, out_dir, steps, size, seed)
+    if vectors and c.render:
+        paths = write_renders(net.model, net.layer, basis, vectors, out_dir, c.steps, c.size, c.seed)
         report(f"renders: {', '.join(paths)}")
     if vectors:
         report(f"gallery: {build_basis_gallery(out_dir, basis, f'{net.model.name} {net.layer}', ranking=ranking)}")
@@ -232,7 +238,7 @@ def basis_study(net, dataset, out_dir, seed=0, components=None, top_k=None, abla
 def spread(dataset, n):
     """``n`` images of ``dataset`` evenly spaced in its order (rows ``round(linspace(0, N - 1, n))``)."""
     if n < 1:
-        raise UserError("--ablation-images must be at least 1")
+        raise UserError("ablation_images must be at least 1")
     rows = np.unique(np.round(np.linspace(0, len(dataset) - 1, n)).astype(int))
     subset = copy.copy(dataset)
     subset.stored = dataset.stored[rows]

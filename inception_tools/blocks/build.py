@@ -15,10 +15,11 @@ from PIL import Image
 
 from inception_tools import progress
 from inception_tools.blocks.attribution import attribute
+from inception_tools.blocks.config import RESIZES
 from inception_tools.blocks.dictionary import semantic_dictionary
 from inception_tools.blocks.groups import neuron_groups
 from inception_tools.blocks.page import TABLE_ROWS, write_page
-from inception_tools.blocks.render_cache import RenderSettings, Unit, ensure_renders
+from inception_tools.blocks.render_cache import Unit, ensure_renders
 from inception_tools.data import resize as resizing
 from inception_tools.data.dataset import is_placeholder
 from inception_tools.data.folder import DECODE_ERRORS, decode_rgb
@@ -26,9 +27,6 @@ from inception_tools.errors import UserError
 from inception_tools.surgery import Network
 
 log = logging.getLogger(__name__)
-
-RESIZES = ("center-crop", "squash", "native")
-
 
 def load_image(path, model, resize="center-crop"):
     """float32 [1, H, W, 3] in [0, 1] at the model's input size.
@@ -153,52 +151,89 @@ def dataset_means(model, layers, data, limit=None, batch_size=32):
     return means, f"channel means over {len(dataset)} images of {os.path.basename(os.path.normpath(str(data)))}"
 
 
-def build_blocks(model, image_path, layers, out_dir, classes=None, n_classes=3, top_n=4, n_groups=6,
-                 data=None, limit=None, resize="center-crop", settings=RenderSettings(), per_call=8,
-                 render_root=None):
+@dataclasses.dataclass
+class Blocks:
+    """One image's building blocks: the image and every layer's numbers (no renders)."""
+
+    image: np.ndarray  # float32 [1, H, W, 3] in [0, 1]
+    classes: list  # output indices attributed to
+    layers: list  # LayerBlocks, in the order asked
+
+
+def analyse(model, image_path, config):
+    """Every layer's :class:`LayerBlocks` of one image, in memory (nothing rendered or written).
+
+    Args:
+        model: a loaded model.
+        image_path: the photograph.
+        config: a :class:`~inception_tools.blocks.config.BlocksConfig`.
+
+    Returns:
+        :class:`Blocks`.
+    """
+    for layer in config.layers:
+        model.check_pre_relu(layer)
+    n_real = len(real_classes(model))
+    if config.classes is None and not 1 <= config.n_classes <= n_real:
+        raise UserError(f"n_classes must be from 1 to {n_real}: {model.name} has {n_real} classes, "
+                        f"not {config.n_classes}")
+    image = load_image(image_path, model, config.resize)
+    means, baseline = dataset_means(model, config.layers, config.data, config.limit)
+    classes = None if config.classes is None else list(config.classes)
+    analysed = []
+    for layer in config.layers:
+        net = Network(model, layer)
+        try:
+            if classes is None:
+                classes = top_classes(net.unablated_logits(image)[0], model, config.n_classes)
+            blocks = analyse_layer(model, image, layer, classes, config.top_n, config.n_groups, means.get(layer),
+                                   baseline, net)
+        finally:
+            net.close()
+        log.info("%s analysed in %.1f s", layer, blocks.seconds)
+        analysed.append(blocks)
+    return Blocks(image, classes, analysed)
+
+
+def build_blocks(model, image_path, config, out_dir, render_root=None):
     """Compute, render and write the building-blocks page of one image.
 
     Args:
-        model: a loaded model; layers: layer names (post-ReLU mixed layers).
-        image_path: the photograph; resize: see :func:`load_image`.
+        model: a loaded model.
+        image_path: the photograph.
+        config: a :class:`~inception_tools.blocks.config.BlocksConfig`.
         out_dir: the page folder (``index.html``, ``blocks.json``, ``renders/``, ``assets/``).
-        classes: output indices to attribute to (default: the ``n_classes`` top logits).
-        top_n: channels per position in the semantic dictionary; n_groups: NMF groups.
-        data, limit: dataset whose channel means are the ablation baseline (zero when None).
-        settings, per_call, render_root: thumbnail renders (see :mod:`.render_cache`).
+        render_root: the render cache (see :mod:`.render_cache`).
 
     Returns:
         ``(index.html path, summary dict)``; the summary holds timings and render counts.
     """
-    if not layers:
-        raise UserError("give at least one layer")
-    for layer in layers:
-        model.check_pre_relu(layer)
-    image = load_image(image_path, model, resize)
-    means, baseline = dataset_means(model, layers, data, limit)
     started = time.monotonic()
-    all_blocks, renders, rendered, render_seconds = [], {}, 0, 0.0
-    for layer in layers:
-        net = Network(model, layer)
-        try:
-            if classes is None:
-                classes = top_classes(net.unablated_logits(image)[0], model, n_classes)
-            blocks = analyse_layer(model, image, layer, classes, top_n, n_groups, means.get(layer), baseline, net)
-        finally:
-            net.close()
-        log.info("%s analysed in %.1f s", layer, blocks.seconds)
+    return write_blocks(model, image_path, analyse(model, image_path, config), config, out_dir, render_root,
+                        started)
+
+
+def write_blocks(model, image_path, blocks, config, out_dir, render_root=None, started=None):
+    """Render the thumbnails of analysed :class:`Blocks` (through the render cache) and write their page.
+
+    Returns:
+        ``(index.html path, summary dict)``.
+    """
+    started = time.monotonic() if started is None else started
+    renders, rendered, render_seconds = {}, 0, 0.0
+    for layer_blocks in blocks.layers:
         t = time.monotonic()
-        units = layer_units(blocks)
-        paths, count = ensure_renders(model, layer, units, settings, per_call, render_root)
-        renders[layer] = (units, paths)
+        units = layer_units(layer_blocks)
+        paths, count = ensure_renders(model, layer_blocks.layer, units, config.render, config.per_call, render_root)
+        renders[layer_blocks.layer] = (units, paths)
         render_seconds += time.monotonic() - t
         rendered += count
-        all_blocks.append(blocks)
     summary = {
         "renders_shown": sum(len(paths) for _, paths in renders.values()), "renders_made": rendered,
         "render_seconds": round(render_seconds, 1),
-        "analysis_seconds": round(sum(b.seconds for b in all_blocks), 1),
+        "analysis_seconds": round(sum(b.seconds for b in blocks.layers), 1),
         "total_seconds": round(time.monotonic() - started, 1),
-        "render_settings": dataclasses.asdict(settings),
+        "render_settings": dataclasses.asdict(config.render),
     }
-    return write_page(out_dir, model, image_path, image, all_blocks, renders, settings, summary), summary
+    return write_page(out_dir, model, image_path, blocks.image, blocks.layers, renders, config.render,
+                      summary), summary

@@ -1,5 +1,6 @@
 """Class-conditional activation vectors (Teague 2024): per-class unit statistics and their comparison."""
 
+from inception_tools.classes.config import ClassesConfig
 from inception_tools.classes.study import class_study
 
-__all__ = ["class_study"]
+__all__ = ["ClassesConfig", "class_study"]

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from inception_tools.blocks.build import parse_classes, real_classes
-from inception_tools.classes.collect import check_settings, collect
+from inception_tools.classes.collect import collect
 from inception_tools.classes.importance import COLUMNS, class_importance, matter_vs_active
 from inception_tools.classes.report import importance_markdown, write_report
 from inception_tools.errors import UserError
@@ -48,53 +48,42 @@ def open_scans(model, layers, csv_paths):
             summary = json.load(f)
         if summary.get("model") != model.name or summary.get("layer") not in layers:
             raise UserError(f"{path} scores {summary.get('model')} {summary.get('layer')}, not a layer of "
-                            f"{model.name} given in --layers ({', '.join(layers)})")
+                            f"{model.name} among the layers studied ({', '.join(layers)})")
         scans[summary["layer"]] = OutcomeStore.open(path)
     return scans
 
 
-def class_study(model, dataset, layers, out_dir, classes=None, threshold=0.9, position="mean", active_threshold=0.0,
-                min_fraction=0.0, replicates=200, seed=0, batch_size=64, pixel_scaling="once", importance=(),
-                distribute=None):
-    """Run the study on ``layers`` of ``model`` over ``dataset``; write ``out_dir``; return the summary.
+def class_study(model, dataset, config, out_dir, distribute=None):
+    """Run the study ``config`` describes on ``model`` over ``dataset``; write ``out_dir``; return the summary.
 
     Args:
-        classes: output indices or a spec string (default: all real classes).
-        threshold: keep images whose top-1 is the true class with at least this probability.
-        position: ``mean`` | ``center`` | ``max`` of a convolutional channel (dense units as they are).
-        active_threshold: a unit is active on an image when its value exceeds this.
-        min_fraction: a unit contributes to a class when active on at least this fraction of its images.
-        replicates: Poisson bootstrap replicates for the distance intervals (0: none).
-        pixel_scaling: ``once`` or ``study`` (see :mod:`inception_tools.surgery`).
-        importance: importance CSVs of finished scans of some of ``layers`` (with their outcome stores).
+        config: a :class:`~inception_tools.classes.config.ClassesConfig`.
         distribute: runs the pass's image batches elsewhere (:func:`inception_tools.scale.classes.distributor`).
 
     Returns:
         The ``classes.json`` summary (settings, per-class counts, per-layer distances).
     """
-    if not layers:
-        raise UserError("give at least one layer (--layers L1,L2,...)")
-    check_settings(threshold, position, active_threshold, min_fraction, replicates)
+    c = config
+    layers = list(c.layers)
     for layer in layers:
-        model.depth(layer)
-    classes = resolve_classes(model, classes)
-    scans = open_scans(model, layers, importance)
-    stats, seen, kept, config = collect(model, dataset, layers, classes, out_dir, threshold, position,
-                                        active_threshold, replicates, seed, batch_size, pixel_scaling, distribute)
-    empty = [model.label_names[c] for k, c in enumerate(classes) if kept[k] == 0]
+        model.check_layer(layer, "activations")
+    classes = resolve_classes(model, c.classes)
+    scans = open_scans(model, layers, c.importance)
+    stats, seen, kept, settings = collect(model, dataset, c, classes, out_dir, distribute)
+    empty = [model.label_names[k] for n, k in enumerate(classes) if kept[n] == 0]
     extra, matter, markdown = None, {}, ""
     if scans:
         extra = {name: {} for name in COLUMNS}
         for layer in layers:
             if layer in scans:
                 columns, _ = class_importance(scans[layer], classes, model.depth(layer))
-                matter[layer] = matter_vs_active(columns, stats[layer], stats[layer].contributing(min_fraction))
+                matter[layer] = matter_vs_active(columns, stats[layer], stats[layer].contributing(c.min_fraction))
             else:
                 columns = {name: np.full(stats[layer].mean.shape, np.nan) for name in COLUMNS}
             for name in COLUMNS:
                 extra[name][layer] = columns[name]
-        markdown = importance_markdown(matter, [model.label_names[c] for c in classes])
-    summary = write_report(out_dir, stats, classes, model.label_names, seen, kept, config, min_fraction,
+        markdown = importance_markdown(matter, [model.label_names[k] for k in classes])
+    summary = write_report(out_dir, stats, classes, model.label_names, seen, kept, settings, c.min_fraction,
                            extra=extra, importance=matter, importance_table=markdown)
     summary["empty_classes"] = empty
     return summary

@@ -18,17 +18,17 @@ def add_parser(subparsers):
     p.add_argument("--image", required=True, help="the image file")
     p.add_argument("--layers", default=None, help="comma-separated layers (default: mixed4d for InceptionV1, mixed3a for embedded)")
     p.add_argument("--classes", default=None, help="comma-separated output indices, label ids or names (default: the top logits)")
-    p.add_argument("--n-classes", type=int, default=3, help="how many top classes when --classes is not given (default 3)")
-    p.add_argument("--top-n", type=int, default=4, help="channels per position in the dictionary (default 4)")
-    p.add_argument("--groups", type=int, default=6, help="NMF groups (default 6)")
+    p.add_argument("--n-classes", type=options.positive_int, default=3, help="how many top classes when --classes is not given (default 3)")
+    p.add_argument("--top-n", type=options.positive_int, default=4, help="channels per position in the dictionary (default 4)")
+    p.add_argument("--groups", type=options.positive_int, default=6, help="NMF groups (default 6)")
     p.add_argument("--resize", choices=["center-crop", "squash", "native"], default="center-crop",
                    help="how the image reaches the model's input size (default center-crop)")
     p.add_argument("--data", default=None, help="dataset whose channel means are the ablation baseline (default: zero)")
     p.add_argument("--limit", type=options.positive_int, default=None, help="use only the first N images of --data")
-    p.add_argument("--render-size", type=int, default=96, help="thumbnail size in pixels (default 96)")
-    p.add_argument("--render-steps", type=int, default=128, help="thumbnail optimization steps (default 128)")
-    p.add_argument("--seed", type=int, default=0, help="render seed (default 0)")
-    p.add_argument("--per-call", type=int, default=8, help="thumbnails optimized together in one render_vis call")
+    p.add_argument("--render-size", type=options.positive_int, default=96, help="thumbnail size in pixels (default 96)")
+    p.add_argument("--render-steps", type=options.positive_int, default=128, help="thumbnail optimization steps (default 128)")
+    p.add_argument("--seed", type=options.seed, default=0, help="render seed (default 0)")
+    p.add_argument("--per-call", type=options.positive_int, default=8, help="thumbnails optimized together in one render_vis call")
     p.add_argument("--render-cache", default=None, help="render cache folder (default $INCEPTION_TOOLS_RENDER_CACHE "
                    "or ~/.cache/inception_tools/renders)")
     p.add_argument("--out", required=True, help="page folder")
@@ -37,6 +37,7 @@ def add_parser(subparsers):
 
 def run(args):
     from inception_tools.blocks.build import build_blocks, parse_classes
+    from inception_tools.blocks.config import BlocksConfig
     from inception_tools.blocks.render_cache import RenderSettings
     from inception_tools.models import catalog, load_model
 
@@ -45,12 +46,9 @@ def run(args):
     classes = parse_classes(args.classes, model) if args.classes else None
     if args.data is None and args.limit is not None:
         raise UserError("--limit needs --data")
-    index, summary = build_blocks(
-        model, args.image, layers, args.out, classes=classes, n_classes=args.n_classes, top_n=args.top_n,
-        n_groups=args.groups, data=args.data, limit=args.limit, resize=args.resize,
-        settings=RenderSettings(args.render_size, args.render_steps, args.seed), per_call=args.per_call,
-        render_root=args.render_cache,
-    )
+    config = BlocksConfig(tuple(layers), classes, args.n_classes, args.top_n, args.groups, args.data, args.limit,
+                          args.resize, RenderSettings(args.render_size, args.render_steps, args.seed), args.per_call)
+    index, summary = build_blocks(model, args.image, config, args.out, render_root=args.render_cache)
     print(f"blocks: {index} ({summary['renders_shown']} thumbnails, {summary['renders_made']} rendered now, "
           f"{summary['total_seconds']} s)")
     return 0

@@ -10,8 +10,9 @@ the reliability of each ranking (:mod:`.reliability`). Per-image outcomes are
 kept (:mod:`.store`).
 """
 
+from inception_tools.importance.config import ImportanceConfig
 from inception_tools.importance.outcomes import Baseline, baseline, channel_means
 from inception_tools.importance.run import ScanResult, score_layer
 from inception_tools.importance.store import OutcomeStore
 
-__all__ = ["Baseline", "OutcomeStore", "ScanResult", "baseline", "channel_means", "score_layer"]
+__all__ = ["Baseline", "ImportanceConfig", "OutcomeStore", "ScanResult", "baseline", "channel_means", "score_layer"]

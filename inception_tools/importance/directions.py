@@ -16,8 +16,8 @@ are PC 1, 2, ... (highest variance first), written as ``feature_ind`` 0, 1, ...
 
 The principal components are those of :mod:`inception_tools.basis`: one
 activation vector of the layer's output per image at a seeded random position
-(:func:`~inception_tools.basis.sample.sample_activations`), PCA by SVD
-(:func:`~inception_tools.basis.pca.pca_basis`), so ``inception-tools basis``
+(:func:`~inception_tools.activations.sample.sample_activations`), PCA by SVD
+(:func:`~inception_tools.activations.pca.pca_basis`), so ``inception-tools basis``
 with the same data, seed and batch size (the positions are drawn batch by
 batch) has the same components.
 
@@ -46,14 +46,14 @@ def check_basis(kind):
     """``kind`` if it is a basis whose directions can be scored; else a one-line UserError."""
     if kind not in BASES:
         raise UserError(f"unknown basis {kind!r}; use pca (the neuron basis is the channels themselves: "
-                        "omit --basis)")
+                        "score channels instead)")
     return kind
 
 
 def principal_directions(net, dataset, components=None, seed=0, batch_size=32):
-    """The top ``components`` principal components of ``net.layer`` over ``dataset`` (a ``basis.pca.Basis``)."""
-    from inception_tools.basis.pca import check_components, pca_basis
-    from inception_tools.basis.sample import sample_activations
+    """The top ``components`` principal components of ``net.layer`` over ``dataset`` (an ``activations.pca.Basis``)."""
+    from inception_tools.activations.pca import check_components, pca_basis
+    from inception_tools.activations.sample import sample_activations
 
     check_components(components, len(dataset), net.model.depth(net.layer))
     sample = sample_activations(net, dataset, seed, batch_size)

@@ -11,45 +11,14 @@ ImageNet classes, without the dummy output 0 and the unused 1001-1007):
 
 A channel's score under a measure is the mean over images of a per-image
 contribution, signed so that larger means "the model needs this channel
-more". :data:`MEASURES` names them for ``--score``; ``importance`` is the
+more". :data:`inception_tools.tables.MEASURES` names them; ``importance`` is the
 study's (its CSV column is the count, N times the mean).
 """
-
-import dataclasses
 
 import numpy as np
 
 from inception_tools.importance.stats import topk_correct, true_logprob
-
-
-@dataclasses.dataclass(frozen=True)
-class Measure:
-    name: str  # as in --score
-    column: str  # importance.csv column of the channel's score
-    description: str
-    sign: int = 1  # score = sign * column: larger is more important
-
-
-
-
-MEASURES = {
-    m.name: m
-    for m in (
-        Measure("importance", "importance", "images whose true class leaves the top k (the study's)"),
-        Measure("delta-logprob", "mean_delta_logprob", "mean drop of log p(true class)", sign=-1),
-        Measure("kl", "mean_kl", "mean KL(p || p_ablated) over the real classes"),
-        Measure("l1", "mean_abs_prob_change", "mean L1 change of the probability vector"),
-    )
-}
-
-
-def measure(name):
-    """The :class:`Measure` called ``name``; raises UserError for an unknown one."""
-    from inception_tools.errors import UserError
-
-    if name not in MEASURES:
-        raise UserError(f"unknown score {name!r}; use one of {', '.join(MEASURES)}")
-    return MEASURES[name]
+from inception_tools.tables import measure
 
 
 def real_log_softmax(logits, real):

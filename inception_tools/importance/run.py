@@ -34,15 +34,14 @@ from inception_tools import layout
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.importance import reliability as rel
-from inception_tools.basis.pca import Basis, check_components, save_basis
+from inception_tools.activations.pca import Basis, check_components, save_basis
 from inception_tools.importance.directions import (DirectionEngine, ReferenceDirectionEngine, check_basis,
                                                    principal_directions)
-from inception_tools.importance.measures import contributions, measure
+from inception_tools.importance.measures import contributions
 from inception_tools.importance.outcomes import baseline, channel_means
 from inception_tools.importance.store import OutcomeStore
 from inception_tools.importance.table import COLUMNS, DIRECTION_COLUMNS, channel_rows, write_csv
 
-ABLATIONS = ("mean", "zero")
 log = logging.getLogger(__name__)
 
 
@@ -82,7 +81,7 @@ class Partial:
         try:
             self._lock.acquire(timeout=0)
         except filelock.Timeout:
-            raise UserError(f"another scan is writing {self.dir}; wait for it to finish or choose another --out") \
+            raise UserError(f"another scan is writing {self.dir}; wait for it to finish or choose another output") \
                 from None
         self._remove_stale_temporaries(out_csv)
         config_path = os.path.join(self.dir, "config.json")
@@ -93,7 +92,7 @@ class Partial:
                 changed = sorted(k for k in {**saved, **config} if saved.get(k) != config.get(k))
                 self.release()
                 raise UserError(f"{self.dir} holds an unfinished scan with other settings ({', '.join(changed)}); "
-                                "delete it or choose another --out")
+                                "delete it or choose another output")
         else:
             with atomic_open(config_path) as f:
                 json.dump(config, f, indent=1)
@@ -129,11 +128,10 @@ class Partial:
 
 
 def _ablation_values(ablation, net, dataset, batch_size):
+    """The values an ablated channel takes: its dataset mean, or zero (``ablation``, checked by the config)."""
     if ablation == "mean":
         return channel_means(net, dataset, batch_size)
-    if ablation == "zero":
-        return np.zeros(net.model.depth(net.layer))
-    raise UserError(f"unknown ablation {ablation!r}; use one of {', '.join(ABLATIONS)}")
+    return np.zeros(net.model.depth(net.layer))
 
 
 def new_store(folder, net, dataset, top_k, batch_size, n_rows=None):
@@ -166,12 +164,15 @@ def engine_for(name, net, dataset, values, top_k, batch_size, **options):
     raise UserError(f"unknown method {name!r}; use fast or reference")
 
 
-def _start(partial, net, dataset, top_k, ablation, batch_size, directions=None, sample_dataset=None):
-    """The scan's state and store: loaded, or computed once (means, principal components, unablated pass)."""
+def _start(partial, net, dataset, top_k, ablation, batch_size, directions=None, sample_dataset=None, values=None):
+    """The scan's state and store: loaded, or computed once (means, principal components, unablated pass).
+
+    ``values``: the ablated channels' values when they come from elsewhere (an estimated scan's whole dataset).
+    """
     state = partial.load_state()
     store = OutcomeStore.resume(partial.dir)
     if state is None or store is None:
-        values = _ablation_values(ablation, net, dataset, batch_size)
+        values = _ablation_values(ablation, net, dataset, batch_size) if values is None else values
         state = {"values": values}
         if directions:
             pcs = principal_directions(net, sample_dataset, directions["components"], directions["seed"], batch_size)
@@ -208,7 +209,7 @@ def _directions(basis, components, basis_seed, net, dataset):
 
 
 def save_directions(state, directions, csv_path):
-    """The principal components of a direction scan, beside its CSV (:func:`inception_tools.basis.pca.load_basis`)."""
+    """The principal components of a direction scan, beside its CSV (:func:`inception_tools.activations.pca.load_basis`)."""
     return save_basis(Basis(directions["kind"], state["vectors"], state["variances"], float(state["total_variance"]),
                             state["sample_center"]), layout.directions_file(csv_path), mean=state["values"])
 
@@ -229,6 +230,16 @@ class ScanResult:
     def columns(self):
         """Every numeric CSV column: name -> float array, in channel order."""
         return {name: self.column(name) for name in COLUMNS if name not in ("model", "layer")}
+
+    def in_memory(self):
+        """The same result with its per-image outcomes copied into memory (its files may then go)."""
+        store = self.store
+        if store is None:
+            return self
+        copied = OutcomeStore(np.array(store.records), store.channels, {
+            "labels": store.labels, "base_correct": store.base_correct, "base_logprob": store.base_logprob,
+            "image_index": store.image_index, "ids": store.ids}, store.base_real_logp)
+        return dataclasses.replace(self, store=copied)
 
 
 def scan(engine, store, channels, until=None, score="importance", chunk=250, splits=20, report=None):
@@ -255,24 +266,14 @@ def scan(engine, store, channels, until=None, score="importance", chunk=250, spl
     return trajectory
 
 
-def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_size=32, engine="fast",
-                shortcut=True, until=None, score="importance", chunk=250, shuffle_seed=0, splits=20,
-                resamples=1000, seed=0, meta=None, report=None, basis=None, components=None, basis_seed=0,
-                distribute=None):
-    """Score ``channels`` of ``net.layer`` over ``dataset``; write ``out_csv``, its summary and outcomes.
+def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribute=None):
+    """Score the channels ``config`` names of ``net.layer`` over ``dataset``; write ``out_csv``, its summary
+    and outcomes.
 
     Args:
-        engine: "fast" (default) or "reference" (the study's partial_run per channel).
-        until: a reliability target (e.g. 0.9): scan shuffled images in chunks until the ``score``
-            measure's projected split-half reliability reaches it.
-        splits, resamples, seed: the reliability estimates (see :mod:`.reliability`).
+        config: an :class:`~inception_tools.importance.config.ImportanceConfig`.
         meta: extra entries for the summary.
         report: callable for one-line messages (default: this module's logger).
-        channels: the channels to score; None: all (with ``basis``, all ``components``).
-        basis: "pca" to score the layer's principal components instead of channels
-            (:mod:`.directions`); ``channels`` are then component indices (0 = PC 1).
-        components, basis_seed: how many principal components (default: all d) and the seed of the
-            sampled positions they come from.
         distribute: optional ``engine -> engine`` wrapper whose ``fill`` spreads the work, e.g.
             :func:`inception_tools.scale.importance.distributor` (Ray).
 
@@ -281,33 +282,36 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     """
     report = report or log.info
     model = net.model
-    if top_k < 1 or top_k > model.num_classes:
-        raise UserError(f"--top-k must be between 1 and {model.num_classes}")
-    measure(score)
-    if until is not None and not 0 < until < 1:
-        raise UserError(f"--until-reliable must lie between 0 and 1, got {until}")
-    if batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+    model.check_layer(net.layer, "ablate")
+    top_k = model.check_top_k(model.default_top_k if config.top_k is None else config.top_k)
     for path in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv)):
         if os.path.isdir(path):
             raise UserError(f"cannot write {path}: it is a folder")
-    directions = _directions(basis, components, basis_seed, net, dataset)
+    directions = _directions(config.basis, config.components, config.basis_seed, net, dataset)
+    channels = None if config.channels is None else list(config.channels)
     if channels is None:
         channels = list(range(directions["components"] if directions else model.depth(net.layer)))
-    if not channels:
-        raise UserError("no channels to score")
     if directions and max(channels) >= directions["components"]:
         raise UserError(f"component {max(channels)} out of range: {directions['components']} components")
     sample_dataset = dataset
     order = "dataset"
-    if until is not None:
-        dataset = dataset.reordered(np.random.default_rng(shuffle_seed).permutation(len(dataset)))
-        order = f"shuffled, seed {shuffle_seed}"
-    config = _config(net, dataset, top_k, ablation, order, directions)
-    partial = Partial(out_csv, config)
+    if config.until is not None:
+        dataset = dataset.reordered(np.random.default_rng(config.shuffle_seed).permutation(len(dataset)))
+        order = f"shuffled, seed {config.shuffle_seed}"
+    settings = _config(net, dataset, top_k, config.ablation, order, directions)
+    if config.estimator != "exact":
+        from inception_tools.importance import estimated
+
+        settings["estimator"] = {"kind": config.estimator, "exact_fraction": config.exact_fraction,
+                                 "seed": config.estimator_seed}
+        rows, summary = estimated.score(net, dataset, config, out_csv, channels, settings, top_k, report, meta,
+                                        distribute)
+        store = OutcomeStore.open(out_csv) if config.estimator == "control-variate" else None
+        return ScanResult(rows, summary, store)
+    partial = Partial(out_csv, settings)
     started = time.time()
-    state, store = _start(partial, net, dataset, top_k, ablation, batch_size, directions, sample_dataset)
-    runner = _engine(engine, net, dataset, state, top_k, batch_size, shortcut, directions)
+    state, store = _start(partial, net, dataset, top_k, config.ablation, config.batch_size, directions, sample_dataset)
+    runner = _engine(config.engine, net, dataset, state, top_k, config.batch_size, config.shortcut, directions)
     if distribute is not None:
         runner = distribute(runner)
     rows = [store.row_of[c] for c in channels]
@@ -315,16 +319,17 @@ def score_layer(net, dataset, channels, out_csv, top_k, ablation="mean", batch_s
     if already:
         report(f"resuming: {already} of {len(channels) * len(dataset)} channel-images already scored")
     report(runner.describe(len(channels), len(dataset)))
-    trajectory = scan(runner, store, channels, until, score, chunk, splits, report)
+    trajectory = scan(runner, store, channels, config.until, config.score, config.chunk, config.splits, report)
     n_used = trajectory[-1]["images"] if trajectory else len(dataset)
     view = store.view(channels, n_used)
-    reliability, bounds = rel.assess(view, splits, seed, resamples)
-    summary = dict(config, n_images_used=n_used,
+    reliability, bounds = rel.assess(view, config.splits, config.seed, config.resamples)
+    summary = dict(settings, n_images_used=n_used,
                    dataset_skipped=getattr(dataset, "skipped", 0), channels=len(channels),
                    accuracy=dict(zip(("top1", "top5", "top10"), map(float, state["accuracy"]))),
-                   method=engine, seconds=round(time.time() - started, 1), reliability=reliability, **(meta or {}))
-    if until is not None:
-        summary["until_reliable"] = {"target": until, "score": score, "chunk": chunk, "trajectory": trajectory}
+                   method=config.engine, seconds=round(time.time() - started, 1), reliability=reliability, **(meta or {}))
+    if config.until is not None:
+        summary["until_reliable"] = {"target": config.until, "score": config.score, "chunk": config.chunk,
+                                     "trajectory": trajectory}
     result_rows = channel_rows(view, model.name, net.layer, bounds)
     if directions:
         explained = np.cumsum(state["variances"]) / float(state["total_variance"])

@@ -50,7 +50,7 @@ ENTRIES = {
 
 def entry(name):
     """The catalog entry of model ``name``; UserError for a name it does not know."""
-    if name not in ENTRIES:
+    if not isinstance(name, str) or name not in ENTRIES:
         raise UserError(f"unknown model {name!r}; known models: {', '.join(ENTRIES)}")
     return ENTRIES[name]
 

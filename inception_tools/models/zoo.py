@@ -64,6 +64,6 @@ def fetch(gs_path, check=None, timeout=60):
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise UserError(
-            f"cannot download {url} ({reason}); pass --model-path FILE to use a local copy"
+            f"cannot download {url} ({reason}); give the path of a local copy instead"
         ) from None
     return target

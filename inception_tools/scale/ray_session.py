@@ -20,7 +20,7 @@ def import_ray():
     try:
         import ray
     except ImportError:
-        raise UserError("--ray needs Ray, an optional extra: pip install '.[ray]' (or pip install 'ray>=2.9')") \
+        raise UserError("scaling out needs Ray, an optional extra: pip install '.[ray]' (or pip install 'ray>=2.9')") \
             from None
     return ray
 
@@ -38,7 +38,7 @@ def session(address: str = "local", workers: Optional[int] = None) -> Iterator:
     """
     ray = import_ray()
     if address != "local" and workers is not None:
-        raise UserError("--ray-workers applies to a local Ray only; a cluster offers the CPUs its nodes have")
+        raise UserError("a number of workers applies to a local Ray only; a cluster offers the CPUs its nodes have")
     if address != "local":
         check_reachable(address)
     if ray.is_initialized():

@@ -23,6 +23,8 @@ def _check(args):
     """UserError for ``--ray-workers`` without ``--ray``."""
     if args.ray is None and args.ray_workers is not None:
         raise UserError("--ray-workers needs --ray (a local Ray)")
+    if args.ray not in (None, "local") and args.ray_workers is not None:
+        raise UserError("--ray-workers applies to a local Ray only; a cluster offers the CPUs its nodes have")
     return args.ray is not None
 
 

@@ -59,7 +59,7 @@ def check_components(components, n_images, dim):
         raise UserError(f"{components} components asked, but the layer has d = {dim} dimensions")
     if components > n_images - 1:
         raise UserError(f"too few images: {n_images} sampled vectors give at most {n_images - 1} principal "
-                        f"components, {components} asked (use --components or more images)")
+                        f"components, {components} asked (ask for fewer components or give more images)")
     return components
 
 

@@ -1,0 +1,264 @@
+"""One study runner for every stage: its folder, settings, lock, resume, atomic writes and Ray.
+
+A stage is a pure computation with a typed config and a typed result:
+
+- ``config``: a frozen dataclass, checked when it is made (``__post_init__``
+  raises :class:`~inception_tools.errors.UserError`), so bad settings are
+  refused before any work;
+- ``compute(**inputs, config, checkpoint)``: in-memory objects in (a model, a
+  dataset, ...), a result dataclass with numpy fields out, nothing written;
+  long loops save their progress through the :class:`Checkpoint` they are
+  given (in memory unless the runner gives them a folder);
+- ``write(result, folder)``: the result as files, through :class:`Folder`'s
+  atomic writers; ``read(folder)`` gives the result back.
+
+:func:`run` gives any stage its folder and what a folder needs: the settings
+manifest (``settings.json``: the stage, the config serialized by
+:func:`config_dict`, and the identity of the inputs), compared before any
+work with the one already there; an exclusive lock, so that a second process
+on the same folder is refused in one line; resume (a finished folder is read
+back, an interrupted one continues from its checkpoint in ``.partial/``, whose
+own manifest keeps other settings out; a run that fails before saving anything
+leaves no trace); atomic writes, the manifest last; and a refusal to write over
+one of the stage's own inputs. Ray distribution passes
+through ``inputs`` (``distribute=``): the config is what a worker needs.
+
+    result = runner.run(ATLAS, AtlasConfig(layer="mixed4c"), "out/atlas", model=model, dataset=ds)
+
+A notebook calls the stage's ``compute`` directly and gets the same result
+without a folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+import filelock
+import numpy as np
+
+from inception_tools import layout
+from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools.errors import UserError
+from inception_tools.manifest import differences, read_manifest
+
+PARTIAL = ".partial"
+LOCK = ".lock"
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """What the runner needs to know of a stage.
+
+    Attributes:
+        name: the stage's name, stored in the settings manifest.
+        compute: ``compute(**inputs, config=config, checkpoint=checkpoint) -> result``.
+        write: ``write(result, folder: Folder)``: every file through the folder's atomic writers.
+        outputs: the files ``write`` makes (relative to the folder); all present = finished.
+        read: ``read(folder: Folder) -> result`` for a finished folder (None: compute again, write nothing).
+    """
+
+    name: str
+    compute: Callable[..., Any]
+    write: Callable[[Any, "Folder"], None]
+    outputs: tuple
+    read: Optional[Callable[["Folder"], Any]] = None
+
+
+def config_dict(config) -> dict:
+    """A config dataclass as JSON values (tuples become lists), the form stored in ``settings.json``."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def config_from_dict(cls, values: Mapping):
+    """The config ``cls`` from :func:`config_dict`'s form (lists back to tuples where the field is a tuple)."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise UserError(f"unknown {cls.__name__} settings: {', '.join(unknown)}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def data_digest(dataset) -> str:
+    """sha256 of a dataset's image ids, labels and resize mode: which images a result was made from."""
+    digest = hashlib.sha256()
+    digest.update("\n".join(dataset.ids).encode())
+    digest.update(np.asarray(dataset.labels, np.int64).tobytes())
+    digest.update(str(dataset.resize).encode())
+    return digest.hexdigest()
+
+
+def identity(model=None, dataset=None, **extra) -> dict:
+    """The inputs' part of the settings manifest: the model's name, the dataset's size and digest."""
+    found = {}
+    if model is not None:
+        found["model"] = model.name
+    if dataset is not None:
+        found.update(n_images=len(dataset), data=data_digest(dataset))
+    found.update(extra)
+    return found
+
+
+class Checkpoint:
+    """Named groups of arrays a long computation saves as it goes.
+
+    Without a folder they live in memory (a plain call of ``compute`` writes
+    nothing); given one (the runner's ``.partial/``), each group is an ``.npz``
+    written atomically, so a killed run continues from the last saved group.
+    """
+
+    def __init__(self, folder: Optional[str] = None):
+        self.folder = folder
+        self._memory: dict = {}
+
+    def load(self, name: str) -> Optional[dict]:
+        """The arrays saved as ``name``, or None."""
+        if self.folder is None:
+            return self._memory.get(name)
+        path = os.path.join(self.folder, name + ".npz")
+        if not os.path.isfile(path):
+            return None
+        with np.load(path, allow_pickle=False) as saved:
+            return {key: saved[key] for key in saved.files}
+
+    def save(self, name: str, **arrays) -> None:
+        """Save ``arrays`` as ``name`` (replacing what was saved under that name)."""
+        if self.folder is None:
+            self._memory[name] = {key: np.asarray(value) for key, value in arrays.items()}
+            return
+        with atomic_path(os.path.join(self.folder, name + ".npz")) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+
+
+class Folder:
+    """A stage's output folder: paths inside it and atomic writers."""
+
+    def __init__(self, path: str):
+        self.path = os.fspath(path)
+
+    def file(self, name: str) -> str:
+        """The path of ``name`` inside the folder."""
+        return os.path.join(self.path, name)
+
+    def open(self, name: str, mode: str = "w", **kwargs):
+        """Open ``name`` for writing; it appears whole when the block ends (a context manager)."""
+        return atomic_open(self.file(name), mode, **kwargs)
+
+    def temporary(self, name: str):
+        """A temporary path that replaces ``name`` when the block ends: for writers that take a file name."""
+        return atomic_path(self.file(name))
+
+    def write_json(self, name: str, value) -> None:
+        with self.open(name, "w", encoding="utf-8") as f:
+            json.dump(value, f, indent=1)
+
+    def write_npy(self, name: str, array) -> None:
+        with self.open(name, "wb") as f:
+            np.save(f, np.asarray(array), allow_pickle=False)
+
+    def write_npz(self, name: str, **arrays) -> None:
+        with self.open(name, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    def read_json(self, name: str):
+        with open(self.file(name), encoding="utf-8") as f:
+            return json.load(f)
+
+
+def settings(stage: Stage, config, inputs: Mapping) -> dict:
+    """What ``settings.json`` holds for ``stage`` run with ``config`` on ``inputs`` (see :func:`identity`)."""
+    return {"stage": stage.name, "config": config_dict(config), "inputs": dict(inputs)}
+
+
+def check_not_inputs(stage: Stage, folder: str, reads: Iterable[str]) -> None:
+    """Refuse a folder whose outputs (or settings) would replace one of the files the stage reads."""
+    targets = {os.path.realpath(os.path.join(folder, name)) for name in (*stage.outputs, layout.SETTINGS_JSON)}
+    for path in reads:
+        if path is not None and os.path.realpath(os.fspath(path)) in targets:
+            raise UserError(f"the output folder {folder} would overwrite {path}, an input of {stage.name}: "
+                            "choose another output folder")
+
+
+def run(stage: Stage, config, folder: str, inputs_identity: Optional[Mapping] = None, reads: Iterable[str] = (),
+        **inputs):
+    """Run ``stage`` with ``config`` on ``inputs`` into ``folder``, or read it back if it is finished there.
+
+    Args:
+        stage: the stage (see :class:`Stage`).
+        config: its frozen config dataclass.
+        folder: the output folder (created if needed).
+        inputs_identity: what identifies the inputs in the manifest (default: :func:`identity` of the
+            ``model`` and ``dataset`` inputs).
+        reads: files the stage reads, which its outputs must not replace.
+        **inputs: passed to ``stage.compute`` (``model=``, ``dataset=``, ``distribute=`` ...).
+
+    Returns:
+        The stage's result.
+
+    Raises:
+        UserError: the folder holds a result made with other settings, another process writes it, or an
+            output would replace an input.
+    """
+    folder = os.fspath(folder)
+    if inputs_identity is None:
+        inputs_identity = identity(inputs.get("model"), inputs.get("dataset"))
+    wanted = settings(stage, config, inputs_identity)
+    check_not_inputs(stage, folder, reads)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot write {folder}: {e.strerror or e}") from None
+    lock = filelock.FileLock(os.path.join(folder, LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        raise UserError(f"another process is writing {folder}; wait for it to finish or choose another "
+                        "output folder") from None
+    try:
+        return _run_locked(stage, config, Folder(folder), wanted, inputs)
+    finally:
+        lock.release()
+
+
+def _run_locked(stage, config, folder, wanted, inputs):
+    manifest, partial = folder.file(layout.SETTINGS_JSON), folder.file(PARTIAL)
+    pending_manifest = os.path.join(partial, layout.SETTINGS_JSON)
+    stored = read_manifest(manifest)
+    if stored is not None:
+        _refuse_other(folder.path, stored, wanted, "was made with")
+        if all(os.path.exists(folder.file(name)) for name in stage.outputs):
+            if stage.read is not None:
+                return stage.read(folder)
+            return stage.compute(**inputs, config=config, checkpoint=Checkpoint())
+    else:
+        pending = read_manifest(pending_manifest)
+        if pending is not None:
+            _refuse_other(folder.path, pending, wanted, "holds an unfinished run made with")
+        elif any(os.path.exists(folder.file(name)) for name in stage.outputs):
+            raise UserError(f"{folder.path} holds {stage.name} files without {layout.SETTINGS_JSON}, so their "
+                            "settings are unknown; delete them or choose another output folder")
+    os.makedirs(partial, exist_ok=True)
+    if not os.path.isfile(pending_manifest):
+        Folder(partial).write_json(layout.SETTINGS_JSON, wanted)
+    try:
+        result = stage.compute(**inputs, config=config, checkpoint=Checkpoint(partial))
+    except BaseException:
+        if os.listdir(partial) == [layout.SETTINGS_JSON]:  # nothing saved yet: leave no trace
+            shutil.rmtree(partial, ignore_errors=True)
+        raise
+    stage.write(result, folder)
+    if stored is None:
+        folder.write_json(layout.SETTINGS_JSON, wanted)
+    shutil.rmtree(partial, ignore_errors=True)
+    return result
+
+
+def _refuse_other(where, stored, wanted, made):
+    changed = differences(stored, wanted)
+    if changed:
+        raise UserError(f"{where} {made} {', '.join(changed)}; delete it or choose another output folder")
