@@ -207,6 +207,7 @@ def render_objective(model, objective, steps=512, size=None, seed=0, batch=IMAGE
     if steps < 1 or batch < 1 or size < 8:
         raise UserError("steps and batch must be at least 1, size at least 8 pixels")
     check_engine(engine)
+    check_render_memory(model, size, batch)
     try:
         with deprecation.silence():
             images = optimize(model.lucid, objective, seeded_image_param(size, batch, seed), steps, engine)

@@ -2,7 +2,7 @@
 
 They are stored without outputs; a run here must finish without an error and draw its figures (the
 notebooks' own asserts check their numbers). The InceptionV1 runs are tiny (a few photos, a few steps)
-and skip without ../shared.
+and skip without ../shared; they are slow tests (`bash scripts/test.sh -m slow -k notebooks`).
 """
 
 import os
@@ -46,6 +46,7 @@ def test_a_notebook_runs_on_the_embedded_model(path, tmp_path):
     assert _figures(nb) >= 1
 
 
+@pytest.mark.slow  # 31-125 s each on 2 shared cores (InceptionV1 at 224 px, a few photos and steps)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
 def test_a_notebook_runs_on_inceptionv1(path, tmp_path, inceptionv1_path, imagenet_sample):
     shared = Path(inceptionv1_path).parents[2]
