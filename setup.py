@@ -9,6 +9,7 @@ setup(
     # Namespace packages, so that the data folders (web/<page>/, models/data/<model>/) are packages
     # too: setuptools then takes their files as package data instead of warning "Package would be
     # ignored" once per folder.
+    package_dir={"": "."},  # the project folder itself: a plain .pth for editable installs, without a warning
     packages=find_namespace_packages(include=["inception_tools", "inception_tools.*"],
                                      exclude=["*.__pycache__"]),
     include_package_data=True,
