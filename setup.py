@@ -33,7 +33,7 @@ setup(
     ],
     # gpu: TensorFlow with CUDA; it provides the same `tensorflow` module as tensorflow-cpu, so
     # README's GPU paragraph removes tensorflow-cpu and reinstalls it after `pip install .[gpu]`.
-    extras_require={"test": ["pytest", "playwright"], "ray": ["ray>=2.9"],
+    extras_require={"test": ["pytest", "playwright", "tf-keras"], "ray": ["ray>=2.9"],
                     "gpu": ["tensorflow[and-cuda]>=2.16,<3"]},
     entry_points={"console_scripts": ["inception-tools=inception_tools.cli:main"]},
 )
