@@ -23,6 +23,7 @@ COMMANDS = [
     "reliability",
     "classes",
     "basis",
+    "models",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

@@ -72,7 +72,7 @@ def run(args):
     from inception_tools.surgery import Network
 
     layer = options.layer_of(args)
-    model = load_model(args.model, args.model_path, layers=[layer])
+    model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
     vectors = parse_vectors(args.vectors, args.components or model.depth(layer))
     config = BasisConfig(seed=args.seed, components=args.components, top_k=args.top_k,
                          ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,

@@ -17,6 +17,7 @@ def add_parser(subparsers):
     )
     p.add_argument("--model", default="embedded", help="model name: embedded (default), embedded-mlp, InceptionV1, ...")
     p.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the default file")
+    options.add_card_argument(p)
     p.add_argument("--layers", required=True, help="comma-separated layers, e.g. conv2d0,mixed3a,mixed4a")
     options.add_data_arguments(p)
     p.add_argument("--classes", help="classes to study: output indices, label ids or names (default: all)")
@@ -49,7 +50,7 @@ def run(args):
     config = ClassesConfig(tuple(layers), args.classes, args.threshold, args.position, args.active_threshold,
                            args.min_fraction, args.bootstrap, args.seed, args.batch_size, args.pixel_scaling,
                            tuple(args.importance))
-    model = load_model(args.model, args.model_path, layers=layers)
+    model = load_model(args.model, args.model_path, card=args.card, layers=layers)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
     with classes_hook(args, model, layers, data) as distribute:

@@ -48,7 +48,7 @@ def run(args):
     from inception_tools.surgery import Network
 
     layer = options.layer_of(args)
-    model = load_model(args.model, args.model_path, layers=[layer])
+    model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
     if args.basis is not None:
         check_basis(args.basis)
     if args.basis is None and args.components is not None:
