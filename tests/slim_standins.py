@@ -77,19 +77,40 @@ def standin_graph_def(name, seed=0):
     return frozen
 
 
+def miniature_graph_def(name, seed=0):
+    """A tiny graph with only the input, the default layer and the output nodes Lucid's class ``name``
+    declares (right shapes, no architecture): enough to be downloaded, cached and loaded by zoo name fast."""
+    from inception_tools.models import catalog
+
+    cls = lucid_class(name)
+    entry = catalog.zoo_entry(name)
+    depths = {layer.name: layer.depth for layer in cls.layers}
+    rng = np.random.default_rng(seed)
+    with tf.Graph().as_default() as graph:
+        images = tf1.placeholder(tf.float32, [None, *cls.image_shape], name=cls.input_name)
+        kernel = tf1.constant(rng.normal(size=(1, 1, 3, depths[entry.default_layer])).astype(np.float32))
+        layer = tf.nn.relu(tf1.nn.conv2d(images, kernel, [1, 1, 1, 1], "SAME"), name=entry.default_layer)
+        weight = tf1.constant(rng.normal(size=(depths[entry.default_layer], FAMILIES[name][3])).astype(np.float32))
+        logits = tf.matmul(tf.reduce_mean(layer, [1, 2]), weight, name="logits")
+        tf.nn.softmax(logits, name=entry.output_name)
+    return graph.as_graph_def()
+
+
 def label_lines(gs_path, synsets):
     """The lines of a label (or synset) file: 1000 classes, after a dummy where its name says ``with_dummy``."""
     lines = [f"n{i:08d}" if synsets else f"class {i}" for i in range(1000)]
     return ["dummy"] * ("with_dummy" in gs_path) + lines
 
 
-def write_standin(root, name, seed=0):
-    """Write the stand-in of ``name`` and its label files under zoo root ``root``; return the .pb path."""
+def write_standin(root, name, seed=0, miniature=False):
+    """Write the stand-in of ``name`` (or its :func:`miniature_graph_def`) and its label files under zoo
+    root ``root``; return the .pb path."""
     cls = lucid_class(name)
     path = os.path.join(root, cls.model_path[len("gs://"):])
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    graph_def = miniature_graph_def(name, seed) if miniature else standin_graph_def(name, seed)
     with open(path, "wb") as f:
-        f.write(standin_graph_def(name, seed).SerializeToString())
+        f.write(graph_def.SerializeToString())
     for gs_path, synsets in [(getattr(cls, "labels_path", None), False), (getattr(cls, "synsets_path", None), True)]:
         if gs_path:
             target = os.path.join(root, gs_path[len("gs://"):])

@@ -216,3 +216,18 @@ def test_cli_importance_on_a_keras_file_with_index_named_class_folders(files, ca
                  "--channels", "0-3", "--out", str(out)]) == 0
     csv = out.read_text().splitlines()
     assert len(csv) == 5 and ",add," in csv[1]
+
+
+def test_models_command_lists_the_zoo_and_a_files_layers(files, cache, capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert rows["ResnetV2_50_slim"][1] == "22" and rows["ResnetV2_50_slim"][2].endswith("block4/unit_3/bottleneck_v2/add")
+    assert "BGR" in rows["VGG16_caffe"] and rows["Clip_ResNet50_4x"][-1] == "classifier"
+    assert rows["embedded"][-1].endswith("embedded.pb")
+    assert main(["models", "--list-layers", str(files["dir"] / "cnn.keras")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "conv_a  8  conv" in lines and "add  8  add" in lines and "dw  8  conv  (default)" in lines
+    assert main(["models", "--list-layers", str(files["dir"] / "cnn_saved")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.endswith("add_1/Add  8  add") for line in lines)
