@@ -128,7 +128,7 @@ def _keras(path):
     layer_list.append((output_name, int(output_layer.shape[-1]), "dense"))
     main = [name for name, _, kind in layer_list if kind in ("conv", "add", "concat")]
     card = cards.Card("input", tuple(int(s) for s in model.inputs[0].shape[1:]), (0, 1), output_name, output, "RGB",
-                      tuple(layer_list), None, min(5, int(output_layer.shape[-1])),
+                      tuple(layer_list), None, _top_k(int(output_layer.shape[-1])),
                       main[-2] if len(main) > 1 else (main[0] if main else ""), ("value_range", "channel_order"), path)
     return graph_def, card
 
@@ -211,3 +211,8 @@ def _drop_control_inputs(graph_def):
     kept.versions.CopyFrom(graph_def.versions)
     kept.library.CopyFrom(graph_def.library)
     return kept
+
+
+def _top_k(classes):
+    """The importance score's default top-k: top-1 for a few classes (digits), top-5 for ImageNet-size outputs."""
+    return 1 if classes < 100 else 5

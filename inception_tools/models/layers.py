@@ -75,4 +75,4 @@ def propose_card(graph_def, image_shape=None, value_range=(0, 1), source=""):
     kept = tuple(convs) + (outputs[-1],)
     default_layer = convs[-2][0] if len(convs) > 1 else (convs[0][0] if convs else "")
     return Card(inputs[0].name, image_shape, tuple(value_range), outputs[-1][0], "probabilities", "RGB", kept,
-                None, min(5, outputs[-1][1]), default_layer, ("value_range", "channel_order"), source)
+                None, 1 if outputs[-1][1] < 100 else 5, default_layer, ("value_range", "channel_order"), source)
