@@ -63,8 +63,8 @@ def check_shapes(graph_def, input_name, image_shape, depths, path):
     placeholder = next((node for node in graph_def.node if node.name == input_name and node.op == "Placeholder"), None)
     dims = [d.size for d in placeholder.attr["shape"].shape.dim] if placeholder is not None else []
     if len(dims) == 4 and all(d > 0 for d in dims[1:]) and tuple(dims[1:]) != tuple(image_shape):
-        raise UserError(f"image size {'x'.join(map(str, image_shape))} does not match the input {input_name} of "
-                        f"{path}, which takes {'x'.join(map(str, dims[1:]))} images")
+        raise UserError(f"image size {'x'.join(map(str, image_shape))} does not match {path}, whose input "
+                        f"{input_name!r} takes {'x'.join(map(str, dims[1:]))} images")
     with tf.Graph().as_default():
         images = tf.compat.v1.placeholder(tf.float32, (None, *image_shape))
         present = node_names(graph_def)
