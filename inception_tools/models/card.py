@@ -103,9 +103,12 @@ def card_path_for(model_path):
 
 def write_card(card, path):
     """Write ``card`` as JSON at ``path`` (atomically); label paths relative to it."""
+    data = card.to_json(os.path.dirname(os.path.abspath(path)))
+    layers = data.pop("layers")
+    lines = [f" {json.dumps(key)}: {json.dumps(value)}," for key, value in data.items()]
+    rows = ",\n".join(f"  {json.dumps(layer)}" for layer in layers)
     with atomic_open(path) as f:
-        json.dump(card.to_json(os.path.dirname(os.path.abspath(path))), f, indent=1)
-        f.write("\n")
+        f.write("{\n" + "\n".join(lines) + f'\n "layers": [\n{rows}\n ]\n}}\n')
     return path
 
 
