@@ -13,7 +13,7 @@ def add_parser(subparsers):
         "agreement), and NMF groups of the activations; writes <out>/index.html with feature-visualization "
         "thumbnails from the shared render cache.",
     )
-    p.add_argument("--model", default="embedded", help="model name: embedded (default), InceptionV1, ...")
+    p.add_argument("--model", default="embedded", help=options.MODEL_HELP)
     p.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the zoo download")
     options.add_card_argument(p)
     p.add_argument("--image", required=True, help="the image file")

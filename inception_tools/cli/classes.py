@@ -15,7 +15,7 @@ def add_parser(subparsers):
         "Jaccard similarity of contributing sets, cosine similarity), heatmaps and index.html to --out. "
         "Resumable; a rerun with the same settings only rewrites the report.",
     )
-    p.add_argument("--model", default="embedded", help="model name: embedded (default), embedded-mlp, InceptionV1, ...")
+    p.add_argument("--model", default="embedded", help=options.MODEL_HELP)
     p.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the default file")
     options.add_card_argument(p)
     p.add_argument("--layers", required=True, help="comma-separated layers, e.g. conv2d0,mixed3a,mixed4a")
