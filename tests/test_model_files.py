@@ -11,7 +11,6 @@ from inception_tools.errors import UserError
 from inception_tools.importance.fast import FeedSuffix, RankOneSuffix, suffix_for
 from inception_tools.importance.outcomes import channel_means
 from inception_tools.importance.run import engine_for, new_store
-from inception_tools.models import card as cards
 from inception_tools.models import catalog, convert, load_model
 from inception_tools.surgery import Network
 
@@ -66,9 +65,8 @@ def _probs(model, images):
 
 @pytest.mark.parametrize("name", ["cnn.keras", "cnn.h5", "cnn_saved"])
 def test_keras_and_savedmodel_files_load_and_compute_the_same_probabilities(files, cache, name):
-    card = cards.Card("input", (28, 28, 3), (0, 1), "x")  # value range [0, 1]: images go in unchanged
     model = load_model(str(files["dir"] / name))
-    assert model.value_range == card.value_range and model.num_classes == 10
+    assert model.value_range == (0, 1) and model.num_classes == 10  # the guessed range: images go in unchanged
     assert model.label_names == [str(i) for i in range(10)]  # no labels file: classes named by index
     np.testing.assert_allclose(_probs(model, files["images"]), files["probs"], atol=1e-5)
     assert model.logits_name() is not None
@@ -231,3 +229,33 @@ def test_models_command_lists_the_zoo_and_a_files_layers(files, cache, capsys):
     assert main(["models", "--list-layers", str(files["dir"] / "cnn_saved")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert any(line.endswith("add_1/Add  8  add") for line in lines)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"output_name": None}, "lacks the key 'output_name'"),
+    ({"output": "scores"}, "output must be one of probabilities, logits"),
+    ({"image_shape": [28, 28]}, "image_shape must be [height, width, 3]"),
+    ({"value_range": [0]}, "value_range must be [low, high]"),
+    ({"channel_order": "GBR"}, "channel_order must be RGB or BGR"),
+    ({"default_layer": "conv9"}, "default_layer 'conv9' is not one of its layers"),
+    ({"labels": "missing.txt"}, "names a labels file that does not exist"),
+])
+def test_malformed_cards_are_refused_in_one_line(tmp_path, change, message):
+    from inception_tools.models.card import read_card
+
+    data = {"input_name": "input", "image_shape": [28, 28, 3], "value_range": [0, 1], "output_name": "probs",
+            "layers": [{"name": "conv1", "depth": 8}, {"name": "probs", "depth": 10, "kind": "dense"}]}
+    data.update(change)
+    data = {key: value for key, value in data.items() if value is not None}
+    (tmp_path / "m.card.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match=message.replace("[", r"\[").replace("(", r"\(")) as error:
+        read_card(tmp_path / "m.card.json")
+    assert "\n" not in str(error.value)
+
+
+def test_a_card_that_is_not_json_is_refused(tmp_path):
+    from inception_tools.models.card import read_card
+
+    (tmp_path / "m.card.json").write_text("{not json")
+    with pytest.raises(UserError, match="is not valid JSON"):
+        read_card(tmp_path / "m.card.json")

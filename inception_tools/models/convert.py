@@ -109,8 +109,7 @@ def _keras(path):
     _refuse_shapes(path, [tuple(t.shape) for t in model.inputs], [tuple(t.shape) for t in model.outputs])
     output_layer = model.outputs[0]
     studied = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
-               and len(getattr(layer, "_inbound_nodes", [None])) == 1 and len(tf.nest.flatten(layer.output)) == 1
-               and len(layer.output.shape) == 4 and layer.output is not output_layer]
+               and _single_image_output(layer) and layer.output is not output_layer]
     traced = keras.Model(model.inputs, [layer.output for layer in studied] + [output_layer])
     spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32, name="input")
     fn = tf.function(lambda x: traced(x, training=False)).get_concrete_function(spec)
@@ -131,6 +130,15 @@ def _keras(path):
                       tuple(layer_list), None, _top_k(int(output_layer.shape[-1])),
                       main[-2] if len(main) > 1 else (main[0] if main else ""), ("value_range", "channel_order"), path)
     return graph_def, card
+
+
+def _single_image_output(layer):
+    """True when ``layer`` has one output, a [N, H, W, C] activation (a layer used twice has none)."""
+    try:
+        outputs = tf.nest.flatten(layer.output)
+    except (AttributeError, ValueError):
+        return False
+    return len(outputs) == 1 and len(outputs[0].shape) == 4
 
 
 def _kind(layer):
