@@ -259,3 +259,18 @@ def test_a_card_that_is_not_json_is_refused(tmp_path):
     (tmp_path / "m.card.json").write_text("{not json")
     with pytest.raises(UserError, match="is not valid JSON"):
         read_card(tmp_path / "m.card.json")
+
+
+def test_basis_classes_and_blocks_on_keras_layers(files, cache, tmp_path):
+    import inception_tools as it
+    from PIL import Image
+
+    model = load_model(str(files["dir"] / "cnn.keras"))
+    dataset = it.load_dataset("embedded", model, limit=40)
+    study = it.basis(model, "add", dataset, components=4, ablation_images=8, ks=(1, 4), ablation_batch=4)
+    assert study.bases["pca"] is not None and "\"pre_relu\"" in json.dumps(study.summary)  # <add>_pre_relu sampled
+    summary = it.classes(model, dataset, ["conv_a", "add2"], threshold=0.0, replicates=0)
+    assert set(summary["layers"]) == {"conv_a", "add2"}
+    Image.fromarray((files["images"][0] * 255).astype(np.uint8)).save(tmp_path / "digit.png")
+    blocks = it.blocks(model, str(tmp_path / "digit.png"), layers=["conv_a"], n_classes=1, n_groups=2)
+    assert blocks is not None
