@@ -124,8 +124,9 @@ def test_every_slim_family_by_zoo_name(zoo_root, server, tmp_path, name):
     channels = [0, 1, model.depth(layer) - 1]
     ref = _store("reference", net, dataset, channels, values, model.default_top_k, tmp_path / "ref")
     fast = _store("fast", net, dataset, channels, values, model.default_top_k, tmp_path / "fast")
-    scale = max(1.0, float(np.abs(ref.field("delta_logprob")[:3]).max()))
-    np.testing.assert_allclose(fast.field("delta_logprob")[:3], ref.field("delta_logprob")[:3], atol=1e-4 * scale)
+    # float32 round-off grows with the logits, large in random-weight nets: tolerance relative to them
+    scale = max(1.0, float(np.abs(net.unablated_logits(dataset.images(0, len(dataset)))).max()))
+    np.testing.assert_allclose(fast.field("delta_logprob")[:3], ref.field("delta_logprob")[:3], atol=1e-5 * scale)
     assert (fast.field("outcome")[:3] == ref.field("outcome")[:3]).all()
     top = it.examples(model, layer, dataset, channels=[0], k=1)
     assert len(top) == 1
