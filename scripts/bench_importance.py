@@ -108,19 +108,22 @@ def bench_layer(model, dataset, layer, n_channels, ref_channels, batch_size, top
                 times[label_free].append(seconds)
                 if label_free:
                     fast_records = np.array(fast.records[:len(ref_ch)])
-    # Same per-image correctness, and the CSV's float columns (means over images) within 1e-5.
+    # Same per-image correctness, and the CSV's float columns (means over images) within 1e-5 of the logits'
+    # scale (float32 round-off grows with the logits, which reach hundreds in random-weight stand-ins).
     assert (ref_records["outcome"] == fast_records["outcome"]).all()
+    scale = max(1.0, float(np.abs(net.unablated_logits(dataset.images(0, min(len(dataset), batch_size)))).max()))
     worst = 0.0
     for field in ("delta_logprob", "kl", "l1"):
         a, b = ref_records[field].astype(np.float64), fast_records[field].astype(np.float64)
-        assert np.abs(a.mean(axis=1) - b.mean(axis=1)).max() < 1e-5, field
+        assert np.abs(a.mean(axis=1) - b.mean(axis=1)).max() < 1e-5 * scale, (field, scale)
         worst = max(worst, float(np.abs(a - b).max()))
     t_fast, t_basic = min(times[True]), min(times[False])
     ms_ref = 1000 * t_ref / (len(ref_ch) * len(dataset))
     ms_fast = 1000 * t_fast / (len(channels) * len(dataset))
     ms_basic = 1000 * t_basic / (len(channels) * len(dataset))
     gflops = 2 * macs * len(channels) * len(dataset) / t_fast / 1e9
-    print(f"{layer}: fast engine suffix {'rank-one shortcut' if suffix_for(net).uses_shortcut else 'fed layer'}")
+    print(f"{layer}: fast engine suffix {'rank-one shortcut' if suffix_for(net).uses_shortcut else 'fed layer'}; "
+          f"largest |logit| {scale:.3g}")
     return ms_ref, ms_fast, ms_basic, macs, gflops, worst
 
 
