@@ -274,3 +274,13 @@ def test_basis_classes_and_blocks_on_keras_layers(files, cache, tmp_path):
     Image.fromarray((files["images"][0] * 255).astype(np.uint8)).save(tmp_path / "digit.png")
     blocks = it.blocks(model, str(tmp_path / "digit.png"), layers=["conv_a"], n_classes=1, n_groups=2)
     assert blocks is not None
+
+
+def test_a_card_goes_with_a_model_file_and_names_stay_names(tmp_path, monkeypatch):
+    with pytest.raises(UserError, match="describes a model file, not the named model 'embedded'"):
+        catalog.entry("embedded", card=str(tmp_path / "x.card.json"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "embedded").mkdir()  # a folder named like a catalog model does not shadow it
+    assert catalog.entry("embedded") is catalog.ENTRIES["embedded"]
+    with pytest.raises(UserError, match="model file not found: .*nothere.keras"):
+        catalog.entry(str(tmp_path / "nothere.keras"))

@@ -80,12 +80,12 @@ def entry(name, card=None):
         An :class:`Entry`; UserError for a name it does not know (naming the close ones).
     """
     name = os.fspath(name)
+    if name in ENTRIES and not card:  # a catalog name wins over a file of that name in the working folder
+        return ENTRIES[name]
     if is_model_file(name):
         return file_entry(name, os.fspath(card) if card else None)
     if card:
         raise UserError(f"a model card describes a model file, not the named model {name!r}")
-    if name in ENTRIES:
-        return ENTRIES[name]
     zoo = zoo_names()
     if name in zoo:
         return zoo_entry(name)
