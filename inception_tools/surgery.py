@@ -68,6 +68,7 @@ class Network:
         self.model = model
         self.layer = layer
         self.pixel_scaling = pixel_scaling
+        self._side = None
         self.graph = tf.Graph()
         with self.graph.as_default():
             surgical = model.with_graph_def(splice_identity(model.graph_def, layer))
@@ -110,6 +111,8 @@ class Network:
 
         The suffix needs them besides the imputed layer; empty for a chain of blocks.
         """
+        if self._side is not None:
+            return self._side
         on_path = ancestor_ops(self.logits)
         after = _descendants(self.imputed.op, on_path)
         from_images = _descendants(self.images.op, on_path)
@@ -118,7 +121,24 @@ class Network:
             for t in op.inputs:
                 if t.op not in after and t.op in from_images:
                     side[t.name] = t
-        return [side[name] for name in sorted(side)]
+        self._side = [side[name] for name in sorted(side)]
+        return self._side
+
+    def side_feed(self, images, copies=1):
+        """Feed of the side tensors of ``images``, each stacked ``copies`` times along the batch axis, for a
+        run fed ``copies`` variants of the layer (empty where no connection goes around the layer)."""
+        side = self.side_tensors()
+        if not side:
+            return {}
+        values = self.run(side, images)
+        return {t: np.repeat(v[None], copies, axis=0).reshape((-1,) + v.shape[1:]) for t, v in zip(side, values)}
+
+    def require_no_bypass(self, purpose):
+        """Raise UserError when a connection goes around the layer: ``purpose`` feeds the layer alone."""
+        if self.side_tensors():
+            raise UserError(f"{purpose} feeds layer {self.layer} alone, but a connection goes around it "
+                            f"({self.side_tensors()[0].name.split('/', 1)[-1]}): choose a layer that every path "
+                            f"to the output goes through (a block's output)")
 
     def unrewired_consumers(self):
         """Names of the ops other than the imputation point that read the layer on the way to the logits."""

@@ -284,3 +284,22 @@ def test_a_card_goes_with_a_model_file_and_names_stay_names(tmp_path, monkeypatc
     assert catalog.entry("embedded") is catalog.ENTRIES["embedded"]
     with pytest.raises(UserError, match="model file not found: .*nothere.keras"):
         catalog.entry(str(tmp_path / "nothere.keras"))
+
+
+def test_a_layer_inside_a_residual_connection(files, cache, tmp_path):
+    """``dw`` is read by ``add2`` beside ``add``: importance along directions and the basis ablation feed
+    the connection's tensor too; Building Blocks, which feeds the layer alone, refuses it in one line."""
+    import inception_tools as it
+    from PIL import Image
+
+    model = load_model(str(files["dir"] / "cnn.keras"))
+    net = Network(model, "dw")
+    assert [t.name for t in net.side_tensors()] == ["import/add:0"]
+    dataset = it.load_dataset("embedded", model, limit=16)
+    study = it.basis(model, "dw", dataset, components=4, ablation_images=8, ks=(1, 4), ablation_batch=4)
+    assert study.bases["pca"] is not None
+    table = it.importance(model, "dw", dataset, basis="pca", components=3)
+    assert len(table.rows) == 3
+    Image.fromarray((files["images"][0] * 255).astype(np.uint8)).save(tmp_path / "digit.png")
+    with pytest.raises(UserError, match="a connection goes around it"):
+        it.blocks(model, str(tmp_path / "digit.png"), layers=["dw"])

@@ -80,10 +80,14 @@ class FeedSuffix:
         stacked = np.repeat(acts[None], len(channels), axis=0)
         for g, c in enumerate(channels):
             stacked[g, ..., c] = values[g]
-        feed = {tensor: _stacked(array, len(channels)) for tensor, array in (batch.feeds or {}).items()}
-        feed[self.net.imputed] = stacked.reshape((-1,) + acts.shape[1:])
+        return self.stacked_logits(batch, stacked)
+
+    def stacked_logits(self, batch, stacked):
+        """Logits [G, B, classes] of ``stacked`` [G, B, ...] variants of the batch's layer."""
+        feed = {tensor: _stacked(array, len(stacked)) for tensor, array in (batch.feeds or {}).items()}
+        feed[self.net.imputed] = stacked.reshape((-1,) + stacked.shape[2:])
         logits = self.net.session.run(self.net.logits, feed)
-        return logits.reshape(len(channels), batch.size, -1)
+        return logits.reshape(len(stacked), batch.size, -1)
 
 
 def _stacked(array, copies):
