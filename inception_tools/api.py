@@ -26,6 +26,26 @@ from inception_tools import layout
 from inception_tools.errors import UserError
 
 
+def _check_model(model):
+    """UserError unless ``model`` is a loaded model (a name such as ``"embedded"`` is not)."""
+    from inception_tools.models.model import Model
+
+    if not isinstance(model, Model):
+        hint = f" (it.load_model({model!r}) loads one)" if isinstance(model, str) else " (from it.load_model)"
+        raise UserError(f"model must be a loaded model{hint}, not {type(model).__name__} {str(model)[:40]!r}")
+    return model
+
+
+def _check_dataset(dataset):
+    """UserError unless ``dataset`` is a loaded dataset (a folder name is not)."""
+    from inception_tools.data.dataset import Dataset
+
+    if not isinstance(dataset, Dataset):
+        raise UserError(f"dataset must be a loaded dataset (from it.load_dataset), not {type(dataset).__name__} "
+                        f"{str(dataset)[:40]!r}")
+    return dataset
+
+
 def load_model(name: str = "embedded", path: Optional[str] = None, layers: Sequence[str] = (),
                card: Optional[str] = None):
     """A frozen classifier ready for surgery.
@@ -44,6 +64,8 @@ def load_model(name: str = "embedded", path: Optional[str] = None, layers: Seque
     """
     from inception_tools.models import load_model as load
 
+    if isinstance(layers, str) or not all(isinstance(layer, str) for layer in layers):
+        raise UserError(f"layers must be a list of layer names, not {layers!r}")
     return load(name, path, layers=list(layers), card=card)
 
 
@@ -55,26 +77,25 @@ def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[in
     """
     from inception_tools.data import load_dataset as load
 
+    _check_model(model)
     return load(source, model, resize=resize, limit=limit)
 
 
-def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, top_k: Optional[int] = None,
-               method: str = "fast", ablation: str = "mean", out: Optional[str] = None,
-               until_reliable: Optional[float] = None, score: str = "importance", batch_size: int = 32,
-               report=None, basis: Optional[str] = None, components: Optional[int] = None, distribute=None):
+def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, out: Optional[str] = None,
+               report=None, distribute=None, **settings):
     """Mean-ablation importance of ``channels`` (default: all) of ``layer``, with every measure.
 
     Args:
-        top_k: correct = true class in the top k (default: the model's, 10 for InceptionV1).
-        method: ``fast`` (default) or ``reference`` (the study's partial_run per channel).
-        ablation: ``mean`` (the study's) or ``zero``.
+        channels: the channels to score (default: all).
         out: importance CSV to write (with its .json and per-image outcomes); default: nothing is written.
-        until_reliable: stop once ``score``'s projected split-half reliability reaches this (images shuffled).
         report: callable for one-line messages (default: the logger).
-        basis: ``"pca"`` scores the layer's principal components (PC 1 = row 0) instead of channels,
-            with the same measures; ``components`` of them (default: all).
         distribute: run the scan's pieces as Ray tasks: ``inception_tools.scale.importance.distributor(recipe,
             ray)`` inside ``inception_tools.scale.ray_session.session(address, workers)`` (same bytes as here).
+        settings: fields of :class:`inception_tools.importance.config.ImportanceConfig`: ``top_k`` (default:
+            the model's, 10 for InceptionV1), ``engine`` (``fast`` or ``reference``, the study's partial_run
+            per channel), ``ablation`` (``mean`` or ``zero``), ``until`` (stop once ``score``'s projected
+            split-half reliability reaches this), ``batch_size``, ``basis="pca"`` with ``components`` (score
+            the layer's principal components, PC 1 = row 0, instead of channels)...
 
     Returns:
         :class:`inception_tools.importance.run.ScanResult`: ``rows``, ``columns`` (name -> array, in
@@ -83,12 +104,15 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
     from inception_tools.importance import ImportanceConfig, score_layer
     from inception_tools.surgery import Network
 
-    if basis is not None and channels is not None:
+    _check_model(model).check_layer(layer, "ablate")
+    _check_dataset(dataset)
+    if settings.get("top_k") is not None:
+        model.check_top_k(settings["top_k"])
+    if settings.get("basis") is not None and channels is not None:
         raise UserError("with basis, choose the principal components with components, not channels")
     if channels is not None:
         channels = model.check_channels(layer, channels)
-    config = ImportanceConfig(channels, top_k, ablation, batch_size, method, until=until_reliable, score=score,
-                              basis=basis, components=components)
+    config = ImportanceConfig(channels, **settings)
     net = Network(model, layer)
     try:
         if out is not None:
@@ -108,12 +132,28 @@ def reliability(table_or_csv, splits: int = 20, seed: int = 0, resamples: int = 
 
     Returns:
         The report dict (``report["measures"][name]["rho"]``, ...; see :mod:`inception_tools.importance.reliability`).
+        A scan made with an estimator other than ``exact`` is assessed with its estimator: from its CSV's
+        files, or, for an in-memory result, the report its scan made.
     """
+    from inception_tools.guards import check_seed
     from inception_tools.importance import OutcomeStore
+    from inception_tools.importance.estimated import reassess
     from inception_tools.importance.reliability import assess
+    from inception_tools.importance.summary import read_summary
 
-    store = table_or_csv.store if hasattr(table_or_csv, "store") else OutcomeStore.open(table_or_csv)
-    return assess(store, splits, seed, resamples)[0]
+    check_seed(seed)
+    for name, value in (("splits", splits), ("resamples", resamples)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UserError(f"{name} must be a positive integer, not {value!r}")
+    if hasattr(table_or_csv, "store"):
+        if "estimator" in table_or_csv.summary:
+            return table_or_csv.summary["reliability"]
+        return assess(table_or_csv.store, splits, seed, resamples)[0]
+    if not isinstance(table_or_csv, (str, bytes)) and not hasattr(table_or_csv, "__fspath__"):
+        raise UserError(f"give an importance result or the path of an importance CSV, not {type(table_or_csv).__name__}")
+    if "estimator" in read_summary(table_or_csv):
+        return reassess(table_or_csv, splits, seed, resamples)
+    return assess(OutcomeStore.open(table_or_csv), splits, seed, resamples)[0]
 
 
 def render(model, layer: str, channel: int, steps: int = 512, size: Optional[int] = None, seed: int = 0,
@@ -127,7 +167,7 @@ def render(model, layer: str, channel: int, steps: int = 512, size: Optional[int
     """
     from inception_tools.visualization import render as lucid_render
 
-    model.check_pre_relu(layer)
+    _check_model(model).check_pre_relu(layer)
     model.check_channels(layer, [channel])
     return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective,
                         engine=engine)[0]
@@ -142,6 +182,8 @@ def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = Non
     """
     from inception_tools.examples import examples_table, single_pass
 
+    _check_model(model).check_layer(layer, "visualize")
+    _check_dataset(dataset)
     depth = model.depth(layer)
     channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
     top, bottom = single_pass(model, layer, dataset, k=k, mode=mode, batch_size=batch_size)
@@ -261,7 +303,8 @@ def basis(model, layer: str, dataset, out: Optional[str] = None, distribute=None
     from inception_tools.surgery import Network
 
     config = BasisConfig(**settings)
-    _check_model(model).depth(layer)
+    _check_model(model).check_layer(layer, "ablate")
+    _check_dataset(dataset)
     net = Network(model, layer)
     try:
         with _folder(out) as folder:
@@ -288,6 +331,7 @@ def classes(model, dataset, layers: Sequence[str], out: Optional[str] = None, di
 
     config = ClassesConfig(tuple([layers] if isinstance(layers, str) else layers), **settings)
     _check_model(model)
+    _check_dataset(dataset)
     with _folder(out) as folder:
         return class_study(model, dataset, config, folder, distribute=distribute)
 
@@ -316,15 +360,6 @@ def blocks(model, image: str, layers: Optional[Sequence[str]] = None, out: Optio
     if out is not None:
         write_blocks(model, image, result, config, out)
     return result
-
-
-def _check_model(model):
-    """``model`` if it is a loaded model; a one-line UserError for anything else (a name, say)."""
-    from inception_tools.models.model import Model
-
-    if not isinstance(model, Model):
-        raise UserError(f"expected a model from it.load_model, got {type(model).__name__} {model!r:.40}")
-    return model
 
 
 @contextlib.contextmanager

@@ -32,6 +32,11 @@ def directions_file(csv_path):
     return os.path.splitext(os.fspath(csv_path))[0] + ".basis.npz"
 
 
+def first_order_file(csv_path):
+    """The first-order contributions of an estimated scan, beside its CSV: ``importance.first_order.npz``."""
+    return os.path.splitext(os.fspath(csv_path))[0] + ".first_order.npz"
+
+
 def groups_csv(study_dir):
     return os.path.join(study_dir, GROUPS_CSV)
 
@@ -98,3 +103,13 @@ def visualization_png(study_dir, layer, channel):
 def examples_png(study_dir, layer, channel, which):
     """``which`` is ``"top"`` (strongest activations) or ``"bottom"``."""
     return channel_file(examples_dir(study_dir, layer), channel, f"_{which}.png")
+
+
+def tokens_json(answers_path):
+    """The participants' secret URL tokens beside an answers CSV: ``answers.tokens.json``."""
+    return os.path.splitext(answers_path)[0] + ".tokens.json"
+
+
+def answers_lock(answers_path):
+    """The lock a survey server holds on an answers CSV while it serves: ``answers.lock``."""
+    return os.path.splitext(answers_path)[0] + ".lock"

@@ -18,9 +18,11 @@ groups.csv itself with the groups these settings choose; stages 3 and 4 keep
 ``settings.json`` in their folders; stage 5 is rebuilt every time; stage 6 keeps its own settings (:mod:`inception_tools.basis.stage`).
 """
 
+import dataclasses
 import json
 import logging
 import os
+from typing import Optional
 
 from inception_tools import layout
 from inception_tools.basis.config import BasisConfig
@@ -83,36 +85,57 @@ def groups_stage(importance_csv, path, top, middle, seed, report, score="importa
     return sorted(groups.channels)
 
 
-def run_study(model, layer, dataset, study_dir, top_k, top=40, middle=40, seed=0, steps=512, size=None,
-              per_call=4, batch_size=32, pixel_scaling="once", score="importance", report=None):
-    """Run every stage; return the path of the gallery's index.html.
+@dataclasses.dataclass(frozen=True)
+class StudyConfig:
+    """The whole study of one layer (``inception-tools run``).
 
-    ``score`` is the measure the groups are chosen by (default: the study's importance).
+    Attributes:
+        layer: the layer studied; top_k: correct = true class in the top k (importance and basis).
+        top, middle, seed, score: the survey's groups (sizes, blind order, the measure ranked by).
+        steps, size, per_call: the visualizations (Lucid steps, pixels, channels per optimization).
+        batch_size: images per batch; pixel_scaling: ``once`` or ``study`` (:mod:`inception_tools.surgery`).
     """
+
+    layer: str
+    top_k: int
+    top: int = 40
+    middle: int = 40
+    seed: int = 0
+    steps: int = 512
+    size: Optional[int] = None
+    per_call: int = 4
+    batch_size: int = 32
+    pixel_scaling: str = "once"
+    score: str = "importance"
+
+
+def run_study(model, dataset, config, study_dir, report=None):
+    """Run every stage of ``config`` (a :class:`StudyConfig`) into ``study_dir``; return the gallery's index.html."""
+    c = config
     report = report or log.info
     importance_csv, groups_csv = layout.importance_csv(study_dir), layout.groups_csv(study_dir)
-    importance_stage(model, layer, dataset, importance_csv, top_k, batch_size, pixel_scaling, report)
-    channels = groups_stage(importance_csv, groups_csv, top, middle, seed, report, score)
-    dataset_examples(model, layer, dataset, study_dir, batch_size=batch_size, pixel_scaling=pixel_scaling)
-    report(f"3/6 dataset examples: every channel of {layer}")
-    render_channels(model, layer, channels, study_dir, steps=steps, size=size, seed=seed, per_call=per_call)
-    report(f"4/6 visualizations: {len(channels)} channels, {steps} steps")
+    importance_stage(model, c.layer, dataset, importance_csv, c.top_k, c.batch_size, c.pixel_scaling, report)
+    channels = groups_stage(importance_csv, groups_csv, c.top, c.middle, c.seed, report, c.score)
+    dataset_examples(model, c.layer, dataset, study_dir, batch_size=c.batch_size, pixel_scaling=c.pixel_scaling)
+    report(f"3/6 dataset examples: every channel of {c.layer}")
+    render_channels(model, c.layer, channels, study_dir, steps=c.steps, size=c.size, seed=c.seed, per_call=c.per_call)
+    report(f"4/6 visualizations: {len(channels)} channels, {c.steps} steps")
     histogram = layout.histogram_png(study_dir)
     importance_histogram(importance_csv, histogram, groups_csv)
-    index = build_gallery(study_dir, top_n=top, score=score)
+    index = build_gallery(study_dir, top_n=c.top, score=c.score)
     report(f"5/6 gallery: {index}; histogram: {histogram}")
-    basis_stage(model, layer, dataset, layout.basis_dir(study_dir), top_k, seed, steps, size, batch_size,
-                pixel_scaling, report)
+    basis_stage(model, dataset, c, layout.basis_dir(study_dir), report)
     return index
 
 
-def basis_stage(model, layer, dataset, out_dir, top_k, seed, steps, size, batch_size, pixel_scaling, report):
+def basis_stage(model, dataset, config, out_dir, report):
     """PCA vs neuron basis: explained variance, ablation curves, strip and render of PC 1."""
-    net = Network(model, layer, pixel_scaling=pixel_scaling)
+    c = config
+    net = Network(model, c.layer, pixel_scaling=c.pixel_scaling)
     try:
-        config = BasisConfig(seed=seed, top_k=top_k, batch_size=batch_size, vectors=(0,), render=True, steps=steps,
-                             size=size)
-        basis_study(net, dataset, out_dir, config, report=lambda line: None)
+        basis = BasisConfig(seed=c.seed, top_k=c.top_k, batch_size=c.batch_size, vectors=(0,), render=True,
+                            steps=c.steps, size=c.size)
+        basis_study(net, dataset, out_dir, basis, report=lambda line: None)
     finally:
         net.close()
     with open(os.path.join(out_dir, "basis.json")) as f:

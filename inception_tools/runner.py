@@ -17,8 +17,10 @@ manifest (``settings.json``: the stage, the config serialized by
 :func:`config_dict`, and the identity of the inputs), compared before any
 work with the one already there; an exclusive lock, so that a second process
 on the same folder is refused in one line; resume (a finished folder is read
-back, an interrupted one continues from its checkpoint); atomic writes; and a
-refusal to write over one of the stage's own inputs. Ray distribution passes
+back, an interrupted one continues from its checkpoint in ``.partial/``, whose
+own manifest keeps other settings out; a run that fails before saving anything
+leaves no trace); atomic writes, the manifest last; and a refusal to write over
+one of the stage's own inputs. Ray distribution passes
 through ``inputs`` (``distribute=``): the config is what a worker needs.
 
     result = runner.run(ATLAS, AtlasConfig(layer="mixed4c"), "out/atlas", model=model, dataset=ds)
@@ -224,25 +226,39 @@ def run(stage: Stage, config, folder: str, inputs_identity: Optional[Mapping] = 
 
 
 def _run_locked(stage, config, folder, wanted, inputs):
-    manifest = folder.file(layout.SETTINGS_JSON)
+    manifest, partial = folder.file(layout.SETTINGS_JSON), folder.file(PARTIAL)
+    pending_manifest = os.path.join(partial, layout.SETTINGS_JSON)
     stored = read_manifest(manifest)
     if stored is not None:
-        changed = differences(stored, wanted)
-        if changed:
-            raise UserError(f"{folder.path} was made with {', '.join(changed)}; delete it or choose another "
-                            "output folder")
-    elif any(os.path.exists(folder.file(name)) for name in stage.outputs):
-        raise UserError(f"{folder.path} holds {stage.name} files without {layout.SETTINGS_JSON}, so their "
-                        "settings are unknown; delete them or choose another output folder")
+        _refuse_other(folder.path, stored, wanted, "was made with")
+        if all(os.path.exists(folder.file(name)) for name in stage.outputs):
+            if stage.read is not None:
+                return stage.read(folder)
+            return stage.compute(**inputs, config=config, checkpoint=Checkpoint())
     else:
-        folder.write_json(layout.SETTINGS_JSON, wanted)
-    if all(os.path.exists(folder.file(name)) for name in stage.outputs):
-        if stage.read is not None:
-            return stage.read(folder)
-        return stage.compute(**inputs, config=config, checkpoint=Checkpoint())
-    partial = folder.file(PARTIAL)
+        pending = read_manifest(pending_manifest)
+        if pending is not None:
+            _refuse_other(folder.path, pending, wanted, "holds an unfinished run made with")
+        elif any(os.path.exists(folder.file(name)) for name in stage.outputs):
+            raise UserError(f"{folder.path} holds {stage.name} files without {layout.SETTINGS_JSON}, so their "
+                            "settings are unknown; delete them or choose another output folder")
     os.makedirs(partial, exist_ok=True)
-    result = stage.compute(**inputs, config=config, checkpoint=Checkpoint(partial))
+    if not os.path.isfile(pending_manifest):
+        Folder(partial).write_json(layout.SETTINGS_JSON, wanted)
+    try:
+        result = stage.compute(**inputs, config=config, checkpoint=Checkpoint(partial))
+    except BaseException:
+        if os.listdir(partial) == [layout.SETTINGS_JSON]:  # nothing saved yet: leave no trace
+            shutil.rmtree(partial, ignore_errors=True)
+        raise
     stage.write(result, folder)
+    if stored is None:
+        folder.write_json(layout.SETTINGS_JSON, wanted)
     shutil.rmtree(partial, ignore_errors=True)
     return result
+
+
+def _refuse_other(where, stored, wanted, made):
+    changed = differences(stored, wanted)
+    if changed:
+        raise UserError(f"{where} {made} {', '.join(changed)}; delete it or choose another output folder")

@@ -64,7 +64,7 @@ class Network:
     def __init__(self, model, layer, pixel_scaling="once", threads=None):
         if pixel_scaling not in PIXEL_SCALINGS:
             raise UserError(f"unknown pixel scaling {pixel_scaling!r}; use one of {', '.join(PIXEL_SCALINGS)}")
-        model.depth(layer)
+        model.check_layer(layer, "activations")  # the splice needs the layer's own node
         self.model = model
         self.layer = layer
         self.pixel_scaling = pixel_scaling

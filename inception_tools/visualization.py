@@ -51,6 +51,7 @@ from inception_tools import progress
 from inception_tools.atomic import atomic_path
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
+from inception_tools.render_memory import check_render_memory
 from inception_tools.layout import channel_file, settings_json, visualization_dir
 from inception_tools.lucid_compat import import_lucid
 from inception_tools.manifest import check_settings, read_manifest
@@ -142,6 +143,7 @@ def render(model, layer, channels, steps=512, size=None, seed=0, objective="dive
     """
     size = size or model.image_shape[0]
     channels = list(channels)
+    check_render_memory(model, size, IMAGES_PER_CHANNEL * len(channels))
     with deprecation.silence():  # Lucid's TF1 calls (resize_bilinear, ...) would each warn once
         images = optimize(
             model.lucid,
@@ -179,6 +181,7 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
     model.check_pre_relu(layer)
     channels = model.check_channels(layer, channels)
     size = size or model.image_shape[0]
+    check_render_memory(model, size, IMAGES_PER_CHANNEL * min(per_call, len(channels)))  # before any file
     folder = visualization_dir(out_dir, layer, objective)
     stored = read_manifest(settings_json(folder))
     if engine is None:

@@ -78,3 +78,38 @@ def test_importance_without_out_writes_nothing_and_keeps_its_outcomes(tmp_path, 
     assert table.store.records.shape == (2, 60) and table.store.channels == [2, 7]
     assert table.columns["mean_kl"].shape == (2,)
     assert set(it.reliability(table)["measures"]) == {"importance", "delta-logprob", "kl", "l1"}
+
+
+def test_the_api_answers_bad_arguments_with_one_line_user_errors(tmp_path):
+    import pytest
+
+    from inception_tools.errors import UserError
+
+    model = it.load_model("embedded")
+    ds = it.load_dataset("embedded", model, limit=20)
+    cases = [
+        (lambda: it.load_model(["embedded"]), "unknown model"),  # before: TypeError (unhashable list)
+        (lambda: it.load_model("embedded", layers="mixed3a"), "layers must be a list"),
+        (lambda: it.load_dataset("embedded", "embedded"), "model must be a loaded model"),  # before: AttributeError
+        (lambda: it.load_dataset("embedded", model, limit=0), "limit must be a positive number"),
+        (lambda: it.importance("embedded", "mixed3a", ds), "model must be a loaded model"),
+        (lambda: it.importance(model, "mixed9z", ds), "unknown layer 'mixed9z'"),  # before: KeyError
+        (lambda: it.importance(model, 3, ds), "a layer is a name"),
+        (lambda: it.importance(model, "mixed3a", ds, channels=[96]), "channel 96 out of range"),
+        (lambda: it.importance(model, "mixed3a", ds, channels=["1"]), "channels must be integers"),
+        (lambda: it.importance(model, "mixed3a", "embedded"), "dataset must be a loaded dataset"),
+        (lambda: it.importance(model, "mixed3a", ds, top_k=10), "top_k must be an integer from 1 to 9"),
+        (lambda: it.importance(model, "softmax2", ds), "model's output"),
+        (lambda: it.render("embedded", "mixed3a", 0, steps=2), "model must be a loaded model"),
+        (lambda: it.render(model, "mixed3a", 96, steps=2), "channel 96 out of range"),
+        (lambda: it.render(model, "nope", 0, steps=2), "unknown layer"),
+        (lambda: it.examples(model, "mixed3a", ds, channels=[-1]), "channel -1 out of range"),
+        (lambda: it.examples("embedded", "mixed3a", ds), "model must be a loaded model"),
+        (lambda: it.reliability(tmp_path / "missing.csv"), "missing"),
+        (lambda: it.reliability(42), "importance result or the path"),
+        (lambda: it.reliability(tmp_path / "missing.csv", seed=-1), "seed must be an integer"),
+    ]
+    for call, message in cases:
+        with pytest.raises(UserError, match=re.escape(message)) as e:
+            call()
+        assert "\n" not in str(e.value) and "--" not in str(e.value)

@@ -114,5 +114,5 @@ def test_blocks_in_memory_renders_nothing(embedded_model, quiet_folder, tmp_path
 
 
 def test_a_name_where_a_model_is_expected_is_one_line(quiet_folder):
-    with pytest.raises(UserError, match="expected a model from it.load_model"):
+    with pytest.raises(UserError, match="model must be a loaded model"):
         it.classes("embedded", None, ["dense3"])

@@ -139,6 +139,21 @@ def test_render_cache_renders_once(model, tmp_path):
     assert made == 1  # other settings, other file
 
 
+def test_render_cache_renders_truncated_or_empty_files_again(model, tmp_path):
+    units = [Unit.channel_of(5), Unit.channel_of(9), Unit.channel_of(11)]
+    paths, _ = ensure_renders(model, LAYER, units, CHEAP, per_call=3, root=tmp_path)
+    good = open(paths["channel_0005"], "rb").read()
+    with open(paths["channel_0005"], "wb") as f:
+        f.write(good[: len(good) // 2])  # truncated
+    open(paths["channel_0009"], "wb").close()  # empty
+    again, made = ensure_renders(model, LAYER, units, CHEAP, root=tmp_path)
+    assert made == 2  # before: 0, the broken files were copied into the page
+    for path in again.values():
+        with Image.open(path) as image:
+            image.load()
+            assert image.size == (28, 28)
+
+
 def test_image_resizes_to_the_model_input(model, tmp_path):
     path = tmp_path / "wide.png"
     Image.new("RGB", (60, 30), (255, 0, 0)).save(path)

@@ -50,8 +50,9 @@ def kept_mask(probs, labels, threshold):
 def test_statistics_equal_a_brute_force_numpy_computation(request, tmp_path, which, layers, position, active):
     model = request.getfixturevalue(which)
     dataset = load_dataset("embedded", model, limit=150)
-    stats, seen, kept, _ = collect(model, dataset, layers, DIGITS, str(tmp_path), threshold=0.9, position=position,
-                                   active_threshold=active, replicates=0, batch_size=40)
+    config = ClassesConfig(tuple(layers), threshold=0.9, position=position, active_threshold=active, replicates=0,
+                           batch_size=40)
+    stats, seen, kept, _ = collect(model, dataset, config, DIGITS, str(tmp_path))
     *acts, probs = brute_force(model, dataset, layers)
     keep = kept_mask(probs, dataset.labels, 0.9)
     assert seen.tolist() == np.bincount(dataset.labels, minlength=10).tolist()
@@ -78,8 +79,8 @@ def test_threshold_filters_confident_correct_images(mlp, tmp_path):
     (probs,) = brute_force(mlp, dataset, [])
     kept_by = {}
     for threshold in (0.0, 0.5, 0.99, 1.0):
-        _, _, kept, config = collect(mlp, dataset, ["dense2"], DIGITS, str(tmp_path / str(threshold)),
-                                     threshold=threshold, replicates=0)
+        _, _, kept, config = collect(mlp, dataset, ClassesConfig(("dense2",), threshold=threshold, replicates=0),
+                                     DIGITS, str(tmp_path / str(threshold)))
         assert config["threshold"] == threshold
         assert kept.tolist() == np.bincount(dataset.labels[kept_mask(probs, dataset.labels, threshold)],
                                             minlength=10).tolist()
@@ -163,7 +164,7 @@ class Interrupting:
 
 def test_resume_after_interruption_gives_identical_results(mlp, tmp_path):
     dataset = load_dataset("embedded", mlp, limit=200)
-    args = dict(layers=["dense1", "dense2"], classes=DIGITS, replicates=20, batch_size=32)
+    args = dict(config=ClassesConfig(("dense1", "dense2"), replicates=20, batch_size=32), classes=DIGITS)
     whole, *whole_tallies, _ = collect(mlp, dataset, out_dir=str(tmp_path / "whole"), **args)
     out = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
@@ -175,11 +176,12 @@ def test_resume_after_interruption_gives_identical_results(mlp, tmp_path):
     assert not (out / PARTIAL_DIR).exists() and (out / STATS_FILE).is_file()
     for a, b in zip(tallies, whole_tallies):
         np.testing.assert_array_equal(a, b)
-    for layer in args["layers"]:
+    for layer in ("dense1", "dense2"):
         for field in ClassStats.FIELDS:
             np.testing.assert_array_equal(getattr(resumed[layer], field), getattr(whole[layer], field))
     with pytest.raises(UserError, match="other settings"):
-        collect(mlp, dataset, out_dir=str(out), **dict(args, threshold=0.5))
+        collect(mlp, dataset, out_dir=str(out), **dict(args, config=ClassesConfig(("dense1", "dense2"), threshold=0.5,
+                                                                                 replicates=20, batch_size=32)))
 
 
 def one_error_line(capsys, *argv):

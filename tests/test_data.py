@@ -137,13 +137,64 @@ def test_unknown_label_id_is_a_label_mismatch(tmp_path, name):
         load_dataset(tmp_path, tiny_model())
 
 
-def test_limit_keeps_the_first_readable_files_in_sorted_order(tmp_path):
+def test_limit_keeps_readable_files_round_robin_over_classes_in_sorted_order(tmp_path):
     (tmp_path / "n00000001_0.jpg").write_bytes(b"broken")
     for i, wnid in enumerate(["n00000003", "n00000002", "n00000001"]):
         save(tmp_path / f"{wnid}_{i + 1}.png", uniform(i))
-    data = load_dataset(tmp_path, tiny_model(), limit=2)
-    assert data.ids == ["n00000001_3.png", "n00000002_2.png"]
-    assert data.labels.tolist() == [1, 2] and data.skipped == 1
+    data = load_dataset(tmp_path, tiny_model(), limit=2)  # class 1's first file is unreadable: its turn passes
+    assert data.ids == ["n00000002_2.png", "n00000003_1.png"]
+    assert data.labels.tolist() == [2, 3] and data.skipped == 1
+
+
+def test_limit_on_a_class_sorted_folder_keeps_every_class(tmp_path):
+    for wnid in ("n00000001", "n00000002", "n00000003"):
+        for i in range(4):
+            save(tmp_path / f"{wnid}_{i}.png", uniform(i))
+    data = load_dataset(tmp_path, tiny_model(), limit=6)  # before: the first 6 files, classes 1 and 2 only
+    assert data.labels.tolist() == [1, 1, 2, 2, 3, 3]
+    assert data.ids == [f"{w}_{i}.png" for w in ("n00000001", "n00000002", "n00000003") for i in (0, 1)]
+
+
+def test_limit_on_the_embedded_digits_is_class_balanced():
+    pytest.importorskip("inception_tools.data.digits")
+    data = load_dataset("embedded", digits_model(), limit=100)
+    counts = np.bincount(data.labels, minlength=10)
+    assert counts.tolist() == [10] * 10  # before: --limit 100 was one digit
+    assert data.ids == sorted(data.ids, key=lambda i: int(i.split(":")[1]))
+
+
+def test_npz_digit_zero_is_a_label_of_the_embedded_model(tmp_path):
+    path = write_npz(tmp_path / "digits.npz", chw_rows(3), [0, 9, 4])
+    data = load_dataset(path, digits_model(), resize="center-crop")
+    assert data.labels.tolist() == [0, 9, 4]  # before: "label 0 is outside the classes 1..9"
+    with pytest.raises(UserError, match="label 10 \\(image 0\\) is outside the classes 0..9"):
+        load_dataset(write_npz(tmp_path / "bad.npz", chw_rows(1), [10]), digits_model(), resize="center-crop")
+
+
+def test_npz_limit_reads_only_the_rows_it_keeps(tmp_path):
+    rows = chw_rows(40)
+    path = tmp_path / "many.npz"
+    np.savez_compressed(path, data=rows, labels=np.arange(40) % 3 + 1)
+    data = load_dataset(path, tiny_model(image_shape=(64, 64, 3)), limit=3)
+    assert data.ids == ["npz:0", "npz:1", "npz:2"] and data.labels.tolist() == [1, 2, 3]
+    np.testing.assert_array_equal(np.rint(data.images() * 255).astype(np.uint8),
+                                  rows[:3].reshape(3, 3, 64, 64).transpose(0, 2, 3, 1))
+    path_sorted = tmp_path / "sorted.npz"  # class-sorted: the kept rows lie far apart in the member
+    np.savez_compressed(path_sorted, data=rows, labels=np.repeat([1, 2, 3, 1], 10))
+    data = load_dataset(path_sorted, tiny_model(image_shape=(64, 64, 3)), limit=4)
+    assert data.ids == ["npz:0", "npz:1", "npz:10", "npz:20"]
+    np.testing.assert_array_equal(np.rint(data.images() * 255).astype(np.uint8),
+                                  rows[[0, 1, 10, 20]].reshape(4, 3, 64, 64).transpose(0, 2, 3, 1))
+    truncated = tmp_path / "short.npz"
+    import zipfile
+    with zipfile.ZipFile(truncated, "w") as z:
+        with z.open("data.npy", "w") as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": (5, 12288)})
+            f.write(bytes(12288 * 2))
+        with z.open("labels.npy", "w") as f:
+            np.save(f, np.array([1, 2, 3, 1, 2]))
+    with pytest.raises(UserError, match="truncated"):
+        load_dataset(truncated, tiny_model(image_shape=(64, 64, 3)))
 
 
 @pytest.mark.parametrize("limit", [0, -3, 1.5, True])
@@ -263,13 +314,13 @@ def fake_digits(monkeypatch):
 def test_embedded_digits_are_replicated_to_rgb_and_labelled_through_label_ids(fake_digits):
     model = digits_model()
     model.label_ids = model.label_ids[::-1]  # "9".."0": output index = 9 - digit
-    data = load_dataset("embedded", model, limit=4)
-    assert data.resize == "native" and data.ids == [f"digits:{i}" for i in range(4)]
-    assert data.labels.tolist() == [6, 8, 5, 8]
+    data = load_dataset("embedded", model, limit=4)  # class-balanced: the second 1 (image 3) comes last
+    assert data.resize == "native" and data.ids == [f"digits:{i}" for i in (0, 1, 2, 4)]
+    assert data.labels.tolist() == [6, 8, 5, 4]
     images = data.images()
     assert images.shape == (4, 28, 28, 3)
     for channel in range(3):
-        np.testing.assert_array_equal(np.rint(images[..., channel] * 255), fake_digits[:4])
+        np.testing.assert_array_equal(np.rint(images[..., channel] * 255), fake_digits[[0, 1, 2, 4]])
 
 
 def test_embedded_needs_digit_labels_and_the_native_size(fake_digits):
@@ -297,3 +348,42 @@ def test_npz_with_an_object_array_is_refused_without_unpickling(tmp_path, key):
     np.savez(tmp_path / "objects.npz", **arrays)
     with pytest.raises(UserError, match="cannot read the arrays of .*objects.npz: Object arrays"):
         load_dataset(tmp_path / "objects.npz", tiny_model())
+
+
+def test_npz_limit_does_not_load_the_whole_array(tmp_path):
+    import tracemalloc
+    import zipfile
+
+    path = tmp_path / "zeros.npz"  # 3000 compressed images: 37 MB as an array, a few kB on disk
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open("data.npy", "w") as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": (3000, 12288)})
+            for _ in range(30):
+                f.write(bytes(12288 * 100))
+        with z.open("labels.npy", "w") as f:
+            np.save(f, np.arange(3000) % 3 + 1)
+    tracemalloc.start()
+    try:
+        data = load_dataset(path, tiny_model(image_shape=(64, 64, 3)), limit=4)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(data) == 4
+    assert peak < 4 << 20  # before: np.load read all 37 MB of 'data' for 4 images
+
+
+def test_16_bit_and_float_images_are_scaled_not_clipped(tmp_path):
+    from inception_tools.data.folder import decode_rgb
+
+    grey16 = np.full((8, 8), 32768, np.uint16)
+    grey16[0, 0], grey16[0, 1] = 0, 65535
+    Image.fromarray(grey16).save(tmp_path / "n00000001_16bit.png")
+    pixels = np.asarray(decode_rgb(tmp_path / "n00000001_16bit.png"))
+    assert pixels[4, 4].tolist() == [128, 128, 128]  # before: 255, a 16-bit grey PNG arrived nearly white
+    assert pixels[0, 0].tolist() == [0, 0, 0] and pixels[0, 1].tolist() == [255, 255, 255]
+    Image.fromarray(np.full((8, 8), 0.25, np.float32), "F").save(tmp_path / "n00000002_float.tif")
+    assert np.asarray(decode_rgb(tmp_path / "n00000002_float.tif"))[2, 2].tolist() == [64, 64, 64]  # before: 0
+    Image.fromarray(np.full((8, 8), 200.0, np.float32), "F").save(tmp_path / "n00000003_f255.tif")
+    assert np.asarray(decode_rgb(tmp_path / "n00000003_f255.tif"))[2, 2].tolist() == [200, 200, 200]
+    data = load_dataset(tmp_path, tiny_model(), resize="center-crop")
+    assert np.allclose(data.images()[0].mean(), 128 / 255, atol=0.01)

@@ -91,6 +91,17 @@ def test_other_settings_are_refused_before_any_work(tmp_path):
     assert calls == [] and (tmp_path / "out" / "squares.npy").read_bytes() == before
 
 
+def test_an_unfinished_run_keeps_other_settings_out_and_a_failed_start_leaves_no_trace(tmp_path):
+    with pytest.raises(Interrupt):
+        run(tmp_path / "out", stop_after=2)
+    with pytest.raises(UserError, match="holds an unfinished run made with config="):
+        run(tmp_path / "out", SquaresConfig(n=7))
+    with pytest.raises(Interrupt):
+        run(tmp_path / "fails", stop_after=0)
+    assert sorted(os.listdir(tmp_path / "fails")) == [".lock"]
+    assert run(tmp_path / "fails", SquaresConfig(n=2)).values.tolist() == [1, 2]
+
+
 def test_a_bad_config_is_refused_when_made():
     with pytest.raises(UserError, match="n must be at least 1"):
         SquaresConfig(n=0)

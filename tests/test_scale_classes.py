@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 
+from inception_tools.classes.config import ClassesConfig
 from inception_tools.classes.collect import PARTIAL_DIR, STATS_FILE, collect
 from inception_tools.classes.stats import ClassStats
 from inception_tools.cli import main
@@ -22,8 +23,9 @@ def digits(embedded_model):
     return load_dataset("embedded", embedded_model, limit=N_IMAGES)
 
 
-def _collect(model, dataset, out_dir, **options):
-    return collect(model, dataset, LAYERS, list(range(10)), str(out_dir), replicates=15, batch_size=40, **options)
+def _collect(model, dataset, out_dir, distribute=None):
+    config = ClassesConfig(tuple(LAYERS), replicates=15, batch_size=40)
+    return collect(model, dataset, config, list(range(10)), str(out_dir), distribute)
 
 
 def _state(stats, seen, kept):

@@ -65,17 +65,24 @@ def request(server, path, body=None):
     return status, json.loads(raw) if kind == "application/json" else raw
 
 
+def auth(server, participant="alice"):
+    """The query string that names ``participant`` with their token (as their printed URL does)."""
+    return f"participant={participant}&token={server.tokens.get(participant, '')}"
+
+
 def describe(server, position, question1=4, text="red dog, fur", participant="alice"):
-    body = {"participant": participant, "position": position, "question1": question1, "text_question": text}
+    body = {"participant": participant, "token": server.tokens.get(participant, ""), "position": position,
+            "question1": question1, "text_question": text}
     return request(server, "/api/describe", body)
 
 
 def rate(server, position, participant="alice", **ratings):
-    return request(server, "/api/rate", {"participant": participant, "position": position, **RATINGS, **ratings})
+    return request(server, "/api/rate", {"participant": participant, "token": server.tokens.get(participant, ""),
+                                         "position": position, **RATINGS, **ratings})
 
 
 def state(server, participant="alice"):
-    return request(server, f"/api/state?participant={participant}")[1]
+    return request(server, f"/api/state?{auth(server, participant)}")[1]
 
 
 def answer_rows(study):
@@ -152,23 +159,23 @@ def test_answers_out_of_turn_are_refused(start):
 
 def test_unknown_participants_are_refused(study, start):
     server = start(["alice"])
-    assert request(server, "/api/state?participant=mallory")[0] == 403
+    assert request(server, f"/api/state?{auth(server, 'mallory')}")[0] == 403
     assert request(server, "/api/state")[0] == 403
     assert describe(server, 1, participant="mallory")[0] == 403
-    assert request(server, "/image/visualizations/1?participant=mallory")[0] == 403
+    assert request(server, f"/image/visualizations/1?{auth(server, 'mallory')}")[0] == 403
     assert not os.path.exists(os.path.join(study, "answers.csv"))
 
 
 def test_dataset_examples_appear_only_after_the_description(study, start):
     server = start()
-    assert request(server, "/image/examples/1?participant=alice")[0] == 403
+    assert request(server, f"/image/examples/1?{auth(server)}")[0] == 403
     describe(server, 1)
-    status, image = request(server, "/image/examples/1?participant=alice")
+    status, image = request(server, f"/image/examples/1?{auth(server)}")
     channel = blind_order(study)[0]
     with open(os.path.join(study, "examples", "mixed5a", f"channel_{channel:04d}_top.png"), "rb") as f:
         assert (status, image) == (200, f.read())
-    assert request(server, "/image/examples/2?participant=alice")[0] == 403
-    assert request(server, "/image/visualizations/7?participant=alice")[0] == 404
+    assert request(server, f"/image/examples/2?{auth(server)}")[0] == 403
+    assert request(server, f"/image/visualizations/7?{auth(server)}")[0] == 404
 
 
 def test_the_survey_needs_participants_and_every_image(study, tmp_path):
@@ -225,7 +232,8 @@ def test_survey_in_a_browser(study, start):
 
         base = f"http://127.0.0.1:{server.server_port}"
         for bad in (0, 6):
-            body = {"participant": "alice", "position": 3, "question1": bad, "text_question": "x"}
+            body = {"participant": "alice", "token": server.tokens["alice"], "position": 3, "question1": bad,
+                    "text_question": "x"}
             assert page.request.post(f"{base}/api/describe", data=body).status == 400
 
         page.reload()
@@ -298,7 +306,9 @@ def test_a_short_body_times_out_with_408(start, monkeypatch):
     monkeypatch.setattr(SurveyHandler, "timeout", 0.5)
     server = start()
     with socket.create_connection(("127.0.0.1", server.server_port)) as sock:
-        sock.sendall(b"POST /api/describe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\"")
+        host = f"127.0.0.1:{server.server_port}".encode()
+        sock.sendall(b"POST /api/describe HTTP/1.1\r\nHost: " + host +
+                     b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\"")
         sock.settimeout(10)  # before: no answer ever came
         assert sock.recv(100).startswith(b"HTTP/1.0 408")
     assert describe(server, 1) == (200, {"ok": True})
@@ -324,3 +334,94 @@ def test_a_failed_write_is_answered_with_500_and_the_server_goes_on(study, start
 def test_participant_names_must_be_storable(study, name):
     with pytest.raises(UserError, match="participant name"):
         make_server(study, [name])
+
+
+def raw_request(server, method, path, body=b"", headers=()):
+    """(status, JSON reply) of a request with exactly ``headers`` (plus Host and Content-Length)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+    conn.request(method, path, body=body, headers=dict(headers))
+    response = conn.getresponse()
+    status, raw = response.status, response.read()
+    conn.close()
+    return status, json.loads(raw) if raw.startswith(b"{") else raw
+
+
+def test_a_second_server_on_the_same_answers_is_refused_in_one_line(study, start):
+    first = start()
+    with pytest.raises(UserError, match="another survey server is already writing"):
+        make_server(study, ["bob"])  # before: both ran, each overwrote the other's rows
+    assert describe(first, 1)[0] == 200 and rate(first, 1)[0] == 200
+    stop(first)
+    second = start(("bob",))  # the lock goes with the first server
+    assert describe(second, 1, participant="bob")[0] == 200
+
+
+def test_a_name_without_its_token_answers_nothing(study, start):
+    server = start()
+    assert len(server.tokens["alice"]) >= 32 and server.tokens["alice"] != server.tokens["bob"]
+    assert f"token={server.tokens['alice']}" in server.url("alice")
+    assert request(server, "/api/state?participant=alice")[0] == 403  # before: 200, the name was enough
+    assert request(server, f"/api/state?participant=alice&token={server.tokens['bob']}")[0] == 403
+    body = {"participant": "alice", "token": "guess", "position": 1, "question1": 4, "text_question": "x"}
+    assert request(server, "/api/describe", body)[0] == 403
+    assert request(server, "/image/visualizations/1?participant=alice")[0] == 403
+    assert not os.path.exists(os.path.join(study, "answers.csv"))
+    stop(server)
+    again = start()  # a restarted server keeps each participant's URL
+    assert again.tokens == server.tokens
+    assert oct(os.stat(os.path.join(study, "answers.tokens.json")).st_mode & 0o777) == "0o600"
+
+
+def test_cross_site_posts_are_refused(study, start):
+    server = start()
+    body = json.dumps({"participant": "alice", "token": server.tokens["alice"], "position": 1, "question1": 4,
+                       "text_question": "forged"}).encode()
+    own = f"127.0.0.1:{server.server_port}"
+    for headers, status in (
+        ({"Content-Type": "text/plain"}, 415),  # a form or no-preflight fetch from any page
+        ({"Content-Type": "application/json", "Origin": "http://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Origin": "null"}, 403),
+        ({"Content-Type": "application/json", "Host": "evil.example"}, 403),  # DNS rebinding
+    ):
+        headers = {"Host": own, **headers}
+        assert raw_request(server, "POST", "/api/describe", body, headers)[0] == status
+    assert not os.path.exists(os.path.join(study, "answers.locked.json"))
+    ok = {"Host": own, "Content-Type": "application/json; charset=utf-8", "Origin": f"http://{own}"}
+    assert raw_request(server, "POST", "/api/describe", body, ok)[0] == 200
+
+
+def test_formula_text_is_escaped_in_the_csv_and_kept_as_typed_on_the_page(study, start):
+    server = start()
+    assert describe(server, 1, text="=cmd|' /C calc'!A0")[0] == 200
+    assert state(server)["text_question"] == "=cmd|' /C calc'!A0"
+    assert rate(server, 1)[0] == 200
+    assert answer_rows(study)[0]["text_question"] == "'=cmd|' /C calc'!A0"  # before: stored raw
+    with pytest.raises(UserError, match="formula"):
+        make_server(study, ["=HYPERLINK(1)"])
+
+
+def test_a_huge_position_is_one_400_line(start):
+    server = start()
+    assert describe(server, "9" * 5000)[0] == 400  # before: 500 with Python's int() message
+    status, reply = request(server, f"/image/visualizations/{'9' * 5000}?{auth(server)}")
+    assert status == 400 and len(reply["error"]) < 120
+
+
+def test_twenty_five_clients_at_once_all_get_an_answer(start):
+    import concurrent.futures
+    import socket
+
+    server = start()
+    sockets = [socket.create_connection(("127.0.0.1", server.server_port)) for _ in range(25)]
+    try:
+        def one(_):
+            return request(server, f"/api/state?{auth(server)}")[0]
+
+        with concurrent.futures.ThreadPoolExecutor(25) as pool:
+            assert list(pool.map(one, range(25))) == [200] * 25
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert server.request_queue_size >= 64  # before: 5, bursts of 20 clients were reset

@@ -29,6 +29,38 @@ class Answer:
     questions: dict  # "question1"/"question3"/"question4" -> text
 
 
+def unique_files(paths):
+    """``(paths, warnings)``: each file once (compared by resolved path), a warning for each repeat."""
+    kept, warnings, seen = [], [], set()
+    for path in paths:
+        key = os.path.realpath(path)
+        if key in seen:
+            warnings.append(f"warning: {path} is given more than once; its answers are counted once")
+            continue
+        seen.add(key)
+        kept.append(path)
+    return kept, warnings
+
+
+def drop_repeats(answers):
+    """``(answers, warnings)``: the first answer of each participant and feature, a warning naming the repeats."""
+    kept, repeats, seen = [], [], set()
+    for answer in answers:
+        key = (answer.participant, answer.feature)
+        if key in seen:
+            repeats.append(answer)
+            continue
+        seen.add(key)
+        kept.append(answer)
+    warnings = []
+    if repeats:
+        first = repeats[0]
+        warnings.append(f"warning: {len(repeats)} answer row(s) repeat a participant and feature already answered "
+                        f"(first: {first.path} line {first.line}, {first.participant} on feature {first.feature}); "
+                        "the first answer of each is used")
+    return kept, warnings
+
+
 def read_answers(paths, table):
     """Read answer CSVs; every row must be for ``table``'s model and layer and channels."""
     known = set(table.rank_of())

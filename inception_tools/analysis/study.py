@@ -16,12 +16,14 @@ import numpy as np
 
 from inception_tools.analysis import figures, report, statistics
 from inception_tools.analysis.interpretability import by_feature, by_participant, rate
-from inception_tools.analysis.answers import read_answers
+from inception_tools.analysis.answers import drop_repeats, read_answers, unique_files
+from inception_tools.guards import check_outputs
 from inception_tools.tables import GROUP_NAMES, read_groups, read_importance
 from inception_tools.errors import UserError
 
 HISTOGRAM = "interpretability_hist.png"
 SCATTER = "interpretability_vs_importance.png"
+OUTPUT_FILES = (HISTOGRAM, SCATTER, "report.md", "summary.json")
 
 
 def groups_by_rank(table, features, top):
@@ -87,7 +89,9 @@ def summarize(importance_csv, answer_csvs, groups_csv=None, top=40, keep_invalid
     if resamples < 1:
         raise UserError(f"resamples must be at least 1, not {resamples}")
     table = read_importance(importance_csv)
-    answers = read_answers(answer_csvs, table)
+    answer_csvs, warnings = unique_files(answer_csvs)
+    answers, repeated = drop_repeats(read_answers(answer_csvs, table))
+    warnings += repeated
     ratings, flagged = rate(answers, keep_invalid)
     per_participant = by_participant(ratings)
     rated = {a.feature for a in answers}
@@ -108,6 +112,7 @@ def summarize(importance_csv, answer_csvs, groups_csv=None, top=40, keep_invalid
         "groups_source": os.fspath(groups_csv) if groups_csv is not None else f"rank <= {top} is top",
         "participants": sorted({a.participant for a in answers}),
         "n_answer_rows": len(answers),
+        "warnings": warnings,
         "n_rows_used": len(ratings),
         "invalid_policy": "kept" if keep_invalid else "excluded",
         "flagged_rows": [vars(row) | {"problems": list(row.problems)} for row in flagged],
@@ -126,6 +131,9 @@ def summarize(importance_csv, answer_csvs, groups_csv=None, top=40, keep_invalid
 def analyze(importance_csv, answer_csvs, out_dir, groups_csv=None, top=40, keep_invalid=False, resamples=10_000,
             seed=0):
     """:func:`summarize`, then write its figures, report.md and summary.json into ``out_dir``; return the summary."""
+    check_outputs([("analysis output", os.path.join(out_dir, name)) for name in OUTPUT_FILES],
+                  [("importance table", importance_csv), ("groups file", groups_csv),
+                   *(("answers file", path) for path in answer_csvs)])
     summary = summarize(importance_csv, answer_csvs, groups_csv, top, keep_invalid, resamples, seed)
     features = summary["features"]
     figures.interpretability_histogram(features, os.path.join(out_dir, HISTOGRAM))

@@ -5,6 +5,7 @@ from typing import Optional
 
 from inception_tools.activations.pca import check_basis
 from inception_tools.errors import UserError
+from inception_tools.guards import check_seed
 from inception_tools.tables import measure
 
 
@@ -51,6 +52,7 @@ class BasisConfig:
         if self.ks is not None:
             object.__setattr__(self, "ks", tuple(int(k) for k in self.ks))
         check_basis(self.visual_basis)
+        check_seed(self.seed)
         measure(self.score)
         if self.importance and self.visual_basis != "pca":
             raise UserError("an importance table of principal components ranks the pca basis only: use it with "

@@ -20,7 +20,6 @@ Files in ``out_dir``:
 - ``basis.json``: settings and the k for 80% / 99% of the variance.
 """
 
-import copy
 import csv
 import json
 import logging
@@ -195,9 +194,8 @@ def basis_study(net, dataset, out_dir, config, report=None, distribute=None):
     """
     c = config
     report = report or log.info
-    top_k = c.top_k or net.model.default_top_k
-    if not 1 <= top_k <= net.model.num_classes:
-        raise UserError(f"top_k must be between 1 and {net.model.num_classes}")
+    net.model.check_layer(net.layer, "ablate")
+    top_k = net.model.check_top_k(net.model.default_top_k if c.top_k is None else c.top_k)
     settings = dict(model=net.model.name, layer=net.layer, dataset=getattr(dataset, "source", ""),
                     n_images=len(dataset), resize=dataset.resize, pixel_scaling=net.pixel_scaling, seed=c.seed,
                     components=c.components, tensor=net.layer, pre_relu_tensor=f"{net.layer}_pre_relu")
@@ -241,8 +239,4 @@ def spread(dataset, n):
     if n < 1:
         raise UserError("ablation_images must be at least 1")
     rows = np.unique(np.round(np.linspace(0, len(dataset) - 1, n)).astype(int))
-    subset = copy.copy(dataset)
-    subset.stored = dataset.stored[rows]
-    subset.labels = dataset.labels[rows]
-    subset.ids = [dataset.ids[r] for r in rows]
-    return subset
+    return dataset.reordered(rows)  # (copying stored/labels/ids kept the full order: len() stayed N)

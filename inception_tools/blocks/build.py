@@ -173,6 +173,10 @@ def analyse(model, image_path, config):
     """
     for layer in config.layers:
         model.check_pre_relu(layer)
+    n_real = len(real_classes(model))
+    if config.classes is None and not 1 <= config.n_classes <= n_real:
+        raise UserError(f"n_classes must be from 1 to {n_real}: {model.name} has {n_real} classes, "
+                        f"not {config.n_classes}")
     image = load_image(image_path, model, config.resize)
     means, baseline = dataset_means(model, config.layers, config.data, config.limit)
     classes = None if config.classes is None else list(config.classes)

@@ -13,6 +13,9 @@ with the same model name (the real InceptionV1 and the random stand-in) apart.
 Any page or gallery that asks for the same (model, layer, unit, settings)
 reuses the file.
 
+A cached file is used only when it decodes completely as a PNG of the
+settings' size (:func:`cached_png_ok`); otherwise it is rendered again.
+
 Rendering: missing units are rendered ``per_call`` at a time, one image each,
 in one ``render_vis`` call whose batch row ``i`` serves unit ``i`` only
 (Lucid's default image parameterisation and transforms, Adam 0.05,
@@ -26,6 +29,7 @@ import hashlib
 import os
 
 import numpy as np
+from PIL import Image
 from tensorflow.python.util import deprecation
 
 from inception_tools import progress
@@ -105,6 +109,20 @@ def unit_path(model, layer, unit, settings, root=None):
     return os.path.join(root or cache_root(), model_key(model), layer, settings.tag(unit.objective), unit.name + ".png")
 
 
+def cached_png_ok(path, size):
+    """True when ``path`` is a complete PNG of ``size`` x ``size`` pixels: a truncated, empty or
+    foreign file in the cache (a killed writer of another tool, a full disk) is rendered again,
+    never copied into a page."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.format == "PNG" and image.size == (size, size)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+
+
 def render_units(model, layer, units, settings):
     """Render ``units`` in one ``render_vis`` call: float32 [len(units), S, S, 3] in [0, 1]."""
     import_lucid()
@@ -141,7 +159,7 @@ def ensure_renders(model, layer, units, settings=RenderSettings(), per_call=8, r
     model.check_pre_relu(layer)
     unique = list({u.name: u for u in units}.values())
     paths = {u.name: unit_path(model, layer, u, settings, root) for u in unique}
-    todo = [u for u in unique if not os.path.isfile(paths[u.name])]
+    todo = [u for u in unique if not cached_png_ok(paths[u.name], settings.size)]
     by_objective = {}
     for u in todo:
         by_objective.setdefault(u.objective, []).append(u)

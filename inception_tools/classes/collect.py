@@ -31,7 +31,6 @@ import numpy as np
 
 from inception_tools import progress
 from inception_tools.atomic import atomic_open, atomic_path
-from inception_tools.classes.config import ClassesConfig
 from inception_tools.classes.stats import ClassStats, confident_correct, unit_values
 from inception_tools.data.dataset import batch_ranges
 from inception_tools.errors import UserError
@@ -50,19 +49,19 @@ def fit_replicates(replicates, n_classes, units):
     return int(min(replicates, BOOTSTRAP_BUDGET // max(per_replicate, 1)))
 
 
-def pass_config(model, dataset, layers, classes, threshold, position, active_threshold, replicates, seed,
-                batch_size, pixel_scaling="once"):
+def pass_config(model, dataset, config, classes, replicates):
+    """The pass's settings as stored with its state: ``config``'s, the classes, the replicates that fit."""
     return {
         "model": model.name,
-        "layers": list(layers),
+        "layers": list(config.layers),
         "classes": [int(c) for c in classes],
-        "threshold": threshold,
-        "position": position,
-        "active_threshold": active_threshold,
+        "threshold": config.threshold,
+        "position": config.position,
+        "active_threshold": config.active_threshold,
         "bootstrap": replicates,
-        "seed": seed,
-        "batch_size": batch_size,
-        "pixel_scaling": pixel_scaling,
+        "seed": config.seed,
+        "batch_size": config.batch_size,
+        "pixel_scaling": config.pixel_scaling,
         "dataset": getattr(dataset, "source", ""),
         "n_images": len(dataset),
         "fingerprint": dataset_fingerprint(model, dataset),
@@ -117,42 +116,43 @@ class BlockJob:
         return [unit_values(layer_acts, self.position) for layer_acts in acts], confident
 
 
-def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="mean", active_threshold=0.0,
-            replicates=200, seed=0, batch_size=64, pixel_scaling="once", distribute=None):
-    """Per-class statistics of ``layers`` over ``dataset``, resumable (see the module docstring).
+def collect(model, dataset, config, classes, out_dir, distribute=None):
+    """Per-class statistics of ``config.layers`` over ``dataset``, resumable (see the module docstring).
 
-    ``distribute``: optional ``(job, dataset, batches) -> iterable of (batch, result)`` in batch order
-    that runs the :class:`BlockJob` of each batch elsewhere, e.g. :func:`inception_tools.scale.classes.distributor`
-    (Ray); the statistics take each result as it comes, as in one process.
+    Args:
+        config: a :class:`~inception_tools.classes.config.ClassesConfig` (its ``classes`` resolved to
+            the output indices ``classes``).
+        distribute: optional ``(job, dataset, batches) -> iterable of (batch, result)`` in batch order
+            that runs the :class:`BlockJob` of each batch elsewhere, e.g.
+            :func:`inception_tools.scale.classes.distributor` (Ray); the statistics take each result as
+            it comes, as in one process.
 
-    Returns ``(stats, seen, kept, config)``: ``{layer: ClassStats}`` (rows in the order of
-    ``classes``), images of each class seen and kept, and the pass settings.
+    Returns:
+        ``(stats, seen, kept, settings)``: ``{layer: ClassStats}`` (rows in the order of ``classes``),
+        images of each class seen and kept, and the pass settings.
     """
-    ClassesConfig(tuple(layers), None, threshold, position, active_threshold, 0.0, replicates)  # checks them
-    if batch_size < 1:
-        raise UserError(f"batch size must be at least 1, got {batch_size}")
+    layers = list(config.layers)
     for layer in layers:
         model.depth(layer)
-    replicates = fit_replicates(replicates, len(classes), sum(model.depth(layer) for layer in layers))
-    config = pass_config(model, dataset, layers, classes, threshold, position, active_threshold, replicates,
-                         seed, batch_size, pixel_scaling)
-    stats = {layer: ClassStats(len(classes), model.depth(layer), active_threshold, replicates, seed)
+    replicates = fit_replicates(config.replicates, len(classes), sum(model.depth(layer) for layer in layers))
+    settings = pass_config(model, dataset, config, classes, replicates)
+    stats = {layer: ClassStats(len(classes), model.depth(layer), config.active_threshold, replicates, config.seed)
              for layer in layers}
     final = os.path.join(out_dir, STATS_FILE)
     if os.path.isfile(final):
-        _refuse_other(final, _saved_config(final), config)
+        _refuse_other(final, _saved_config(final), settings)
         next_image, seen, kept = _load(final, stats)
-        return stats, seen, kept, config
+        return stats, seen, kept, settings
     partial = os.path.join(out_dir, PARTIAL_DIR)
     config_path = os.path.join(partial, "config.json")
     state_path = os.path.join(partial, "state.npz")
     if os.path.isfile(config_path):
         with open(config_path) as f:
-            _refuse_other(partial, json.load(f), config)
+            _refuse_other(partial, json.load(f), settings)
     else:
         os.makedirs(partial, exist_ok=True)
         with atomic_open(config_path) as f:
-            json.dump(config, f, indent=1)
+            json.dump(settings, f, indent=1)
     seen, kept = np.zeros(len(classes), np.int64), np.zeros(len(classes), np.int64)
     next_image = 0
     if os.path.isfile(state_path):
@@ -160,9 +160,9 @@ def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="m
         log.info(f"resuming at image {next_image} of {len(dataset)}")
     position_of = np.full(model.num_classes, -1)
     position_of[list(classes)] = np.arange(len(classes))
-    job = BlockJob(layers, model.output_name, position, threshold)
-    todo = batch_ranges(next_image, len(dataset), batch_size)
-    net = Network(model, layers[0], pixel_scaling) if distribute is None else None
+    job = BlockJob(layers, model.output_name, config.position, config.threshold)
+    todo = batch_ranges(next_image, len(dataset), config.batch_size)
+    net = Network(model, layers[0], config.pixel_scaling) if distribute is None else None
     results = ((batch, job(net, dataset, *batch)) for batch in todo) if net else distribute(job, dataset, todo)
     try:
         with progress.bar(total=len(dataset), initial=next_image, desc="classes", unit="img") as bar:
@@ -174,11 +174,11 @@ def collect(model, dataset, layers, classes, out_dir, threshold=0.9, position="m
                 rows = np.arange(start, stop)
                 for layer, layer_values in zip(layers, values):
                     stats[layer].update(layer_values, which, rows)
-                _save(state_path, config, stop, stats, seen, kept)
+                _save(state_path, settings, stop, stats, seen, kept)
                 bar.update(stop - start)
     finally:
         if net is not None:
             net.close()
-    _save(final, config, len(dataset), stats, seen, kept)
+    _save(final, settings, len(dataset), stats, seen, kept)
     shutil.rmtree(partial)
-    return stats, seen, kept, config
+    return stats, seen, kept, settings

@@ -6,6 +6,7 @@ from typing import Union
 
 from inception_tools.classes.stats import POSITIONS
 from inception_tools.errors import UserError
+from inception_tools.guards import check_seed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +46,10 @@ class ClassesConfig:
             object.__setattr__(self, "classes", tuple(self.classes))
         if not self.layers:
             raise UserError("give at least one layer")
+        if len(set(self.layers)) != len(self.layers):
+            twice = next(layer for layer in self.layers if self.layers.count(layer) > 1)
+            raise UserError(f"layer {twice} is given twice: each layer's statistics are collected once")
+        check_seed(self.seed)
         for name in ("threshold", "min_fraction"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

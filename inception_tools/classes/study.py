@@ -66,12 +66,10 @@ def class_study(model, dataset, config, out_dir, distribute=None):
     c = config
     layers = list(c.layers)
     for layer in layers:
-        model.depth(layer)
+        model.check_layer(layer, "activations")
     classes = resolve_classes(model, c.classes)
     scans = open_scans(model, layers, c.importance)
-    stats, seen, kept, settings = collect(model, dataset, layers, classes, out_dir, c.threshold, c.position,
-                                          c.active_threshold, c.replicates, c.seed, c.batch_size, c.pixel_scaling,
-                                          distribute)
+    stats, seen, kept, settings = collect(model, dataset, c, classes, out_dir, distribute)
     empty = [model.label_names[k] for n, k in enumerate(classes) if kept[n] == 0]
     extra, matter, markdown = None, {}, ""
     if scans:

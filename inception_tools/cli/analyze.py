@@ -1,5 +1,7 @@
 """``inception-tools analyze``: interpretability of the survey's features against importance."""
 
+import sys
+
 from inception_tools.analysis.report import console_lines
 from inception_tools.analysis.study import analyze
 from inception_tools.cli import options
@@ -18,7 +20,7 @@ def add_parser(subparsers):
     p.add_argument("--top", type=options.positive_int, default=40, help="top group size when no --groups is given (default 40)")
     p.add_argument("--keep-invalid", action="store_true", help="keep numeric answers outside 1-5 as they are")
     p.add_argument("--resamples", type=options.positive_int, default=10_000, help="bootstrap resamples (default 10000)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--seed", type=options.seed, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--out", required=True, help="folder for report.md, summary.json and figures")
     p.set_defaults(func=run)
 
@@ -34,6 +36,8 @@ def run(args):
         resamples=args.resamples,
         seed=args.seed,
     )
+    for warning in summary["warnings"]:
+        print(warning, file=sys.stderr)
     print("\n".join(console_lines(summary)))
     print(f"wrote {args.out}/report.md and summary.json")
     return 0

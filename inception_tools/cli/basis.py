@@ -13,26 +13,26 @@ def add_parser(subparsers):
         "dataset mean), distance-minimizing strips and Lucid renders along basis vectors.")
     options.add_model_arguments(p)
     options.add_data_arguments(p)
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampled positions (and renders)")
-    p.add_argument("--components", type=int, default=None, help="principal components to keep (default: all d)")
-    p.add_argument("--top-k", type=int, default=None, help="ablation: top-k accuracy besides top-1 (default: model's)")
+    p.add_argument("--seed", type=options.seed, default=0, help="seed of the sampled positions (and renders)")
+    p.add_argument("--components", type=options.positive_int, default=None, help="principal components to keep (default: all d)")
+    p.add_argument("--top-k", type=options.positive_int, default=None, help="ablation: top-k accuracy besides top-1 (default: model's)")
     p.add_argument("--no-ablation", action="store_true", help="skip the ablation curves")
-    p.add_argument("--ablation-images", type=int, default=None,
+    p.add_argument("--ablation-images", type=options.positive_int, default=None,
                    help="measure the ablation curves on this many images, evenly spaced (default: all)")
-    p.add_argument("--points-per-octave", type=int, default=1, help="ablation grid: k values per doubling (default 1)")
+    p.add_argument("--points-per-octave", type=options.positive_int, default=1, help="ablation grid: k values per doubling (default 1)")
     p.add_argument("--ks", default=None, help="ablation: the k values, e.g. 1,2,8,64 (default: the log grid up to d)")
     p.add_argument("--basis", default="pca", help="basis of the strips and renders: pca (default) or neuron")
     p.add_argument("--vectors", default=None, help="basis vectors (1 = highest variance) for strips and renders, e.g. 1-4")
-    p.add_argument("--strip-points", type=int, default=8, help="strip: points along the direction (m, default 8)")
-    p.add_argument("--strip-k", type=int, default=4, help="strip: nearest patches per point (default 4)")
+    p.add_argument("--strip-points", type=options.positive_int, default=8, help="strip: points along the direction (m, default 8)")
+    p.add_argument("--strip-k", type=options.positive_int, default=4, help="strip: nearest patches per point (default 4)")
     p.add_argument("--importance", default=None, metavar="CSV",
                    help="rank the gallery by this importance --basis pca table (same data, seed, batch size)")
     p.add_argument("--score", default="importance", choices=["importance", "delta-logprob", "kl", "l1"],
                    help="with --importance: the measure to rank by (default importance)")
     p.add_argument("--render", action="store_true", help="also render the --vectors with Lucid (direction + diversity)")
-    p.add_argument("--steps", type=int, default=256, help="render: optimization steps (default 256)")
-    p.add_argument("--size", type=int, default=None, help="render: size in pixels (default: model input size)")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--steps", type=options.positive_int, default=256, help="render: optimization steps (default 256)")
+    p.add_argument("--size", type=options.positive_int, default=None, help="render: size in pixels (default: model input size)")
+    p.add_argument("--batch-size", type=options.positive_int, default=32)
     p.add_argument("--out", help="folder (default outputs/<model>-<layer>/basis)")
     add_ray_arguments(p, "the ablation's image batches")
     p.set_defaults(func=run)
@@ -44,7 +44,12 @@ def parse_vectors(spec, count):
 
     if spec is None:
         return []
-    vectors = options.parse_channels(spec, count + 1)
+    try:
+        vectors = options.parse_channels(spec, count + 1)
+    except UserError:
+        vectors = None
+    if vectors is None or vectors[-1] > count:
+        raise UserError(f"bad --vectors {spec!r}: the basis has vectors 1-{count} (1 = the highest variance)")
     if 0 in vectors:
         raise UserError("basis vectors are numbered from 1 (the highest variance)")
     return [v - 1 for v in vectors]
@@ -65,6 +70,7 @@ def parse_ks(spec):
 def run(args):
     import os
 
+    from inception_tools import guards
     from inception_tools.basis.config import BasisConfig
     from inception_tools.basis.stage import basis_study
     from inception_tools.data import load_dataset
@@ -73,6 +79,7 @@ def run(args):
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
+    model.check_layer(layer, "ablate")
     vectors = parse_vectors(args.vectors, args.components or model.depth(layer))
     config = BasisConfig(seed=args.seed, components=args.components, top_k=args.top_k,
                          ablation_images=args.ablation_images, points_per_octave=args.points_per_octave,
@@ -80,9 +87,13 @@ def run(args):
                          vectors=tuple(vectors), strip_points=args.strip_points, strip_k=args.strip_k,
                          render=args.render, steps=args.steps, size=args.size, ks=parse_ks(args.ks),
                          importance=args.importance, score=args.score)
+    if args.top_k is not None:
+        model.check_top_k(args.top_k)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
     out = args.out or options.default_out(args, "basis")
+    guards.check_outputs([("basis folder", out)], [("model file", model.path), ("dataset", data),
+                                                   ("importance table", args.importance)])
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     with basis_hook(args, model, layer, data) as distribute:
         basis_study(net, dataset, out, config, report=print, distribute=distribute)

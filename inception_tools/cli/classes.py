@@ -2,6 +2,7 @@
 
 from inception_tools.cli import options
 from inception_tools.cli.ray import add_ray_arguments, classes_hook
+from inception_tools.errors import UserError
 
 
 def add_parser(subparsers):
@@ -18,7 +19,10 @@ def add_parser(subparsers):
     p.add_argument("--model", default="embedded", help=options.MODEL_HELP)
     p.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the default file")
     options.add_card_argument(p)
-    p.add_argument("--layers", required=True, help="comma-separated layers, e.g. conv2d0,mixed3a,mixed4a")
+    p.add_argument("--layers", default=None,
+                   help="comma-separated layers, e.g. conv2d0,mixed3a,mixed4a, each once and named without _pre_relu "
+                   "(the statistics read their outputs; the model's output softmax2 is allowed) "
+                   "(default: the model's default layer, mixed5a for InceptionV1, mixed3a for embedded)")
     options.add_data_arguments(p)
     p.add_argument("--classes", help="classes to study: output indices, label ids or names (default: all)")
     p.add_argument("--threshold", type=float, default=0.9,
@@ -33,33 +37,47 @@ def add_parser(subparsers):
     p.add_argument("--importance", action="append", default=[], metavar="CSV",
                    help="importance.csv of a finished scan of one of the layers (repeatable): adds class-restricted "
                    "importance from its per-image outcomes next to the activation statistics")
-    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates for intervals (default 200)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--bootstrap", type=options.nonnegative_int, default=200, help="bootstrap replicates for intervals (default 200)")
+    p.add_argument("--seed", type=options.seed, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--batch-size", type=options.positive_int, default=64)
+    p.add_argument("--out", default=None, help="output folder (default outputs/<model>-<first layer>/classes)")
     add_ray_arguments(p, "the pass's image batches")
     p.set_defaults(func=run)
 
 
 def run(args):
+    import os
+
+    from inception_tools import guards
     from inception_tools.classes import ClassesConfig, class_study
     from inception_tools.data import load_dataset
-    from inception_tools.models import load_model
+    from inception_tools.models import catalog, load_model
 
-    layers = [layer.strip() for layer in args.layers.split(",") if layer.strip()]
+    spec = catalog.entry(args.model).default_layer if args.layers is None else args.layers
+    layers = [layer.strip() for layer in spec.split(",") if layer.strip()]
+    if not layers:
+        raise UserError("--layers names no layer")
+    if len(set(layers)) != len(layers):
+        twice = next(layer for layer in layers if layers.count(layer) > 1)
+        raise UserError(f"--layers names {twice} twice: give each layer once")
     config = ClassesConfig(tuple(layers), args.classes, args.threshold, args.position, args.active_threshold,
                            args.min_fraction, args.bootstrap, args.seed, args.batch_size, args.pixel_scaling,
                            tuple(args.importance))
     model = load_model(args.model, args.model_path, card=args.card, layers=layers)
+    for layer in layers:
+        model.check_layer(layer, "activations")
+    out = args.out or os.path.join("outputs", f"{args.model}-{layers[0]}", "classes")
     data = options.data_of(args)
+    guards.check_outputs([("classes folder", out)], [("model file", model.path), ("dataset", data),
+                                                     *(("importance table", path) for path in args.importance)])
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
     with classes_hook(args, model, layers, data) as distribute:
         if distribute is not None:
             print(f"classes: {distribute}")
-        summary = class_study(model, dataset, config, args.out, distribute=distribute)
-    with open(f"{args.out}/tables.md") as f:
+        summary = class_study(model, dataset, config, out, distribute=distribute)
+    with open(os.path.join(out, "tables.md")) as f:
         print(f.read(), end="")
     if summary["empty_classes"]:
         print(f"warning: no image kept for class(es) {', '.join(summary['empty_classes'])}")
-    print(f"wrote {args.out}/index.html, classes.csv, matrices/, heatmaps/")
+    print(f"wrote {os.path.join(out, 'index.html')}, classes.csv, matrices/, heatmaps/")
     return 0

@@ -12,7 +12,7 @@ def add_parser(subparsers):
         "(--mode center, the study's) or the largest spatial maximum / smallest minimum, shown as "
         "receptive-field crops (--mode max). Writes examples/<layer>[-max]/.",
     )
-    options.add_model_arguments(p)
+    options.add_model_arguments(p, purpose="visualize")
     options.add_data_arguments(p)
     p.add_argument("--mode", choices=["center", "max"], default="center")
     p.add_argument("-k", type=options.positive_int, default=8, help="examples per channel and side (default 8)")
@@ -30,6 +30,7 @@ def run(args):
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
+    model.check_layer(layer, "visualize")
     channels = options.parse_channels(args.channels, model.depth(layer))
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
     out = args.out or options.default_out(args, "")

@@ -22,16 +22,23 @@ def add_parser(subparsers):
     p.add_argument("--score", default="importance", choices=["importance", "delta-logprob", "kl", "l1"],
                    help="measure --until-reliable watches (default: the study's importance)")
     p.add_argument("--chunk", type=options.positive_int, default=250, help="--until-reliable: images between checks (default 250)")
-    p.add_argument("--shuffle-seed", type=int, default=0, help="--until-reliable: seed of the image order")
+    p.add_argument("--shuffle-seed", type=options.seed, default=0, help="--until-reliable: seed of the image order")
     options.add_reliability_arguments(p)
     p.add_argument("--basis", default=None,
                    help="score the layer's principal components instead of its channels: each PC's coordinate "
                         "set to the dataset mean's, every column as for channels (feature_ind k = PC k+1)")
     p.add_argument("--components", type=options.positive_int, default=None, metavar="P",
                    help="--basis: score PCs 1..P (default: all d)")
-    p.add_argument("--basis-seed", type=int, default=0,
+    p.add_argument("--basis-seed", type=options.seed, default=0,
                    help="--basis: seed of the one random position per image the PCs are computed from (default 0, "
                         "as inception-tools basis)")
+    p.add_argument("--estimator", choices=["exact", "control-variate", "first-order"], default="exact",
+                   help="exact (default): every channel on every image; control-variate: exact on a seeded random "
+                        "--exact-fraction of the images plus a first-order control on all (consistent, ~10-30x less "
+                        "exact work); first-order: the control alone, an approximation")
+    p.add_argument("--exact-fraction", type=options.finite_float, default=0.1, metavar="F",
+                   help="--estimator control-variate: share of the images ablated exactly (default 0.1)")
+    p.add_argument("--estimator-seed", type=options.seed, default=0, help="--estimator control-variate: seed of the exact images")
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
     p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv)")
     add_ray_arguments(p, "channel shards")
@@ -49,6 +56,11 @@ def run(args):
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
+    model.check_layer(layer, "ablate")
+    out = args.out or options.default_out(args, IMPORTANCE_CSV)
+    options.check_importance_outputs(out, [("model file", model.path), ("dataset", options.data_of(args))])
+    if args.top_k is not None:
+        model.check_top_k(args.top_k)
     if args.basis is not None:
         check_basis(args.basis)
     if args.basis is None and args.components is not None:
@@ -57,17 +69,18 @@ def run(args):
         raise UserError("--channels chooses channels; with --basis choose the principal components with --components")
     depth = model.depth(layer)
     channels = None if args.basis else options.parse_channels(args.channels, depth)
+    config = ImportanceConfig(channels, args.top_k, args.ablation, args.batch_size, args.method, not args.no_shortcut,
+                              args.until_reliable, args.score, args.chunk, args.shuffle_seed, args.splits,
+                              args.resamples, args.seed, args.basis, args.components, args.basis_seed,
+                              args.estimator, args.exact_fraction, args.estimator_seed)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
+    _refuse_other_settings(out, model, layer, dataset, args, channels)
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     if args.verify:
         _, images = next(iter(dataset.batches(args.batch_size)))
         diff = net.verify(images)
         print(f"verify: imputing {layer} with its own values changes the logits by at most {diff:.3g}: ok")
-    out = args.out or options.default_out(args, IMPORTANCE_CSV)
-    config = ImportanceConfig(channels, args.top_k, args.ablation, args.batch_size, args.method, not args.no_shortcut,
-                              args.until_reliable, args.score, args.chunk, args.shuffle_seed, args.splits,
-                              args.resamples, args.seed, args.basis, args.components, args.basis_seed)
     top_k = model.default_top_k if args.top_k is None else args.top_k
     with importance_hook(args, model, layer, data) as distribute:
         result = score_layer(net, dataset, config, out, meta={"data": data}, report=print, distribute=distribute)
@@ -88,3 +101,27 @@ def run(args):
     print(f"wrote {out} ({scored} {what} of {layer}, top-{top_k}, {args.ablation} ablation) "
           "and its per-image outcomes beside it")
     return 0
+
+
+def _refuse_other_settings(out, model, layer, dataset, args, channels):
+    """An existing ``out`` is replaced only by a scan under the settings that made it (as ``run`` does)."""
+    import os
+
+    import numpy as np
+
+    from inception_tools.layout import summary_json
+    from inception_tools.manifest import require_settings
+    from inception_tools.importance.run import dataset_fingerprint
+
+    if not os.path.isfile(out):
+        return
+    if args.until_reliable is not None:
+        dataset = dataset.reordered(np.random.default_rng(args.shuffle_seed).permutation(len(dataset)))
+    settings = dict(model=model.name, layer=layer, top_k=model.default_top_k if args.top_k is None else args.top_k,
+                    ablation=args.ablation, pixel_scaling=args.pixel_scaling, resize=dataset.resize,
+                    n_images=len(dataset), fingerprint=dataset_fingerprint(model, dataset))
+    if channels is not None:
+        settings["channels"] = len(channels)
+    settings["estimator"] = None if args.estimator == "exact" else {
+        "kind": args.estimator, "exact_fraction": args.exact_fraction, "seed": args.estimator_seed}
+    require_settings(summary_json(out), settings, out)

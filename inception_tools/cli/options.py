@@ -26,6 +26,16 @@ def positive_int(text):
     return _int_between(text, 1, math.inf)
 
 
+def nonnegative_int(text):
+    """argparse type: an integer of at least 0."""
+    return _int_between(text, 0, math.inf)
+
+
+def seed(text):
+    """argparse type: a random seed, 0 to 2**32-1 (what NumPy's generators take)."""
+    return _int_between(text, 0, 2**32 - 1, "a seed (an integer)")
+
+
 def finite_float(text):
     """argparse type: a finite number (no nan, no inf)."""
     try:
@@ -51,11 +61,22 @@ def add_card_argument(parser):
                         "beside it; Keras/SavedModel: the card written when it was first frozen)")
 
 
-def add_model_arguments(parser, layer_default=None):
+LAYER_HELP = {
+    "ablate": "a hidden layer, named without _pre_relu (ablation replaces its output; not the model's output softmax2)",
+    "visualize": "a layer with a <layer>_pre_relu tensor (what renders and examples read; not softmax2)",
+    "activations": "layers named without _pre_relu (the statistics read their outputs)",
+}
+
+
+def add_model_arguments(parser, layer_default=None, purpose="ablate"):
+    """--model, --model-path and --layer; ``purpose`` says in --help which layers the command takes
+    (see ``Model.check_layer``)."""
     parser.add_argument("--model", default="embedded", help=MODEL_HELP)
     parser.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the zoo download")
     add_card_argument(parser)
-    parser.add_argument("--layer", default=layer_default, help="layer to study (default: the last mixed layer but one: mixed5a for InceptionV1, mixed3a for embedded)")
+    parser.add_argument("--layer", default=layer_default,
+                        help=f"layer to study: {LAYER_HELP[purpose]} (default: the last mixed layer but one: "
+                        "mixed5a for InceptionV1, mixed3a for embedded)")
 
 
 def add_data_arguments(parser):
@@ -125,4 +146,15 @@ def default_out(args, name):
 def add_reliability_arguments(parser):
     parser.add_argument("--splits", type=positive_int, default=20, help="seeded random split-halves (default 20)")
     parser.add_argument("--resamples", type=positive_int, default=1000, help="bootstrap resamples of the images (default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the splits and resamples (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the splits and resamples (default 0)")
+
+
+def check_importance_outputs(out, inputs):
+    """Refuse an importance CSV ``out`` whose files (CSV, .json, outcomes) would overwrite one of ``inputs``
+    (``(what, path)`` pairs) or another study file."""
+    from inception_tools import guards, layout
+
+    files = [("importance table", out), ("importance summary", layout.summary_json(out)),
+             *(("importance outcomes", path) for path in layout.outcome_files(out)),
+             ("principal components", layout.directions_file(out))]
+    guards.check_outputs(files, inputs, kind=layout.IMPORTANCE_CSV)

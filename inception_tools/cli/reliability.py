@@ -11,7 +11,7 @@ def add_parser(subparsers):
         "the reliability of each measure's ranking and records it in the CSV's .json summary.",
     )
     p.add_argument("--importance", required=True, help="importance CSV of a finished scan")
-    p.add_argument("--top", type=int, default=None, help="survey group size for the stability figures "
+    p.add_argument("--top", type=options.positive_int, default=None, help="survey group size for the stability figures "
                    "(default: 40, at most a quarter of the channels)")
     options.add_reliability_arguments(p)
     p.set_defaults(func=run)

@@ -15,7 +15,7 @@ def add_parser(subparsers):
                    help="size of the group centred on the median (default as --top)")
     p.add_argument("--score", choices=["importance", "delta-logprob", "kl", "l1"], default="importance",
                    help="measure the survey groups are chosen by (default: importance, the study's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=options.seed, default=0, help="seed of the blind order and the renders (default 0)")
     p.add_argument("--steps", type=options.positive_int, default=None,
                    help="optimization steps per visualization (default 512; 256 for embedded)")
     p.add_argument("--size", type=options.positive_int, default=None,
@@ -31,17 +31,21 @@ def run(args):
 
     from inception_tools.data import load_dataset
     from inception_tools.models import load_model
-    from inception_tools.pipeline import run_study
+    from inception_tools.pipeline import StudyConfig, run_study
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
+    model.check_layer(layer, "ablate")
+    model.check_layer(layer, "visualize")
+    if args.top_k is not None:
+        model.check_top_k(args.top_k)
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
     study_dir = args.out or os.path.dirname(options.default_out(args, "x"))
     entry = model.entry
     steps = args.steps or entry.steps
     top = args.top or entry.group_size_for(model.depth(layer))
     top_k = model.default_top_k if args.top_k is None else args.top_k
-    run_study(model, layer, dataset, study_dir, top_k=top_k, top=top, middle=args.middle or top, seed=args.seed,
-              steps=steps, size=args.size, per_call=args.per_call, batch_size=args.batch_size, pixel_scaling=args.pixel_scaling, score=args.score,
-              report=print)
+    config = StudyConfig(layer, top_k, top, args.middle or top, args.seed, steps, args.size, args.per_call,
+                         args.batch_size, args.pixel_scaling, args.score)
+    run_study(model, dataset, config, study_dir, report=print)
     return 0

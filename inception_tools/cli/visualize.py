@@ -13,7 +13,7 @@ def add_parser(subparsers):
         "channel(<layer>_pre_relu) - 1e2 * diversity(<layer>) (the study's objective) and write "
         "visualizations/<layer>/channel_<cccc>.png and .npy. Channels already on disk are skipped.",
     )
-    options.add_model_arguments(p)
+    options.add_model_arguments(p, purpose="visualize")
     p.add_argument("--channels", help="channels, e.g. 0-31 or 3,7,9-12 (default: all, or those of --groups)")
     p.add_argument("--groups", help="groups.csv: render the channels it lists")
     p.add_argument("--objective", choices=["diversity", "channel", "neuron", "negative"], default="diversity")
@@ -21,7 +21,7 @@ def add_parser(subparsers):
                    help="weight of the diversity term (default: the model's, 1e2 for InceptionV1, 1 for embedded)")
     p.add_argument("--steps", type=options.positive_int, default=512, help="optimization steps (default 512, Lucid's)")
     p.add_argument("--size", type=options.positive_int, default=None, help="image size in pixels (default: the model's input size)")
-    p.add_argument("--seed", type=int, default=0, help="same seed, same images on the same machine (default 0)")
+    p.add_argument("--seed", type=options.seed, default=0, help="same seed, same images on the same machine (default 0)")
     p.add_argument("--per-call", type=options.positive_int, default=1, help="channels optimized together in one optimization")
     p.add_argument("--engine", choices=("fast", "render_vis"), default=None,
                    help="fast: Lucid's graph with the diversity term and two gradients computed more cheaply; "
@@ -40,6 +40,7 @@ def run(args):
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
+    model.check_layer(layer, "visualize")
     if args.groups and args.channels:
         raise UserError("give --channels or --groups, not both")
     if args.groups:

@@ -12,7 +12,11 @@
 
 The result is a :class:`~inception_tools.data.dataset.Dataset` whose
 ``images()`` are float32 in [0, 1] at the model's input size; the resize modes
-are described in :mod:`~inception_tools.data.resize`. Of ``model`` only
+are described in :mod:`~inception_tools.data.resize`. ``limit=N`` keeps a
+class-balanced N (:func:`~inception_tools.data.dataset.balanced_order`: round-robin
+over the classes in dataset order, deterministic, so no seed), kept in dataset order;
+the image ids are the original positions, so the settings of every stage (the
+dataset fingerprint) record exactly which images were used. Of ``model`` only
 ``name``, ``image_shape``, ``label_ids`` and ``num_classes`` are used.
 """
 
@@ -21,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from inception_tools.data import resize as resizing
-from inception_tools.data.dataset import Dataset, check_limit, label_index, label_mismatch
+from inception_tools.data.dataset import Dataset, check_limit, label_index, label_mismatch, limited
 from inception_tools.data.folder import load_folder
 from inception_tools.data.npz import load_npz
 from inception_tools.errors import UserError
@@ -37,7 +41,8 @@ def load_embedded(model, mode, limit=None, split="test"):
     from inception_tools.data.digits import load_digits
 
     digits, digit_labels = load_digits(split)
-    digits, digit_labels = digits[:limit], digit_labels[:limit]
+    keep = limited(digit_labels, limit)
+    digits, digit_labels = digits[keep], digit_labels[keep]
     index = label_index(model)
     unknown = {str(d): f"digits:{i}" for i, d in enumerate(digit_labels) if str(d) not in index}
     if unknown:
@@ -46,7 +51,7 @@ def load_embedded(model, mode, limit=None, split="test"):
     return Dataset(
         resizing.prepare_array(rgb, mode, model.image_shape),
         [index[str(d)] for d in digit_labels],
-        [f"digits:{i}" if split == "test" else f"digits-{split}:{i}" for i in range(len(digits))],
+        [f"digits:{i}" if split == "test" else f"digits-{split}:{i}" for i in keep],
         resize=mode,
         image_shape=model.image_shape,
         source=EMBEDDED if split == "test" else f"embedded-{split}",

@@ -44,7 +44,7 @@ class Dataset:
         self._in_order = True
 
     def __len__(self):
-        return len(self.stored)
+        return len(self.order)
 
     def images(self, start=0, stop=None):
         """float32 [n, H, W, 3] in [0, 1] for images ``start:stop``."""
@@ -53,7 +53,7 @@ class Dataset:
         return resizing.finish(self.stored[self.order[start:stop]], self.image_shape)
 
     def reordered(self, order):
-        """The same images in another ``order`` (indices into this dataset), sharing the pixels."""
+        """The images at ``order`` (indices into this dataset: a permutation or a subset), sharing the pixels."""
         order = self.order[np.asarray(order, np.int64)]
         view = copy.copy(self)
         view.order = order
@@ -93,6 +93,30 @@ def label_mismatch(model, unknown):
     shown = ", ".join(f"{label_id!r} ({example})" for label_id, example in list(unknown.items())[:5])
     more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
     return UserError(f"label mismatch: not a class of model {model.name}: {shown}{more}")
+
+
+def balanced_order(labels):
+    """Positions of ``labels`` taken round-robin over the classes: the first image of each class (in
+    dataset order), then the second of each, ... A limit of N keeps the first N of this order, so a
+    class-sorted set (the embedded digits, a folder sorted by WordNet id) limited to N still holds
+    every class about equally, and a set already in mixed order keeps a balanced share of each."""
+    labels = np.asarray(labels)
+    rank = np.zeros(len(labels), np.int64)
+    seen = {}
+    for i, label in enumerate(labels.tolist()):
+        rank[i] = seen.get(label, 0)
+        seen[label] = rank[i] + 1
+    return np.lexsort((np.arange(len(labels)), rank))
+
+
+def limited(labels, limit):
+    """Sorted positions of the ``limit`` images a limit keeps (see :func:`balanced_order`); all when None."""
+    if limit is None or limit >= len(labels):
+        return np.arange(len(labels))
+    return np.sort(balanced_order(labels)[:limit])
+
+
+SUBSET = "class-balanced: round-robin over the classes in dataset order"
 
 
 def check_limit(limit):

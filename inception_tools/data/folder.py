@@ -9,7 +9,8 @@ Two layouts, which may be mixed:
 
 The label id must equal one of ``model.label_ids`` exactly; any that does not
 is a "label mismatch" UserError, raised before anything is decoded. Files are
-taken in sorted path order; ``limit`` keeps the first ``limit`` readable ones.
+taken in sorted path order; ``limit`` keeps ``limit`` readable ones, class-balanced
+(:func:`~inception_tools.data.dataset.balanced_order`), in path order.
 Hidden files and files without an image extension are ignored.
 
 Every image is fully decoded at load time (a truncated JPEG fails here), made
@@ -27,9 +28,10 @@ from PIL import Image
 
 from inception_tools import progress
 from inception_tools.data import resize as resizing
-from inception_tools.data.dataset import Dataset, label_index, label_mismatch
+from inception_tools.data.dataset import Dataset, balanced_order, label_index, label_mismatch
 from inception_tools.errors import UserError
 
+WIDE_MODES = ("I", "F")  # PIL modes of 32-bit integer and float single-channel images
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 
 # What PIL raises for a file it cannot decode (UnidentifiedImageError is an OSError).
@@ -71,10 +73,33 @@ def labels_of(files, model):
 
 
 def decode_rgb(path):
-    """Decode every pixel of the image file at ``path`` into an RGB PIL image."""
+    """Decode every pixel of the image file at ``path`` into an RGB PIL image (see :func:`to_8bit`)."""
     with Image.open(path) as image:
         image.load()
+        if image.mode in WIDE_MODES or image.mode.startswith("I;16"):
+            return Image.fromarray(to_8bit(np.asarray(image), image.mode), "L").convert("RGB")
         return image.convert("RGB")
+
+
+def to_8bit(pixels, mode):
+    """uint8 grey levels of a 16-bit, 32-bit integer or float single-channel image, scaled, not clipped.
+
+    PIL's ``convert("RGB")`` clips such images at 255, so a 16-bit grey PNG arrived nearly white.
+    16-bit: value / 257 (65535 -> 255). 32-bit integer (``I``): as 16-bit when every value fits in
+    0..65535, as it is when in 0..255. Float (``F``): values in [0, 1] are scaled by 255, in [0, 255]
+    kept. Anything else (negative or larger values) is stretched from its minimum to its maximum.
+    """
+    values = pixels.astype(np.float64)
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if mode.startswith("I;16") or (mode == "I" and lo >= 0 and hi <= 65535 and hi > 255):
+        scaled = values / 257.0
+    elif mode == "F" and lo >= 0 and hi <= 1.0:
+        scaled = values * 255.0
+    elif lo >= 0 and hi <= 255:
+        scaled = values
+    else:
+        scaled = (values - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(values)
+    return np.clip(np.rint(np.nan_to_num(scaled)), 0, 255).astype(np.uint8)
 
 
 def warn_skipped(skipped_files):
@@ -122,7 +147,12 @@ def load_folder(folder, model, mode, limit=None):
         raise UserError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in folder {folder}")
     labels = labels_of(files, model)
     wanted = min(limit or len(files), len(files))
-    stored, kept, skipped = decode_files(folder, files, wanted, mode, model.image_shape)
+    order = balanced_order(labels) if limit else np.arange(len(files))  # unreadable files: the next of the order
+    stored, kept, skipped = decode_files(folder, [files[i] for i in order], wanted, mode, model.image_shape)
+    kept = [int(order[i]) for i in kept]
+    if limit:  # back to dataset order
+        ranked = np.argsort(kept, kind="stable")
+        stored, kept = stored[ranked], [kept[i] for i in ranked]
     if skipped:
         warn_skipped(skipped)
     if not kept:

@@ -5,10 +5,12 @@ import math
 from typing import Optional
 
 from inception_tools.errors import UserError
+from inception_tools.guards import check_seed
 from inception_tools.tables import measure
 
 ABLATIONS = ("mean", "zero")
 ENGINES = ("fast", "reference")
+ESTIMATORS = ("exact", "control-variate", "first-order")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +32,9 @@ class ImportanceConfig:
         basis: ``"pca"`` scores the layer's principal components instead of channels (``channels`` are
             then component indices, 0 = PC 1); ``components`` of them (None: all), from positions drawn
             with ``basis_seed``.
+        estimator: ``exact`` (every channel on every image), ``control-variate`` (exact on a seeded random
+            ``exact_fraction`` of the images, drawn with ``estimator_seed``, plus a first-order control on
+            all) or ``first-order`` (an approximation: no exact ablation); see :mod:`.estimated`.
     """
 
     channels: Optional[tuple] = None
@@ -48,6 +53,9 @@ class ImportanceConfig:
     basis: Optional[str] = None
     components: Optional[int] = None
     basis_seed: int = 0
+    estimator: str = "exact"
+    exact_fraction: float = 0.1
+    estimator_seed: int = 0
 
     def __post_init__(self):
         if self.channels is not None:
@@ -59,6 +67,8 @@ class ImportanceConfig:
         if self.engine not in ENGINES:
             raise UserError(f"unknown method {self.engine!r}; use fast or reference")
         measure(self.score)
+        for name in ("seed", "shuffle_seed", "basis_seed", "estimator_seed"):
+            check_seed(getattr(self, name), name)
         if self.until is not None and not (math.isfinite(self.until) and 0 < self.until < 1):
             raise UserError(f"the reliability target must lie between 0 and 1, got {self.until}")
         for name in ("batch_size", "chunk", "splits", "resamples"):
@@ -70,3 +80,10 @@ class ImportanceConfig:
             raise UserError("components choose principal components: use them with the pca basis")
         if self.components is not None and self.components < 1:
             raise UserError(f"components must be at least 1, got {self.components}")
+        if self.estimator not in ESTIMATORS:
+            raise UserError(f"unknown estimator {self.estimator!r}; use one of {', '.join(ESTIMATORS)}")
+        if not (math.isfinite(self.exact_fraction) and 0 < self.exact_fraction <= 1):
+            raise UserError(f"exact_fraction must lie in (0, 1], got {self.exact_fraction}")
+        if self.estimator != "exact" and (self.until is not None or self.basis is not None):
+            raise UserError(f"the {self.estimator} estimator scores channels over all images: it takes neither a "
+                            "reliability target nor a basis (yet)")

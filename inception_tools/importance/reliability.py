@@ -23,11 +23,14 @@ import math
 import numpy as np
 from scipy.stats import spearmanr
 
+from inception_tools.errors import UserError
 from inception_tools.importance.measures import contributions
 from inception_tools.tables import MEASURES
 
 TARGET = 0.9
 WARN_BELOW = 0.5
+MIN_IMAGES = 4  # the fewest images a split-half can use (two per half)
+MIN_CHANNELS = 3  # a rank correlation of two channels is +1 or -1 whatever the data
 
 
 def rank_order(scores, rng=None):
@@ -42,7 +45,12 @@ def rank_order(scores, rng=None):
 
 
 def spearman_brown(r, factor=2.0):
-    """Reliability of a mean over ``factor`` times as many images as the one with reliability ``r``."""
+    """Reliability of a mean over ``factor`` times as many images as the one with reliability ``r``.
+
+    A reliability lies in [0, 1]: a negative split-half correlation (chance, on few channels or
+    images) projects to 0, not to the impossible values the formula gives (-2 for r = -0.5).
+    """
+    r = min(max(float(r), 0.0), 1.0)
     return float(factor * r / (1 + (factor - 1) * r))
 
 
@@ -50,7 +58,7 @@ def images_needed(r, n, target=TARGET):
     """Images for reliability ``target`` when ``n`` images give ``r`` (Spearman-Brown); inf when r <= 0."""
     if not r > 0:
         return math.inf
-    return n * target * (1 - r) / (r * (1 - target))
+    return max(n * target * (1 - min(r, 1.0)) / (r * (1 - target)), float(MIN_IMAGES))
 
 
 def _correlation(a, b):
@@ -67,8 +75,8 @@ def split_half(contrib, splits=20, seed=0, top=(10, 40)):
         ``images_for_0.9``, ``overlap`` {n: mean share of the halves' top n}, ``n_images``, ``splits``.
     """
     n = contrib.shape[1]
-    if n < 4:
-        raise ValueError(f"split-half reliability needs at least 4 images, got {n}")
+    if n < MIN_IMAGES:
+        raise ValueError(f"split-half reliability needs at least {MIN_IMAGES} images, got {n}")
     rng = np.random.default_rng(seed)
     rhos, overlaps = [], {t: [] for t in top if t <= contrib.shape[0]}
     for _ in range(splits):
@@ -80,9 +88,15 @@ def split_half(contrib, splits=20, seed=0, top=(10, 40)):
         for t in overlaps:
             overlaps[t].append(len(np.intersect1d(order_a[:t], order_b[:t])) / t)
     rho = float(np.mean(rhos))
+    notes = []
+    if contrib.shape[0] < MIN_CHANNELS:
+        notes.append(f"too few channels ({contrib.shape[0]}) for a rank correlation: rho means nothing")
+    if splits < 2:
+        notes.append("one split: no sd")
     return {
         "rho": rho,
-        "rho_sd": float(np.std(rhos, ddof=1)) if splits > 1 else 0.0,
+        "rho_sd": float(np.std(rhos, ddof=1)) if splits > 1 else None,
+        "notes": notes,
         "spearman_brown": spearman_brown(rho),
         f"images_for_{TARGET}": images_needed(rho, n / 2),
         "overlap": {str(t): float(np.mean(v)) for t, v in overlaps.items()},
@@ -135,6 +149,16 @@ def group_stability(scores, means, top, seed=0):
     return {name: float(np.mean(v)) for name, v in kept.items()}
 
 
+def check_group_size(top, n_channels):
+    """The group size ``top`` (None: the default), checked to fit twice in ``n_channels``."""
+    if top is None:
+        return default_group_size(n_channels)
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or not 1 <= top <= max(1, n_channels // 2):
+        raise UserError(f"group size must be an integer from 1 to {max(1, n_channels // 2)} (the top and middle "
+                        f"groups both fit in {n_channels} channels), not {top!r}")
+    return int(top)
+
+
 def default_group_size(n_channels):
     """The survey's group size: 40, at most a quarter of the channels (as ``run``)."""
     return max(1, min(40, n_channels // 4))
@@ -147,9 +171,9 @@ def assess(store, splits=20, seed=0, resamples=1000, top=None, measures=tuple(ME
         ``(report, bounds)``: ``report`` is JSON-ready ({"measures": {name: {...}}, settings});
         ``bounds`` maps a measure to its (lo, hi) arrays of channel means.
     """
-    top = top or default_group_size(len(store.channels))
+    top = check_group_size(top, len(store.channels))
     report = {"splits": splits, "seed": seed, "resamples": resamples, "level": 0.95, "group_size": top,
-              "n_images": store.n_images, "measures": {}}
+              "n_images": store.n_images, "n_channels": len(store.channels), "measures": {}}
     bounds = {}
     for name in measures:
         contrib = contributions(store, name)
@@ -164,18 +188,21 @@ def assess(store, splits=20, seed=0, resamples=1000, top=None, measures=tuple(ME
     return report, bounds
 
 
-def _images(x):
+def _images(x, n=None):
     if math.isinf(x):
         return "never (rho <= 0)"
+    if n is not None and x <= n:
+        return f"<= {n:,} (reached)"
     return f"~{x:,.0f}" if x < 1e6 else f"~{x:.1e}"
 
 
 def summary_line(report, name):
     """One line: a measure's split-half rho, its full-N estimate and the images needed for 0.9."""
     entry = report["measures"][name]
-    return (f"{name}: split-half rho {entry['rho']:.2f} (sd {entry['rho_sd']:.2f}), "
+    return (f"{name}: split-half rho {entry['rho']:.2f} (sd {_number(entry['rho_sd'])}), "
             f"full-N ({entry['n_images']} images) {entry['spearman_brown']:.2f}, "
-            f"{_images(entry[f'images_for_{TARGET}'])} images for {TARGET}")
+            f"{_images(entry[f'images_for_{TARGET}'], entry['n_images'])} images for {TARGET}"
+            + "".join(f"; {note}" for note in entry.get("notes", ())))
 
 
 def table(report):
@@ -188,10 +215,19 @@ def table(report):
     for name, entry in report["measures"].items():
         kept = entry.get("groups_kept", {})
         lines.append(f"{name:<14} {entry['rho']:>10.2f} {entry['spearman_brown']:>7.2f} "
-                     f"{_images(entry[f'images_for_{TARGET}']):>16} {entry['overlap'].get('10', float('nan')):>15.2f} "
-                     f"{entry['overlap'].get(str(top), float('nan')):>15.2f} "
-                     f"{kept.get('top', float('nan')):>9.0%} {kept.get('middle', float('nan')):>12.0%}")
+                     f"{_images(entry[f'images_for_{TARGET}'], entry['n_images']):>16} "
+                     f"{_number(entry['overlap'].get('10')):>15} {_number(entry['overlap'].get(str(top))):>15} "
+                     f"{_number(kept.get('top'), '.0%'):>9} {_number(kept.get('middle'), '.0%'):>12}")
+    notes = sorted({note for entry in report["measures"].values() for note in entry.get("notes", ())})
+    if report.get("n_channels", 2 * top) < 2 * top:
+        notes.append(f"fewer than {2 * top} channels: no group stability for groups of {top}")
+    lines += [f"note: {note}" for note in notes]
     return "\n".join(lines)
+
+
+def _number(value, spec=".2f"):
+    """``value`` formatted, or ``n/a`` when there is none (too few channels for that figure)."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def warning(report, name):

@@ -164,12 +164,15 @@ def engine_for(name, net, dataset, values, top_k, batch_size, **options):
     raise UserError(f"unknown method {name!r}; use fast or reference")
 
 
-def _start(partial, net, dataset, top_k, ablation, batch_size, directions=None, sample_dataset=None):
-    """The scan's state and store: loaded, or computed once (means, principal components, unablated pass)."""
+def _start(partial, net, dataset, top_k, ablation, batch_size, directions=None, sample_dataset=None, values=None):
+    """The scan's state and store: loaded, or computed once (means, principal components, unablated pass).
+
+    ``values``: the ablated channels' values when they come from elsewhere (an estimated scan's whole dataset).
+    """
     state = partial.load_state()
     store = OutcomeStore.resume(partial.dir)
     if state is None or store is None:
-        values = _ablation_values(ablation, net, dataset, batch_size)
+        values = _ablation_values(ablation, net, dataset, batch_size) if values is None else values
         state = {"values": values}
         if directions:
             pcs = principal_directions(net, sample_dataset, directions["components"], directions["seed"], batch_size)
@@ -231,6 +234,8 @@ class ScanResult:
     def in_memory(self):
         """The same result with its per-image outcomes copied into memory (its files may then go)."""
         store = self.store
+        if store is None:
+            return self
         copied = OutcomeStore(np.array(store.records), store.channels, {
             "labels": store.labels, "base_correct": store.base_correct, "base_logprob": store.base_logprob,
             "image_index": store.image_index, "ids": store.ids}, store.base_real_logp)
@@ -277,9 +282,8 @@ def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribut
     """
     report = report or log.info
     model = net.model
-    top_k = model.default_top_k if config.top_k is None else config.top_k
-    if top_k > model.num_classes:
-        raise UserError(f"top_k must be between 1 and {model.num_classes}")
+    model.check_layer(net.layer, "ablate")
+    top_k = model.check_top_k(model.default_top_k if config.top_k is None else config.top_k)
     for path in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv)):
         if os.path.isdir(path):
             raise UserError(f"cannot write {path}: it is a folder")
@@ -295,6 +299,15 @@ def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribut
         dataset = dataset.reordered(np.random.default_rng(config.shuffle_seed).permutation(len(dataset)))
         order = f"shuffled, seed {config.shuffle_seed}"
     settings = _config(net, dataset, top_k, config.ablation, order, directions)
+    if config.estimator != "exact":
+        from inception_tools.importance import estimated
+
+        settings["estimator"] = {"kind": config.estimator, "exact_fraction": config.exact_fraction,
+                                 "seed": config.estimator_seed}
+        rows, summary = estimated.score(net, dataset, config, out_csv, channels, settings, top_k, report, meta,
+                                        distribute)
+        store = OutcomeStore.open(out_csv) if config.estimator == "control-variate" else None
+        return ScanResult(rows, summary, store)
     partial = Partial(out_csv, settings)
     started = time.time()
     state, store = _start(partial, net, dataset, top_k, config.ablation, config.batch_size, directions, sample_dataset)

@@ -22,9 +22,16 @@ def update_reliability(csv_path, splits=20, seed=0, resamples=1000, top=None):
     Returns:
         The reliability report (see :func:`inception_tools.importance.reliability.assess`).
     """
-    store = OutcomeStore.open(csv_path)
-    report, _ = rel.assess(store, splits, seed, resamples, top)
     summary = read_summary(csv_path)
+    if "estimator" in summary:
+        from inception_tools.importance.estimated import reassess
+
+        rel.check_group_size(top, summary.get("channels", 0))  # before anything is computed or written
+        report = reassess(csv_path, splits, seed, resamples, top)
+    else:
+        store = OutcomeStore.open(csv_path)
+        rel.check_group_size(top, len(store.channels))  # before anything is computed or written
+        report, _ = rel.assess(store, splits, seed, resamples, top)
     summary["reliability"] = report
     with atomic_open(layout.summary_json(csv_path)) as f:
         json.dump(summary, f, indent=1)

@@ -79,6 +79,8 @@ def entry(name, card=None):
     Returns:
         An :class:`Entry`; UserError for a name it does not know (naming the close ones).
     """
+    if not isinstance(name, (str, os.PathLike)):
+        raise UserError(f"unknown model {name!r}; known models: {', '.join(ENTRIES)}")
     name = os.fspath(name)
     if name in ENTRIES and not card:  # a catalog name wins over a file of that name in the working folder
         return ENTRIES[name]

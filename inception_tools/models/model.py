@@ -3,12 +3,21 @@
 import copy
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from inception_tools.errors import UserError
 from inception_tools.models import catalog, graph, zoo
 
 tf1 = tf.compat.v1
+
+# What each purpose needs of a layer (said in the commands' --help and in the refusals).
+LAYER_PURPOSES = {
+    "ablate": "ablation replaces a hidden layer's output, so name a hidden layer, not the model's output "
+              "and without the _pre_relu suffix",
+    "activations": "the statistics read a layer's output, so name it without the _pre_relu suffix",
+    "visualize": "renders and dataset examples read the layer's _pre_relu tensor",
+}
 
 
 class Model:
@@ -40,6 +49,8 @@ class Model:
         self.label_ids, self.label_names = _labels(label_lines, self.num_classes)
 
     def depth(self, layer):
+        if not isinstance(layer, str):
+            raise UserError(f"a layer is a name such as {next(iter(self.layer_depths))!r}, not {layer!r}")
         base = layer[: -len("_pre_relu")] if layer.endswith("_pre_relu") else layer
         if base not in self.layer_depths:
             raise UserError(f"unknown layer {layer!r} for {self.name}; layers: {', '.join(self.layer_depths)}")
@@ -53,12 +64,54 @@ class Model:
         if nodes.get(layer) != "Concat" and f"{layer}_pre_relu" not in nodes:  # Lucid adds the Concat's
             raise UserError(f"layer {layer} of {self.name} has no {layer}_pre_relu tensor to visualize")
 
+    def check_layer(self, layer, purpose):
+        """Raise UserError unless ``layer`` suits ``purpose``; return ``layer``.
+
+        Purposes (see :data:`LAYER_PURPOSES`): ``"ablate"`` (importance, basis: the surgery replaces
+        the layer's output, so a hidden layer named without ``_pre_relu``), ``"activations"``
+        (class statistics: any layer's output, the model's output included, without ``_pre_relu``),
+        ``"visualize"`` (renders and dataset examples: a layer with a ``_pre_relu`` tensor).
+        """
+        if purpose not in LAYER_PURPOSES:
+            raise ValueError(f"unknown layer purpose {purpose!r}")
+        if not isinstance(layer, str):
+            raise UserError(f"a layer is a name such as {next(iter(self.layer_depths))!r}, not {layer!r}")
+        self.depth(layer)
+        if purpose == "visualize":
+            self.check_pre_relu(layer)
+            return layer
+        if layer.endswith("_pre_relu"):
+            base = layer[: -len("_pre_relu")]
+            raise UserError(f"layer {layer}: {LAYER_PURPOSES[purpose]}; give {base} (its output after the ReLU)")
+        if purpose == "ablate" and layer == self.output_name:
+            hidden = [name for name in self.layer_depths if name != self.output_name]
+            raise UserError(f"layer {layer} is the model's output: {LAYER_PURPOSES[purpose]}; "
+                            f"layers: {', '.join(hidden)}")
+        return layer
+
+    def check_top_k(self, top_k):
+        """Raise UserError unless 1 <= ``top_k`` < the number of classes (every image is in the top all)."""
+        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= top_k < self.num_classes:
+            raise UserError(f"top_k must be an integer from 1 to {self.num_classes - 1}, not {top_k!r} "
+                            f"({self.name} has {self.num_classes} outputs: in the top {self.num_classes} every "
+                            "image is right and every importance is 0)")
+        return int(top_k)
+
     def check_channels(self, layer, channels):
+        """The channels as a list of ints; UserError for a non-integer or one outside 0..depth-1."""
         depth = self.depth(layer)
-        bad = [c for c in channels if not 0 <= c < depth]
-        if bad:
-            raise UserError(f"channel {bad[0]} out of range: {layer} has channels 0-{depth - 1}")
-        return list(channels)
+        try:
+            channels = list(channels)
+        except TypeError:
+            raise UserError(f"channels must be a list of channel numbers, not {channels!r}") from None
+        for c in channels:
+            if isinstance(c, bool) or not isinstance(c, (int, np.integer)):
+                raise UserError(f"channels must be integers, not {c!r}")
+            if not 0 <= c < depth:
+                raise UserError(f"channel {c} out of range: {layer} has channels 0-{depth - 1}")
+        if not channels:
+            raise UserError("channels selects no channel")
+        return [int(c) for c in channels]
 
     def with_graph_def(self, graph_def):
         """A copy of this model whose Lucid import uses ``graph_def`` (after surgery)."""

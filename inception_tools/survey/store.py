@@ -11,6 +11,9 @@ into place), so a reader never sees half a row:
   row is in the CSV, which is written first: a crash in between leaves a stale
   entry that the CSV row overrides.
 
+Free text that starts like a spreadsheet formula (``= + - @``, tab, CR) is
+written to the CSV with a leading ``'`` (:func:`spreadsheet_safe`).
+
 Rows of other models or layers in the same CSV are kept and ignored. Both
 files are checked when the store opens: the CSV through
 :func:`inception_tools.tables.read_rows` (a byte order mark is fine, as in the
@@ -35,6 +38,7 @@ ANSWER_COLUMNS = (
     "model", "layer", "neuron", "question1", "text_question",
     "question3", "question4", "question5", "question6", "participant",
 )
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
 LOCKED_KEYS = ("model", "layer", "participant", "neuron", "question1", "text_question")
 
 
@@ -145,10 +149,17 @@ class AnswerStore:
             text.write(earlier if earlier.endswith("\n") else earlier + "\n")
         else:
             writer.writeheader()
-        writer.writerow(row)
+        writer.writerow({**row, "text_question": spreadsheet_safe(row["text_question"])})
         with atomic_open(self.path, "w", newline="", encoding="utf-8") as f:
             f.write(text.getvalue())
 
     def _write_locked(self):
         with atomic_open(self.locked_path, "w", encoding="utf-8") as f:
             json.dump(self._locked, f, indent=1)
+
+
+def spreadsheet_safe(text):
+    """``text`` with a leading ``'`` when it starts like a formula (``=cmd|...``), so a spreadsheet
+    opening answers.csv shows it as text instead of running it. Escaped when the row is written;
+    the locked JSON and the page keep the text as typed."""
+    return "'" + text if text.startswith(FORMULA_START) else text

@@ -3,6 +3,9 @@
 "use strict";
 
 const participant = new URLSearchParams(location.search).get("participant");
+// The participant's secret, from the URL the survey printed: every request carries it.
+const token = new URLSearchParams(location.search).get("token") || "";
+const credentials = () => `participant=${encodeURIComponent(participant)}&token=${encodeURIComponent(token)}`;
 const byId = (id) => document.getElementById(id);
 
 async function call(method, url, body) {
@@ -76,7 +79,7 @@ function setDisabled(form, disabled) {
 }
 
 function imageUrl(kind, position) {
-  return `/image/${kind}/${position}?participant=${encodeURIComponent(participant)}`;
+  return `/image/${kind}/${position}?${credentials()}`;
 }
 
 let state = null;
@@ -118,7 +121,7 @@ function chosen(form, name) {
 }
 
 async function refresh() {
-  render(await call("GET", `/api/state?participant=${encodeURIComponent(participant)}`));
+  render(await call("GET", `/api/state?${credentials()}`));
 }
 
 async function saveDescription(event) {
@@ -151,7 +154,7 @@ async function submitRatings(event) {
 
 async function submit(url, answers) {
   try {
-    await call("POST", url, { participant, position: state.position, ...answers });
+    await call("POST", url, { participant, token, position: state.position, ...answers });
     await refresh();
   } catch (error) {
     showMessage(error.message);
@@ -159,7 +162,7 @@ async function submit(url, answers) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  if (!participant) {
+  if (!participant || !token) {
     byId("login").hidden = false;
     return;
   }
