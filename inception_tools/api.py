@@ -48,13 +48,18 @@ def _check_dataset(dataset):
     return dataset
 
 
-def load_model(name: str = "embedded", path: Optional[str] = None, layers: Sequence[str] = ()):
+def load_model(name: str = "embedded", path: Optional[str] = None, layers: Sequence[str] = (),
+               card: Optional[str] = None):
     """A frozen classifier ready for surgery.
 
     Args:
-        name: a catalog name: ``embedded`` (the bundled digit model), ``InceptionV1``, ...
+        name: a catalog name: ``embedded`` (the bundled digit model), ``InceptionV1``, ...; any class of
+            ``lucid.modelzoo.vision_models`` (``ResnetV2_50_slim``); or a model file: a frozen ``.pb``, a Keras
+            ``.keras``/``.h5`` file or a SavedModel folder (docs/guides/models.md).
         path: a local frozen GraphDef to use instead of the zoo download.
         layers: layers that must be present (checked now, one clear error otherwise).
+        card: a model file's card (default: ``<file>.card.json`` beside it, or the one written when a
+            Keras file or SavedModel was frozen).
 
     Returns:
         :class:`inception_tools.models.model.Model`.
@@ -63,7 +68,7 @@ def load_model(name: str = "embedded", path: Optional[str] = None, layers: Seque
 
     if isinstance(layers, str) or not all(isinstance(layer, str) for layer in layers):
         raise UserError(f"layers must be a list of layer names, not {layers!r}")
-    return load(name, path, layers=list(layers))
+    return load(name, path, layers=list(layers), card=card)
 
 
 def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[int] = None):
@@ -386,11 +391,10 @@ def blocks(model, image: str, layers: Optional[Sequence[str]] = None, out: Optio
     """
     from inception_tools.blocks.build import analyse, write_blocks
     from inception_tools.blocks.config import BlocksConfig
-    from inception_tools.models import catalog
 
     _check_model(model)
     if layers is None:
-        layers = catalog.entry(model.name).blocks_layers.split(",")
+        layers = model.entry.blocks_layers.split(",")
     config = BlocksConfig(tuple([layers] if isinstance(layers, str) else layers), **settings)
     result = analyse(model, image, config)
     if out is not None:

@@ -40,8 +40,10 @@ def activation_bytes_per_pixel(model):
     with tf.Graph().as_default() as graph:
         t_input = tf1.placeholder(tf.float32, (1,) + tuple(model.image_shape))
         model.import_graph(t_input, scope="estimate")
-        tensors = [tensor for op in graph.get_operations() if op.type not in ("Const", "Placeholder", "NoOp")
-                   for tensor in op.outputs if tensor.dtype == tf.float32]
+        # each op's first output only: a frozen batch norm's other outputs (saved statistics) are no
+        # activations, and grappler rewrites the op into an Identity that has none
+        tensors = [op.outputs[0] for op in graph.get_operations() if op.type not in ("Const", "Placeholder", "NoOp")
+                   and op.outputs and op.outputs[0].dtype == tf.float32]
         with tf1.Session(graph=graph) as session:  # one forward pass of one blank image: the shapes Lucid hides
             values = session.run(tensors, {t_input: np.zeros((1,) + tuple(model.image_shape), np.float32)})
     value = 4.0 * sum(v.size for v in values) / (height * width)

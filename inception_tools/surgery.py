@@ -68,6 +68,7 @@ class Network:
         self.model = model
         self.layer = layer
         self.pixel_scaling = pixel_scaling
+        self._side = None
         self.graph = tf.Graph()
         with self.graph.as_default():
             surgical = model.with_graph_def(splice_identity(model.graph_def, layer))
@@ -104,6 +105,41 @@ class Network:
         acts[..., channels] = values
         return self.session.partial_run(handle, self.logits, {self.imputed: acts})
 
+    def side_tensors(self):
+        """Tensors the network reads after the layer that do not come through it (a residual
+        connection around the layer): computed from the images, consumed by ops that depend on the layer.
+
+        The suffix needs them besides the imputed layer; empty for a chain of blocks.
+        """
+        if self._side is not None:
+            return self._side
+        on_path = ancestor_ops(self.logits)
+        after = _descendants(self.imputed.op, on_path)
+        from_images = _descendants(self.images.op, on_path)
+        side = {}
+        for op in after - {self.imputed.op}:
+            for t in op.inputs:
+                if t.op not in after and t.op in from_images:
+                    side[t.name] = t
+        self._side = [side[name] for name in sorted(side)]
+        return self._side
+
+    def side_feed(self, images, copies=1):
+        """Feed of the side tensors of ``images``, each stacked ``copies`` times along the batch axis, for a
+        run fed ``copies`` variants of the layer (empty where no connection goes around the layer)."""
+        side = self.side_tensors()
+        if not side:
+            return {}
+        values = self.run(side, images)
+        return {t: np.repeat(v[None], copies, axis=0).reshape((-1,) + v.shape[1:]) for t, v in zip(side, values)}
+
+    def require_no_bypass(self, purpose):
+        """Raise UserError when a connection goes around the layer: ``purpose`` feeds the layer alone."""
+        if self.side_tensors():
+            raise UserError(f"{purpose} feeds layer {self.layer} alone, but a connection goes around it "
+                            f"({self.side_tensors()[0].name.split('/', 1)[-1]}): choose a layer that every path "
+                            f"to the output goes through (a block's output)")
+
     def unrewired_consumers(self):
         """Names of the ops other than the imputation point that read the layer on the way to the logits."""
         on_path = ancestor_ops(self.logits)
@@ -128,7 +164,19 @@ class Network:
         diff = float(np.max(np.abs(plain - echoed)))
         if not np.allclose(plain, echoed, rtol=rtol, atol=atol):
             raise UserError(f"verify failed: imputing {self.layer} with its own values moved the logits by up to {diff:g}")
-        changed = self.session.run(self.logits, {self.imputed: 2 * acts + 1})
+        changed = self.session.run(self.logits, {**self.feed(images), self.imputed: 2 * acts + 1})
         if np.allclose(plain, changed, rtol=rtol, atol=atol):
             raise UserError(f"verify failed: changing {self.layer} through the imputation point leaves the logits as they are")
         return diff
+
+
+def _descendants(op, within):
+    """``op`` and the ops of ``within`` that read it, directly or not."""
+    seen, stack = set(), [op]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(c for t in current.outputs for c in t.consumers() if c in within)
+    return seen

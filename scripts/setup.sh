@@ -21,6 +21,11 @@ if [ ! -f "$stamp" ]; then
   # lucid 0.3.10 pins numpy<=1.19, which cannot install on Python 3.11: install it
   # without its pins; setup.py declares what it really imports.
   .venv/bin/python -m pip install -q --no-deps lucid==0.3.10
+  # tf-keras (what tf_slim's batch norm needs for the slim stand-ins in the tests) without its
+  # dependency on the full `tensorflow`, which would replace tensorflow-cpu's files and try CUDA
+  # at every session (a "failed call to cuInit" line on stderr); its version follows TensorFlow's.
+  tf_version=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('tensorflow-cpu'))")
+  .venv/bin/python -m pip install -q --no-deps "tf-keras==${tf_version%.*}.*"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -136,7 +136,12 @@ def test_model_without_a_pre_softmax_node_uses_log_softmax(embedded_model, digit
         if node.name == embedded_model.logits_name():
             node.name = renamed
         node.input[:] = [renamed if i == embedded_model.logits_name() else i for i in node.input]
+    probs = graph_def.node.add()  # the output read through an Identity: no Softmax op whose input is the logits
+    probs.name, probs.op = "probs", "Identity"
+    probs.input.append(embedded_model.output_name)
+    probs.attr["T"].type = 1  # float32
     model = embedded_model.with_graph_def(graph_def)
+    model.output_name = "probs"
     assert model.logits_name() is None
     net = Network(model, "mixed4a")
     values = channel_means(net, digits, 100)

@@ -210,7 +210,7 @@ class BlockJob:
             chunk = range(g0, min(g0 + g, n_variants))
             with threadpool_limits(1, user_api="blas"):
                 stacked = np.concatenate([self.ablator.apply(acts, i) for i in chunk])
-            logits = net.session.run(net.logits, {net.imputed: stacked})
+            logits = net.session.run(net.logits, {net.imputed: stacked, **net.side_feed(images, len(chunk))})
             for j, i in enumerate(chunk):
                 outcomes.record(i, 0, logits[j * len(images):(j + 1) * len(images)], labels, self.top_k)
         return outcomes

@@ -184,6 +184,7 @@ def analyse(model, image_path, config):
     for layer in config.layers:
         net = Network(model, layer)
         try:
+            net.require_no_bypass("the Building Blocks attribution")
             if classes is None:
                 classes = top_classes(net.unablated_logits(image)[0], model, config.n_classes)
             blocks = analyse_layer(model, image, layer, classes, config.top_n, config.n_groups, means.get(layer),

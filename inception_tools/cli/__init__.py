@@ -29,6 +29,7 @@ COMMANDS = [
     "attribute",
     "sanity",
     "dissect",
+    "models",
 ]
 
 # Subcommands that never touch TensorFlow skip its slow import.

@@ -78,7 +78,7 @@ def run(args):
     from inception_tools.surgery import Network
 
     layer = options.layer_of(args)
-    model = load_model(args.model, args.model_path, layers=[layer])
+    model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
     model.check_layer(layer, "ablate")
     vectors = parse_vectors(args.vectors, args.components or model.depth(layer))
     config = BasisConfig(seed=args.seed, components=args.components, top_k=args.top_k,

@@ -13,8 +13,9 @@ def add_parser(subparsers):
         "agreement), and NMF groups of the activations; writes <out>/index.html with feature-visualization "
         "thumbnails from the shared render cache.",
     )
-    p.add_argument("--model", default="embedded", help="model name: embedded (default), InceptionV1, ...")
+    p.add_argument("--model", default="embedded", help=options.MODEL_HELP)
     p.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the zoo download")
+    options.add_card_argument(p)
     p.add_argument("--image", required=True, help="the image file")
     p.add_argument("--layers", default=None, help="comma-separated layers with a <layer>_pre_relu tensor (the thumbnails render it; not softmax2) "
                    "(default: mixed4d for InceptionV1, mixed3a for embedded)")
@@ -45,8 +46,8 @@ def run(args):
     from inception_tools.blocks.render_cache import RenderSettings
     from inception_tools.models import catalog, load_model
 
-    layers = [s.strip() for s in (args.layers or catalog.entry(args.model).blocks_layers).split(",") if s.strip()]
-    model = load_model(args.model, args.model_path, layers=layers)
+    layers = [s.strip() for s in (args.layers or catalog.entry(args.model, args.card).blocks_layers).split(",") if s.strip()]
+    model = load_model(args.model, args.model_path, card=args.card, layers=layers)
     classes = parse_classes(args.classes, model) if args.classes else None
     if args.data is None and args.limit is not None:
         raise UserError("--limit needs --data")

@@ -16,8 +16,9 @@ def add_parser(subparsers):
         "Jaccard similarity of contributing sets, cosine similarity), heatmaps and index.html to --out. "
         "Resumable; a rerun with the same settings only rewrites the report.",
     )
-    p.add_argument("--model", default="embedded", help="model name: embedded (default), embedded-mlp, InceptionV1, ...")
+    p.add_argument("--model", default="embedded", help=options.MODEL_HELP)
     p.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the default file")
+    options.add_card_argument(p)
     p.add_argument("--layers", default=None,
                    help="comma-separated layers, e.g. conv2d0,mixed3a,mixed4a, each once and named without _pre_relu "
                    "(the statistics read their outputs; the model's output softmax2 is allowed) "
@@ -67,7 +68,7 @@ def run(args):
     config = ClassesConfig(tuple(layers), args.classes, args.threshold, args.position, args.active_threshold,
                            args.min_fraction, args.bootstrap, args.seed, args.batch_size, args.pixel_scaling,
                            tuple(args.importance), args.definition)
-    model = load_model(args.model, args.model_path, layers=layers)
+    model = load_model(args.model, args.model_path, card=args.card, layers=layers)
     for layer in layers:
         model.check_layer(layer, "activations")
     out = args.out or os.path.join("outputs", f"{args.model}-{layers[0]}", "classes")

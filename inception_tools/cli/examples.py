@@ -29,7 +29,7 @@ def run(args):
     from inception_tools.models import load_model
 
     layer = options.layer_of(args)
-    model = load_model(args.model, args.model_path, layers=[layer])
+    model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
     model.check_layer(layer, "visualize")
     channels = options.parse_channels(args.channels, model.depth(layer))
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)

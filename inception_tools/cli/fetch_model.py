@@ -3,7 +3,7 @@
 
 def add_parser(subparsers):
     p = subparsers.add_parser("fetch-model", help="download a Lucid model-zoo model into the local cache")
-    p.add_argument("--model", default="InceptionV1")
+    p.add_argument("--model", default="InceptionV1", help="a catalog name or any Lucid zoo class (default InceptionV1)")
     p.set_defaults(func=run)
 
 

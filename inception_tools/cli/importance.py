@@ -55,7 +55,7 @@ def run(args):
     from inception_tools.surgery import Network
 
     layer = options.layer_of(args)
-    model = load_model(args.model, args.model_path, layers=[layer])
+    model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
     model.check_layer(layer, "ablate")
     out = args.out or options.default_out(args, IMPORTANCE_CSV)
     options.check_importance_outputs(out, [("model file", model.path), ("dataset", options.data_of(args))])

@@ -52,6 +52,15 @@ def port(text):
     return _int_between(text, 0, 65535, "a port number")
 
 
+MODEL_HELP = ("model: embedded (default), InceptionV1, any Lucid zoo class (ResnetV2_50_slim, ...; "
+              "'inception-tools models' lists them), or a model file: frozen .pb, Keras .keras/.h5, SavedModel folder")
+
+
+def add_card_argument(parser):
+    parser.add_argument("--card", default=None, help="model card (JSON) of a --model file (default: <file>.card.json "
+                        "beside it; Keras/SavedModel: the card written when it was first frozen)")
+
+
 LAYER_HELP = {
     "ablate": "a hidden layer, named without _pre_relu (ablation replaces its output; not the model's output softmax2)",
     "visualize": "a layer with a <layer>_pre_relu tensor (what renders and examples read; not softmax2)",
@@ -62,8 +71,9 @@ LAYER_HELP = {
 def add_model_arguments(parser, layer_default=None, purpose="ablate"):
     """--model, --model-path and --layer; ``purpose`` says in --help which layers the command takes
     (see ``Model.check_layer``)."""
-    parser.add_argument("--model", default="embedded", help="model name: embedded (default), InceptionV1, ...")
+    parser.add_argument("--model", default="embedded", help=MODEL_HELP)
     parser.add_argument("--model-path", help="local frozen GraphDef (.pb) to use instead of the zoo download")
+    add_card_argument(parser)
     parser.add_argument("--layer", default=layer_default,
                         help=f"layer to study: {LAYER_HELP[purpose]} (default: the last mixed layer but one: "
                         "mixed5a for InceptionV1, mixed3a for embedded)")
@@ -84,7 +94,7 @@ def layer_of(args):
     """``--layer``, or the model's default layer from the model catalog."""
     from inception_tools.models import catalog
 
-    return args.layer or catalog.entry(args.model).default_layer
+    return args.layer or catalog.entry(args.model, getattr(args, "card", None)).default_layer
 
 
 def data_of(args):
@@ -92,7 +102,7 @@ def data_of(args):
         return args.data
     from inception_tools.models import catalog
 
-    default = catalog.entry(args.model).default_data
+    default = catalog.entry(args.model, getattr(args, "card", None)).default_data
     if default:
         return default
     raise UserError("--data is required for this model (an image folder or a downsampled-ImageNet .npz)")
@@ -128,7 +138,10 @@ def parse_channels(spec, depth):
 
 
 def default_out(args, name):
-    return os.path.join("outputs", f"{args.model}-{layer_of(args)}", name)
+    model = args.model
+    if os.sep in model or os.path.exists(model):  # a model file: its name without folders or suffix
+        model = os.path.splitext(os.path.basename(model.rstrip(os.sep)))[0]
+    return os.path.join("outputs", f"{model}-{layer_of(args)}", name)
 
 
 def add_reliability_arguments(parser):

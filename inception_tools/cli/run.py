@@ -30,18 +30,18 @@ def run(args):
     import os
 
     from inception_tools.data import load_dataset
-    from inception_tools.models import catalog, load_model
+    from inception_tools.models import load_model
     from inception_tools.pipeline import StudyConfig, run_study
 
     layer = options.layer_of(args)
-    model = load_model(args.model, args.model_path, layers=[layer])
+    model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
     model.check_layer(layer, "ablate")
     model.check_layer(layer, "visualize")
     if args.top_k is not None:
         model.check_top_k(args.top_k)
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
     study_dir = args.out or os.path.dirname(options.default_out(args, "x"))
-    entry = catalog.entry(args.model)
+    entry = model.entry
     steps = args.steps or entry.steps
     top = args.top or entry.group_size_for(model.depth(layer))
     top_k = model.default_top_k if args.top_k is None else args.top_k

@@ -39,7 +39,7 @@ def run(args):
     from inception_tools.visualization import render_channels
 
     layer = options.layer_of(args)
-    model = load_model(args.model, args.model_path, layers=[layer])
+    model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
     model.check_layer(layer, "visualize")
     if args.groups and args.channels:
         raise UserError("give --channels or --groups, not both")

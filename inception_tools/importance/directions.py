@@ -127,8 +127,7 @@ class DirectionEngine(_Directions, FastEngine):
     def variant_logits(self, batch, rows):
         acts = batch.activations
         stacked = project_out(acts, self.vectors[:, rows], self.center)
-        logits = self.net.session.run(self.net.logits, {self.net.imputed: stacked.reshape((-1,) + acts.shape[1:])})
-        return logits.reshape(len(rows), batch.size, -1)
+        return self.suffix.stacked_logits(batch, stacked)
 
     def describe(self, n_rows, n_images):
         group, work = self.plan(n_rows)

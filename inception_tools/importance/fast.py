@@ -56,16 +56,23 @@ class Batch:
 
 
 class FeedSuffix:
-    """The suffix fed the whole imputed layer: one stacked copy of the activations per channel."""
+    """The suffix fed the whole imputed layer: one stacked copy of the activations per channel.
+
+    Where a residual connection goes around the layer, the tensors it carries
+    (:meth:`surgery.Network.side_tensors`) are computed with the layer, once per
+    batch, and fed stacked the same way, so the prefix still runs once.
+    """
 
     uses_shortcut = False
 
     def __init__(self, net):
         self.net = net
+        self.side = net.side_tensors()
 
     def prefix(self, images):
-        """Run the network up to the layer once."""
-        return Batch(len(images), activations=self.net.layer_activations(images))
+        """Run the network up to the layer (and the tensors around it) once."""
+        arrays = self.net.run([self.net.activations] + self.side, images)
+        return Batch(len(images), activations=arrays[0], feeds=dict(zip(self.side, arrays[1:])))
 
     def variant_logits(self, batch, channels, values):
         """Logits [G, B, classes] with ``channels[g]`` imputed by ``values[g]``."""
@@ -73,8 +80,19 @@ class FeedSuffix:
         stacked = np.repeat(acts[None], len(channels), axis=0)
         for g, c in enumerate(channels):
             stacked[g, ..., c] = values[g]
-        logits = self.net.session.run(self.net.logits, {self.net.imputed: stacked.reshape((-1,) + acts.shape[1:])})
-        return logits.reshape(len(channels), batch.size, -1)
+        return self.stacked_logits(batch, stacked)
+
+    def stacked_logits(self, batch, stacked):
+        """Logits [G, B, classes] of ``stacked`` [G, B, ...] variants of the batch's layer."""
+        feed = {tensor: _stacked(array, len(stacked)) for tensor, array in (batch.feeds or {}).items()}
+        feed[self.net.imputed] = stacked.reshape((-1,) + stacked.shape[2:])
+        logits = self.net.session.run(self.net.logits, feed)
+        return logits.reshape(len(stacked), batch.size, -1)
+
+
+def _stacked(array, copies):
+    """``copies`` copies of a batch array along its batch axis: [copies * B, ...]."""
+    return np.repeat(array[None], copies, axis=0).reshape((-1,) + array.shape[1:])
 
 
 class RankOneSuffix:
@@ -128,8 +146,12 @@ class RankOneSuffix:
 
 
 def suffix_for(net, shortcut=True):
-    """:class:`RankOneSuffix` where the frontier covers every path to the output (and ``shortcut``), else feed."""
-    branches = find_frontier(net.imputed, net.logits) if shortcut else None
+    """:class:`RankOneSuffix` where the frontier covers every path to the output (and ``shortcut``), else feed.
+
+    The rank-one shortcut is refused where a residual connection goes around the layer (its variant graph
+    is fed only the frontier) or where any consumer of the layer is not a 1x1 convolution or matrix product.
+    """
+    branches = find_frontier(net.imputed, net.logits) if shortcut and not net.side_tensors() else None
     return RankOneSuffix(net, branches) if branches else FeedSuffix(net)
 
 

@@ -25,18 +25,26 @@ class Model:
     def __init__(self, name, lucid_model, graph_def, path, entry, label_lines):
         self.name = name
         self.path = path
+        self.entry = entry
+        self.output_name = entry.output_name
+        self._logits = None
+        if entry.card is not None and entry.card.output == "logits":  # the model has both: logits and softmax
+            self._logits, self.output_name = self.output_name, self.output_name + "_softmax"
+            graph_def = graph.with_softmax(graph_def, self._logits, self.output_name)
         self.lucid = lucid_model
         self.lucid._graph_def = graph_def
         self.graph_def = graph_def
         self.input_name = lucid_model.input_name
-        self.output_name = entry.output_name
         self.image_shape = tuple(lucid_model.image_shape)
         self.value_range = tuple(lucid_model.image_value_range)
         self.default_top_k = entry.default_top_k
         self.diversity_weight = entry.diversity_weight
         present = graph.node_names(graph_def)
         self.layer_depths = {layer.name: layer.depth for layer in lucid_model.layers if layer.name in present}
-        self.num_classes = self.layer_depths.get(self.output_name) or _output_width(graph_def, self.output_name)
+        self.num_classes = self.layer_depths.get(self.output_name) or _output_width(
+            graph_def, self.output_name, self.input_name, self.image_shape)
+        if label_lines is None:  # no labels file: the classes are named by their index
+            label_lines = [str(i) for i in range(self.num_classes)]
         self.label_ids, self.label_names = _labels(label_lines, self.num_classes)
 
     def depth(self, layer):
@@ -120,16 +128,31 @@ class Model:
         return t_input, T
 
     def logits_name(self):
-        """Pre-softmax node of the output when the graph has one, else None."""
+        """Pre-softmax node of the output when the graph has one, else None.
+
+        ``<output>_pre_activation`` (Lucid's InceptionV1), the logits a card names, or else the input
+        of a ``Softmax`` output op (the slim models' ``predictions/Softmax``).
+        """
+        if self._logits:
+            return self._logits
         name = self.output_name + "_pre_activation"
-        return name if name in graph.node_names(self.graph_def) else None
+        if name in graph.node_names(self.graph_def):
+            return name
+        output = next((node for node in self.graph_def.node if node.name == self.output_name), None)
+        if output is not None and output.op == "Softmax" and output.input:
+            source = output.input[0]
+            return source[: -len(":0")] if source.endswith(":0") else source
+        return None
 
 
-def _output_width(graph_def, output_name):
+def _output_width(graph_def, output_name, input_name, image_shape):
     for node in graph_def.node:
         if node.name == output_name + "_b" and node.op == "Const":
             return node.attr["value"].tensor.tensor_shape.dim[0].size
-    raise UserError(f"cannot tell the number of classes of {output_name}")
+    width = graph.output_width(graph_def, input_name, image_shape, output_name)
+    if width is None:
+        raise UserError(f"cannot tell the number of classes of {output_name}")
+    return width
 
 
 def _labels(lines, num_classes):
@@ -163,11 +186,24 @@ def _resolve_path(name, entry, lucid_class, path):
     return model_path
 
 
+def _fetched_lines(path):
+    return _read_lines(zoo.fetch(path) if path.startswith("gs://") else path)
+
+
 def _label_lines(entry, lucid_class, model_path):
+    """Label lines (``id name`` or ``name``), or None for a card without labels (classes named by index)."""
+    if entry.card is not None:
+        return _read_lines(entry.card.labels) if entry.card.labels else None
     beside = os.path.join(os.path.dirname(model_path), entry.label_file)
-    if os.path.isfile(beside):
+    if entry.label_file and os.path.isfile(beside):
         return _read_lines(beside)
-    synsets = getattr(lucid_class, "synsets_path", None) or getattr(lucid_class, "labels_path", None)
+    synsets = getattr(lucid_class, "synsets_path", None)
+    names = getattr(lucid_class, "labels_path", None)
+    if not entry.label_file and synsets and names and synsets.startswith("gs://"):
+        # a zoo class: ids from its synsets file, names from its labels file, line by line
+        ids, titles = _fetched_lines(synsets), _fetched_lines(names)
+        return [f"{i.split()[0]} {t}" if i.strip() else t for i, t in zip(ids, titles)] + titles[len(ids):]
+    synsets = synsets or names
     if synsets and synsets.startswith("gs://"):
         return _read_lines(zoo.fetch(synsets))
     if synsets and os.path.isfile(synsets):
@@ -175,13 +211,29 @@ def _label_lines(entry, lucid_class, model_path):
     raise UserError(f"no label file for {model_path}: expected {beside}")
 
 
-def load_model(name, path=None, layers=()):
-    """Load model ``name`` (``InceptionV1``, ``embedded``, ...) checked for ``layers``."""
-    entry = catalog.entry(name)
+def load_model(name, path=None, layers=(), card=None):
+    """Load model ``name`` checked for ``layers``.
+
+    Args:
+        name: ``embedded`` (default model), ``InceptionV1``, any class of ``lucid.modelzoo.vision_models``
+            (``ResnetV2_50_slim``), or a model file: a frozen ``.pb``, a Keras ``.keras``/``.h5`` file or a
+            SavedModel folder (see :mod:`inception_tools.models.card`).
+        path: a local copy of a named model's GraphDef, instead of the download.
+        layers: layers the run needs; UserError when one is missing.
+        card: a model card for a model file (default: ``<file>.card.json`` beside it; Keras and
+            SavedModel: the card written when it was frozen).
+
+    Returns:
+        A :class:`Model`.
+    """
+    entry = catalog.entry(name, card)
     lucid_class = catalog.lucid_class(entry)
     model_path = _resolve_path(name, entry, lucid_class, path)
     graph_def = graph.read_graphdef(model_path)
+    if entry.card is not None:
+        entry.card.check_graph(graph.node_names(graph_def), model_path)
     lucid_model = lucid_class()
+    graph_def = graph.with_pre_relu(graph_def, [layer.name for layer in lucid_model.layers])
     base_layers = [layer[: -len("_pre_relu")] if layer.endswith("_pre_relu") else layer for layer in layers]
     declared = [layer.name for layer in lucid_model.layers]
     for layer in base_layers:
