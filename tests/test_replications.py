@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import inception_tools as it
-from inception_tools.basis.pca import k_for, load_basis
+from inception_tools.activations.pca import k_for, load_basis
 from inception_tools.blocks.build import dataset_means
 from inception_tools.classes import class_study
 from inception_tools.classes.config import ClassesConfig

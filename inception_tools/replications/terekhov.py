@@ -58,7 +58,7 @@ def measure(model, layer, dataset, out_csv):
     members = choose_groups(table, group, group)
     n = store.n_images
     per_image = contributions(store, "importance")  # [channels, images]
-    groups = {name: [m.feature_ind for m in members if m.group == name] for name in ("top", "middle")}
+    groups = {name: [m.channel for m in members if m.group == name] for name in ("top", "middle")}
     order = {int(c): i for i, c in enumerate(store.channels)}
     out = {"layer": layer, "n_images": n, "channels": len(table.channels), "scan_seconds": seconds,
            "mean": float(np.mean(table.importance)), "mean_ci": bootstrap_mean(per_image),
