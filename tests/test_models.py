@@ -1,12 +1,10 @@
 """Loading and checking model files; the model-zoo download against a local HTTP server."""
 
-import functools
-import http.server
 import os
 import shutil
-import threading
 
 import pytest
+from static_server import StaticServer
 
 from inception_tools.errors import UserError
 from inception_tools.models import load_model
@@ -73,30 +71,6 @@ def test_unknown_model_name():
         load_model("ResNet9000")
 
 
-class _Server:
-    """A static file server on 127.0.0.1 that counts requests."""
-
-    def __init__(self, root):
-        self.requests = []
-        server = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                server.requests.append(self.path)
-                super().do_GET()
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def zoo(tmp_path, standin_dir, monkeypatch):
     root = tmp_path / "zoo"
@@ -104,7 +78,7 @@ def zoo(tmp_path, standin_dir, monkeypatch):
     (root / "modelzoo/labels").mkdir(parents=True)
     shutil.copy(standin_dir / "InceptionV1.pb", root / "modelzoo/vision/other_models/InceptionV1.pb")
     shutil.copy(standin_dir / "synsets.txt", root / "modelzoo/labels/ImageNet_alternate_synsets.txt")
-    server = _Server(root)
+    server = StaticServer(root)
     monkeypatch.setenv("INCEPTION_TOOLS_ZOO_URL", server.url)
     yield root, server
     server.stop()

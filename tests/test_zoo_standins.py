@@ -1,12 +1,10 @@
 """Lucid's zoo by name, offline: random-weight slim stand-ins served from 127.0.0.1, downloaded, cached, studied."""
 
-import functools
-import http.server
 import os
-import threading
 
 import numpy as np
 import pytest
+from static_server import StaticServer
 
 import slim_standins
 
@@ -16,30 +14,6 @@ from inception_tools.importance.outcomes import channel_means
 from inception_tools.importance.run import engine_for, new_store
 from inception_tools.models import load_model
 from inception_tools.surgery import Network
-
-
-class Server:
-    """A static file server on 127.0.0.1 that records the paths asked for."""
-
-    def __init__(self, root):
-        self.requests = []
-        server = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                server.requests.append(self.path)
-                super().do_GET()
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +32,7 @@ def zoo_root(tmp_path_factory):
 
 @pytest.fixture
 def server(zoo_root, monkeypatch):
-    server = Server(zoo_root[0])
+    server = StaticServer(zoo_root[0])
     monkeypatch.setenv("INCEPTION_TOOLS_ZOO_URL", server.url)
     yield server
     server.stop()
@@ -68,7 +42,7 @@ def server(zoo_root, monkeypatch):
 def miniature_zoo(tmp_path, monkeypatch):
     """A zoo of one miniature InceptionV1_slim (its declared input, default layer and output only)."""
     slim_standins.write_standin(str(tmp_path / "zoo"), "InceptionV1_slim", miniature=True)
-    server = Server(tmp_path / "zoo")
+    server = StaticServer(tmp_path / "zoo")
     monkeypatch.setenv("INCEPTION_TOOLS_ZOO_URL", server.url)
     yield server
     server.stop()

@@ -52,6 +52,17 @@ def needs_layer(methods: Sequence[str]) -> list:
     return [m for m in methods if METHODS[m][0]]
 
 
+def check_methods_and_layer(methods: Sequence[str], layer) -> tuple:
+    """:func:`check_methods`, and a layer given exactly when a method needs one (UserError otherwise)."""
+    methods = check_methods(methods)
+    layered = needs_layer(methods)
+    if layered and layer is None:
+        raise UserError(f"{layered[0]} needs a layer (e.g. mixed4d for InceptionV1, mixed4a for embedded)")
+    if layer is not None and not layered:
+        raise UserError(f"a layer is used only by gradcam and guided-gradcam, not by {', '.join(methods)}")
+    return methods
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """The methods' own settings."""

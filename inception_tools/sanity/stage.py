@@ -68,13 +68,7 @@ class SanityConfig:
     pass_below: float = 0.5
 
     def __post_init__(self):
-        methods = registry.check_methods(self.methods)
-        object.__setattr__(self, "methods", methods)
-        layered = registry.needs_layer(methods)
-        if layered and self.layer is None:
-            raise UserError(f"{layered[0]} needs a layer (e.g. mixed4d for InceptionV1, mixed4a for embedded)")
-        if self.layer is not None and not layered:
-            raise UserError(f"a layer is used only by gradcam and guided-gradcam, not by {', '.join(methods)}")
+        object.__setattr__(self, "methods", registry.check_methods_and_layer(self.methods, self.layer))
         check_settings(self)
         for field in ("depth", "retrain_epochs", "figure_image"):
             if not isinstance(getattr(self, field), int) or getattr(self, field) < 0:
