@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 from PIL import Image
 
-from inception_tools import runner
+from inception_tools import layout, runner
 from inception_tools.errors import UserError
 from inception_tools.tuning import figures, responses, stats, stimuli
 
@@ -192,7 +192,7 @@ def read(folder):
         centre, best, p99 = f["centre"], f["best"], f["natural_p99"]
     p99 = p99 if p99.size else None
     fam = stimuli.family(meta["stimulus"])
-    settings = folder.read_json("settings.json")["config"]
+    settings = folder.read_json(layout.SETTINGS_JSON)["config"]
     s = stats.channel_stats(centre, fam.primary_values, fam.period, p99, settings["bootstrap"], settings["seed"])
     return Tuning(meta["model"], meta["layer"], fam.name, fam.primary, fam.period, np.asarray(fam.primary_values),
                   fam.secondary, list(fam.secondary_values), np.asarray(settings["channels"], np.int64), centre, best,
