@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-from PIL import Image
-
-from inception_tools.data import resize as resizing
 from inception_tools.data.dataset import Dataset
-from inception_tools.data.folder import DECODE_ERRORS, decode_rgb
+from inception_tools.data.folder import read_image
 from inception_tools.errors import UserError
 
 RESIZES = ("center-crop", "squash")
@@ -34,16 +30,6 @@ def image_dataset(path: str, model, resize: str = "center-crop") -> Dataset:
     """
     if resize not in RESIZES:
         raise UserError(f"unknown resize {resize!r} for an image; choose one of {', '.join(RESIZES)}")
-    try:
-        image = decode_rgb(path)
-    except FileNotFoundError:
-        raise UserError(f"image {path} does not exist") from None
-    except DECODE_ERRORS as e:
-        raise UserError(f"cannot read image {path}: {e}") from None
-    height, width = model.image_shape[:2]
-    if resize == "squash":
-        pixels = np.asarray(image.resize((width, height), Image.BILINEAR), np.uint8)
-    else:
-        pixels = resizing.prepare(image, resize, model.image_shape, name=str(path))
+    pixels = read_image(path, model.image_shape, resize)
     return Dataset(pixels[None], [-1], [os.path.basename(path)], resize=resize, image_shape=model.image_shape,
                    source=path)

@@ -11,7 +11,6 @@ import os
 import time
 
 import numpy as np
-from PIL import Image
 
 from inception_tools import progress
 from inception_tools.blocks.attribution import attribute
@@ -22,7 +21,7 @@ from inception_tools.blocks.page import TABLE_ROWS, write_page
 from inception_tools.blocks.render_cache import Unit, ensure_renders
 from inception_tools.data import resize as resizing
 from inception_tools.data.dataset import is_placeholder
-from inception_tools.data.folder import DECODE_ERRORS, decode_rgb
+from inception_tools.data.folder import read_image
 from inception_tools.errors import UserError
 from inception_tools.surgery import Network
 
@@ -36,18 +35,7 @@ def load_image(path, model, resize="center-crop"):
     """
     if resize not in RESIZES:
         raise UserError(f"unknown resize {resize!r}; choose one of {', '.join(RESIZES)}")
-    try:
-        image = decode_rgb(path)
-    except FileNotFoundError:
-        raise UserError(f"image {path} does not exist") from None
-    except DECODE_ERRORS as e:
-        raise UserError(f"cannot read image {path}: {e}") from None
-    height, width = model.image_shape[:2]
-    if resize == "squash":
-        pixels = np.asarray(image.resize((width, height), Image.BILINEAR), np.uint8)
-    else:
-        pixels = resizing.prepare(image, resize, model.image_shape, name=str(path))
-    return resizing.finish(pixels[None], model.image_shape)
+    return resizing.finish(read_image(path, model.image_shape, resize)[None], model.image_shape)
 
 
 def real_classes(model):

@@ -102,6 +102,24 @@ def to_8bit(pixels, mode):
     return np.clip(np.rint(np.nan_to_num(scaled)), 0, 255).astype(np.uint8)
 
 
+def read_image(path, image_shape, resize):
+    """One image file as uint8 [h, w, 3] for a model of ``image_shape``; a one-line UserError if unreadable.
+
+    ``resize``: ``squash`` resizes the whole image to the input size (bilinear, aspect ratio not kept);
+    any other mode is :func:`inception_tools.data.resize.prepare`'s.
+    """
+    try:
+        image = decode_rgb(path)
+    except FileNotFoundError:
+        raise UserError(f"image {path} does not exist") from None
+    except DECODE_ERRORS as e:
+        raise UserError(f"cannot read image {path}: {e}") from None
+    if resize == "squash":
+        height, width = image_shape[:2]
+        return np.asarray(image.resize((width, height), Image.BILINEAR), np.uint8)
+    return resizing.prepare(image, resize, image_shape, name=str(path))
+
+
 def warn_skipped(skipped_files):
     """One warning naming how many files were unreadable and the first few."""
     shown = ", ".join(skipped_files[:SHOWN_SKIPPED])
