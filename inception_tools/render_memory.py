@@ -17,11 +17,10 @@ refused with the estimate in the message, instead of growing until the system
 kills it (``visualize --size 2000`` on the 28-pixel embedded model reached 24 GB).
 """
 
-import os
-
 import numpy as np
 
 from inception_tools.errors import UserError
+from inception_tools.memory import available_bytes
 
 BASE = 0.9e9  # TensorFlow, Lucid and the model, before any render (fitted, see below)
 FACTOR = 1.1
@@ -54,21 +53,6 @@ def activation_bytes_per_pixel(model):
 def estimate(model, size, images):
     """Estimated peak bytes of rendering ``images`` images of ``size`` pixels on ``model``."""
     return BASE + FACTOR * images * (size + PAD) ** 2 * activation_bytes_per_pixel(model)
-
-
-def available_bytes():
-    """Memory available to a new allocation now (``MemAvailable``), or None when unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):
-        return None
 
 
 def check_render_memory(model, size, images, available=None):

@@ -192,7 +192,7 @@ def _():
     # alone is no test: an editable install's finder serves a missing submodule from another checkout.)
     if not os.path.isfile(os.path.join(os.path.dirname(inception_tools.__file__), "render_memory.py")):
         raise AssertionError("no render memory estimate in this code (not run: it grew to 24 GB)")
-    from inception_tools.render_memory import available_bytes
+    from inception_tools.memory import available_bytes
     if available_bytes() > 30e9:
         return "skipped: more than 30 GB available here"
     code, _, err = cli("visualize", "--channels", "0", "--size", "2000", "--out", path("viz2000"))

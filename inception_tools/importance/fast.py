@@ -26,20 +26,14 @@ import tensorflow as tf
 
 from inception_tools.importance.frontier import find_frontier, rank_one_variants
 from inception_tools.importance.outcomes import Engine
+from inception_tools.memory import available_bytes
 
 tf1 = tf.compat.v1
 
 
 def available_memory():
-    """Bytes of memory available now (Linux), or 4 GiB where unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 4 << 30
+    """Bytes of memory available now, or 4 GiB where unknown."""
+    return available_bytes() or 4 << 30
 
 
 @dataclasses.dataclass
