@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from inception_tools import layout
+from inception_tools import layout, runner
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.importance import control_variate as cv
 from inception_tools.importance import reliability as rel
@@ -47,17 +47,16 @@ def _save(path, **arrays):
             np.savez(f, **arrays)
 
 
-def controls(partial, net, dataset, values, batch_size):
+def controls(checkpoint, net, dataset, values, batch_size):
     """The first-order contributions of every channel on every image, and the unablated top-1/5/10
-    accuracy (checkpointed in the partial folder)."""
-    path = os.path.join(partial.dir, "first_order.npz")
-    saved = _load(path)
+    accuracy (saved in ``checkpoint``, a :class:`inception_tools.runner.Checkpoint`)."""
+    saved = checkpoint.load("first_order")
     if saved is None:
         base = baseline(net, dataset, 1, batch_size)
         saved = {name.replace("-", "_"): values for name, values in
                  first_order_pass(net, dataset, base.real_logp, values, batch_size).items()}
         saved["accuracy"] = np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])
-        _save(path, **saved)
+        checkpoint.save("first_order", **saved)
     return {name: saved[name.replace("-", "_")] for name in MEASURES}, saved["accuracy"]
 
 
@@ -74,13 +73,13 @@ def score(net, dataset, config, out_csv, settings, report, meta=None, distribute
     channels = list(range(net.model.depth(net.layer))) if config.channels is None else list(config.channels)
     top_k = settings["top_k"]
     partial = Partial(out_csv, settings)
-    values_path = os.path.join(partial.dir, "values.npz")
-    saved = _load(values_path)
+    checkpoint = runner.Checkpoint(partial.dir)
+    saved = checkpoint.load("values")
     if saved is None:
         saved = {"values": _ablation_values(config.ablation, net, dataset, config.batch_size)}
-        _save(values_path, **saved)
+        checkpoint.save("values", **saved)
     values = saved["values"]
-    every, accuracy = controls(partial, net, dataset, values, config.batch_size)
+    every, accuracy = controls(checkpoint, net, dataset, values, config.batch_size)
     control = {name: array[channels] for name, array in every.items()}
     n = len(dataset)
     view = None
