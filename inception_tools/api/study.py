@@ -34,16 +34,28 @@ def load_model(name: str = "embedded", path: Optional[str] = None, layers: Seque
     return load(name, path, layers=list(layers), card=card)
 
 
-def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[int] = None):
+def load_dataset(source, model, resize: Optional[str] = None, limit: Optional[int] = None,
+                 cache: Optional[str] = None, store: str = "auto", workers: Optional[int] = None):
     """Labelled images for ``model``: a folder, a downsampled-ImageNet ``.npz``, ``"embedded"`` or ``"embedded-train"``.
+
+    Args:
+        resize: ``center-crop`` (folders' default), ``64-upscale`` (``.npz``'s default) or ``native``.
+        limit: keep this many images, class-balanced.
+        cache: a folder: a photo folder's decoded pixels are kept there once (memory-mapped) and reused by
+            every later call on the same files.
+        store: a photo folder's pixels ``auto`` (in memory up to 1 GiB, else streamed), ``memory`` or
+            ``stream`` (decoded batch by batch, the next one in the background: bounded memory).
+        workers: decoding threads (default: the cores, at most 4).
 
     Returns:
         :class:`inception_tools.data.dataset.Dataset` (``len()``, ``labels``, ``ids``, ``images(start, stop)``).
     """
     from inception_tools.data import load_dataset as load
 
+    from inception_tools.data.reading import Reading
+
     _check_model(model)
-    return load(source, model, resize=resize, limit=limit)
+    return load(source, model, resize=resize, limit=limit, reading=Reading(store, cache, workers))
 
 
 def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, out: Optional[str] = None,

@@ -18,6 +18,7 @@ def add_parser(subparsers):
     p.add_argument("--resize", choices=["center-crop", "64-upscale"], default=None,
                    help="photographs: center-crop (default); .npz: 64-upscale (default)")
     p.add_argument("--limit", type=options.positive_int, default=None, help="use only the first N images")
+    options.add_reading_arguments(p)
     p.add_argument("--grid", type=options.positive_int, default=20, help="cells per side of the grid (default 20)")
     p.add_argument("--per-image", type=options.positive_int, default=1,
                    help="random positions sampled per image and layer (default 1, the paper's)")
@@ -57,7 +58,7 @@ def run(args):
                          cossim_pow=args.cossim_pow, patches=args.patches, top_classes=args.top_classes,
                          by_density=args.by_density, engine=args.engine, batch_size=args.batch_size)
     model = load_model(args.model, args.model_path, layers=list(layers))
-    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
+    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
     out = args.out or os.path.join("outputs", f"{args.model}-atlas-{'-'.join(layers)}")
     check_model(model, dataset, config)  # before the folder is made
     result = runner.run(STAGE, config, out, model=model, dataset=dataset)

@@ -17,6 +17,7 @@ def add_parser(subparsers):
     source.add_argument("--image", help="one image file")
     source.add_argument("--data", help="image folder, downsampled-ImageNet .npz or 'embedded'")
     p.add_argument("--limit", type=options.positive_int, default=None, help="with --data: only the first N images")
+    options.add_reading_arguments(p)
     p.add_argument("--resize", default=None,
                    help="--image: center-crop (default) or squash (whole image, aspect not kept); --data: as in "
                    "the other commands")
@@ -84,7 +85,7 @@ def run(args):
         dataset = image_dataset(args.image, model, args.resize or "center-crop")
         reads = [args.image]
     else:
-        dataset = load_dataset(args.data, model, resize=args.resize, limit=args.limit)
+        dataset = load_dataset(args.data, model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
         reads = [args.data]
     out = args.out or default_out(args)
     result = runner.run(stage.STAGE, config, out, reads=reads, model=model, dataset=dataset)

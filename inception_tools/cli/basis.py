@@ -90,7 +90,7 @@ def run(args):
     if args.top_k is not None:
         model.check_top_k(args.top_k)
     data = options.data_of(args)
-    dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
+    dataset = load_dataset(data, model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
     out = args.out or options.default_out(args, "basis")
     guards.check_outputs([("basis folder", out)], [("model file", model.path), ("dataset", data),
                                                    ("importance table", args.importance)])

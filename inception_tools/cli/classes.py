@@ -75,7 +75,7 @@ def run(args):
     data = options.data_of(args)
     guards.check_outputs([("classes folder", out)], [("model file", model.path), ("dataset", data),
                                                      *(("importance table", path) for path in args.importance)])
-    dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
+    dataset = load_dataset(data, model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
     with classes_hook(args, model, layers, data) as distribute:
         if distribute is not None:
             print(f"classes: {distribute}")

@@ -25,6 +25,7 @@ def add_parser(subparsers):
     p.add_argument("--resize", choices=["center-crop", "64-upscale"], default=None,
                    help="photographs: center-crop (default); .npz: 64-upscale (default)")
     p.add_argument("--limit", type=options.positive_int, default=None, help="use only the first N images")
+    options.add_reading_arguments(p)
     p.add_argument("--quantile", type=options.finite_float, default=0.005,
                    help="threshold T_k with P(a_k > T_k) = this, over all positions of all images (default 0.005)")
     p.add_argument("--resolution", type=options.positive_int, default=112,
@@ -58,7 +59,7 @@ def run(args):
     model = load_model(args.model, args.model_path, layers=[args.layer])
     check_layer(model, args.layer)
     if args.concepts == COLORS:
-        dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
+        dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
         source = concepts_of(COLORS, model, dataset)
     else:
         if args.data is not None:

@@ -32,7 +32,7 @@ def run(args):
     model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
     model.check_layer(layer, "visualize")
     channels = options.parse_channels(args.channels, model.depth(layer))
-    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
+    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
     out = args.out or options.default_out(args, "")
     dataset_examples(model, layer, dataset, out, k=args.k, mode=args.mode, channels=channels,
                      batch_size=args.batch_size, pixel_scaling=args.pixel_scaling)

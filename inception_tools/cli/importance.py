@@ -74,7 +74,7 @@ def run(args):
                               args.resamples, args.seed, args.basis, args.components, args.basis_seed,
                               args.estimator, args.exact_fraction, args.estimator_seed)
     data = options.data_of(args)
-    dataset = load_dataset(data, model, resize=args.resize, limit=args.limit)
+    dataset = load_dataset(data, model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
     _refuse_other_settings(out, model, layer, dataset, args, channels)
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     if args.verify:

@@ -88,6 +88,26 @@ def add_data_arguments(parser):
                         "(the first of each class, then the second, ...), kept in dataset order")
     parser.add_argument("--pixel-scaling", choices=["once", "study"], default="once",
                         help="'study' reproduces the original study's double scaling of pixels")
+    add_reading_arguments(parser)
+
+
+def add_reading_arguments(parser):
+    """--cache, --store and --decode-workers: where a photo folder's decoded pixels live."""
+    parser.add_argument("--cache", default=None, metavar="DIR",
+                        help="keep a photo folder's decoded pixels in DIR once (memory-mapped, keyed by the files and "
+                        "--resize); later commands on the same folder start at once")
+    parser.add_argument("--store", choices=["auto", "memory", "stream"], default="auto",
+                        help="photo folders: keep the decoded pixels in memory, or stream them from the files batch by "
+                        "batch in bounded memory (default auto: memory up to 1 GiB of pixels, else stream)")
+    parser.add_argument("--decode-workers", type=positive_int, default=None, metavar="N",
+                        help="threads decoding photos (default: the cores, at most 4)")
+
+
+def reading_of(args):
+    """The :class:`~inception_tools.data.reading.Reading` of ``args`` (defaults where a command lacks the flags)."""
+    from inception_tools.data.reading import Reading
+
+    return Reading(getattr(args, "store", "auto"), getattr(args, "cache", None), getattr(args, "decode_workers", None))
 
 
 def layer_of(args):

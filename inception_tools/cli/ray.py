@@ -5,6 +5,7 @@ Without ``--ray`` the hooks are None and Ray is never imported.
 
 import contextlib
 
+from inception_tools.cli import options
 from inception_tools.cli.options import positive_int
 from inception_tools.errors import UserError
 from inception_tools.scale.recipe import Recipe
@@ -47,7 +48,8 @@ def _hook(args, make):
 
 
 def _data_recipe(args, model, layer, data):
-    return Recipe(model.name, model.path, layer, args.pixel_scaling, str(data), args.resize, args.limit)
+    return Recipe(model.name, model.path, layer, args.pixel_scaling, str(data), args.resize, args.limit,
+                  reading=options.reading_of(args))
 
 
 def importance_hook(args, model, layer, data):
@@ -85,6 +87,7 @@ def classes_hook(args, model, layers, data):
     def make(ray):
         from inception_tools.scale.classes import distributor, recipe_of
 
-        return distributor(recipe_of(model, layers, data, args.resize, args.limit, args.pixel_scaling), ray)
+        return distributor(recipe_of(model, layers, data, args.resize, args.limit, args.pixel_scaling,
+                                           options.reading_of(args)), ray)
 
     return _hook(args, make)

@@ -39,7 +39,7 @@ def run(args):
     model.check_layer(layer, "visualize")
     if args.top_k is not None:
         model.check_top_k(args.top_k)
-    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
+    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
     study_dir = args.out or os.path.dirname(options.default_out(args, "x"))
     entry = model.entry
     steps = args.steps or entry.steps

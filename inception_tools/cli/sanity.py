@@ -19,6 +19,7 @@ def add_parser(subparsers):
     p.add_argument("--data", default=None, help="image folder, downsampled-ImageNet .npz or 'embedded' (the "
                    "embedded model's default)")
     p.add_argument("--limit", type=options.positive_int, default=None, help="only the first N images")
+    options.add_reading_arguments(p)
     p.add_argument("--resize", choices=["center-crop", "64-upscale"], default=None,
                    help="photographs: center-crop (default); .npz: 64-upscale (default)")
     p.add_argument("--methods", dest="method", default=None,
@@ -56,7 +57,7 @@ def run(args):
                                 pass_below=args.pass_below)
     model = load_model(args.model, args.model_path)
     stage.check_model(model, config)
-    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit)
+    dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
     stage.check(model, dataset, config)
     out = args.out or os.path.join("outputs", f"{args.model}-sanity")
     result = runner.run(stage.STAGE, config, out, model=model, dataset=dataset)

@@ -35,6 +35,7 @@ def add_parser(subparsers):
                    "(default: the model's own data if it has one, embedded's digits; else none, and the relative "
                    "peak is not computed)")
     p.add_argument("--limit", type=options.positive_int, default=None, help="use only the first N natural images")
+    options.add_reading_arguments(p)
     p.add_argument("--positions", type=options.positive_int, default=16,
                    help="natural images: random positions per image for the 99th percentile (default 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of the jitter, positions and bootstrap (default 0)")
@@ -59,7 +60,7 @@ def run(args):
                           min_relative_peak=args.min_relative_peak, batch_size=args.batch_size)
     check(model, config)
     source = args.data or catalog.entry(args.model).default_data or None
-    dataset = load_dataset(source, model, limit=args.limit) if source else None
+    dataset = load_dataset(source, model, limit=args.limit, reading=options.reading_of(args)) if source else None
     out = args.out or f"outputs/{args.model}-tuning-{args.layer}-{args.stimulus}"
     result = runner.run(STAGE, config, out, model=model, dataset=dataset)
     unit = "" if result.natural_p99 is not None else " (no natural images: relative peak not computed)"

@@ -10,6 +10,9 @@
   grayscale replicated to RGB, label id = the digit (default resize "native");
   ``"embedded-train"``: its 4000 training digits, the same way.
 
+A folder's pixels are kept in memory, streamed from the files in bounded
+memory, or cached once on disk (:mod:`~inception_tools.data.reading`).
+
 The result is a :class:`~inception_tools.data.dataset.Dataset` whose
 ``images()`` are float32 in [0, 1] at the model's input size; the resize modes
 are described in :mod:`~inception_tools.data.resize`. ``limit=N`` keeps a
@@ -28,12 +31,13 @@ from inception_tools.data import resize as resizing
 from inception_tools.data.dataset import Dataset, check_limit, label_index, label_mismatch, limited
 from inception_tools.data.folder import load_folder
 from inception_tools.data.npz import load_npz
+from inception_tools.data.reading import Reading
 from inception_tools.errors import UserError
 
 EMBEDDED = "embedded"
 EMBEDDED_SPLITS = {EMBEDDED: "test", "embedded-train": "train"}
 
-__all__ = ["Dataset", "load_dataset"]
+__all__ = ["Dataset", "Reading", "load_dataset"]
 
 
 def load_embedded(model, mode, limit=None, split="test"):
@@ -58,8 +62,11 @@ def load_embedded(model, mode, limit=None, split="test"):
     )
 
 
-def load_dataset(source, model, resize=None, limit=None):
-    """Load ``source`` (folder, ``.npz``, ``"embedded"`` or ``"embedded-train"``) for ``model``; see the module docstring."""
+def load_dataset(source, model, resize=None, limit=None, reading=None):
+    """Load ``source`` (folder, ``.npz``, ``"embedded"`` or ``"embedded-train"``) for ``model``; see the module
+    docstring. ``reading`` (a :class:`~inception_tools.data.reading.Reading`) says where a folder's decoded
+    pixels live: in memory, streamed or cached (default: in memory up to 1 GiB, else streamed); the other
+    sources are held in memory."""
     check_limit(limit)
     if resize is not None:
         resizing.check_mode(resize)
@@ -67,7 +74,7 @@ def load_dataset(source, model, resize=None, limit=None):
         return load_embedded(model, resize or "native", limit, EMBEDDED_SPLITS[str(source)])
     path = Path(source)
     if path.is_dir():
-        return load_folder(path, model, resize or "center-crop", limit)
+        return load_folder(path, model, resize or "center-crop", limit, reading)
     if path.is_file() and path.suffix.lower() == ".npz":
         return load_npz(path, model, resize or "64-upscale", limit)
     if not path.exists():

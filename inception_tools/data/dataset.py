@@ -2,7 +2,8 @@
 
 A :class:`Dataset` keeps its images as one uint8 array [N, h, w, 3] (N*h*w*3
 bytes: h x w is the model's input size for "center-crop" and "native", 64 x 64
-for "64-upscale") and hands out float32 slices in [0, 1] at the model's input
+for "64-upscale"), or as anything indexed like one (a photo folder streamed or
+cached: :mod:`~inception_tools.data.reading`), and hands out float32 slices in [0, 1] at the model's input
 size on request (see :mod:`inception_tools.data.resize`). Labels are model
 output indices, found by exact match of each image's label id (a WordNet id,
 or a digit) in ``model.label_ids``; nothing is matched by name.
@@ -47,10 +48,16 @@ class Dataset:
         return len(self.order)
 
     def images(self, start=0, stop=None):
-        """float32 [n, H, W, 3] in [0, 1] for images ``start:stop``."""
-        if self._in_order:
-            return resizing.finish(self.stored[start:stop], self.image_shape)
-        return resizing.finish(self.stored[self.order[start:stop]], self.image_shape)
+        """float32 [n, H, W, 3] in [0, 1] for images ``start:stop``.
+
+        Pixels that are decoded when read (:mod:`~inception_tools.data.stream`) have the batch of the same
+        size that follows decoded in the background meanwhile.
+        """
+        stop = len(self) if stop is None else min(stop, len(self))
+        pixels = self.stored[start:stop] if self._in_order else self.stored[self.order[start:stop]]
+        if hasattr(self.stored, "prefetch") and stop - start > 1 and stop < len(self):
+            self.stored.prefetch(self.order[stop:stop + (stop - start)])
+        return resizing.finish(pixels, self.image_shape)
 
     def reordered(self, order):
         """The images at ``order`` (indices into this dataset: a permutation or a subset), sharing the pixels."""
@@ -71,6 +78,22 @@ class Dataset:
                 batch = self.images(start, start + batch_size)
                 yield start, batch
                 bar.update(len(batch))
+
+
+class Rows:
+    """The rows ``rows`` of an array-like of pixels, read only when asked (a subset of a cache entry)."""
+
+    def __init__(self, pixels, rows):
+        self.pixels = pixels
+        self.rows = np.asarray(rows, np.int64)
+        self.shape = (len(self.rows), *pixels.shape[1:])
+        self.dtype = pixels.dtype
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        return self.pixels[self.rows[key]]
 
 
 def batch_ranges(start, n_images, batch_size):

@@ -13,11 +13,14 @@ taken in sorted path order; ``limit`` keeps ``limit`` readable ones, class-balan
 (:func:`~inception_tools.data.dataset.balanced_order`), in path order.
 Hidden files and files without an image extension are ignored.
 
-Every image is fully decoded at load time (a truncated JPEG fails here), made
-RGB (grayscale, palette, RGBA and CMYK alike; alpha is dropped) and passed
-through :func:`inception_tools.data.resize.prepare`; files that cannot be
-decoded are skipped, counted in ``Dataset.skipped`` and reported in one line
-on stderr. Memory: N*h*w*3 bytes (see :mod:`inception_tools.data.dataset`).
+Where the decoded pixels live is the :class:`~inception_tools.data.reading.Reading`'s
+choice: in memory (N*h*w*3 bytes, every image decoded at load time on a pool
+of threads), streamed (:mod:`~inception_tools.data.stream`: decoded batch by
+batch, headers checked at load time) or in a cache folder
+(:mod:`~inception_tools.data.cache`). Images are made RGB and passed through
+:func:`inception_tools.data.resize.prepare` (:mod:`~inception_tools.data.decoding`);
+files that cannot be decoded are skipped, counted in ``Dataset.skipped`` and
+reported in one line on stderr.
 """
 
 import logging
@@ -28,14 +31,14 @@ from PIL import Image
 
 from inception_tools import progress
 from inception_tools.data import resize as resizing
-from inception_tools.data.dataset import Dataset, balanced_order, label_index, label_mismatch
+from inception_tools.data.cache import cached
+from inception_tools.data.dataset import Dataset, Rows, balanced_order, label_index, label_mismatch
+from inception_tools.data.decoding import DECODE_ERRORS, Decoder, decode_rgb
+from inception_tools.data.reading import Reading
+from inception_tools.data.stream import StreamedPixels, probe
 from inception_tools.errors import UserError
 
-WIDE_MODES = ("I", "F")  # PIL modes of 32-bit integer and float single-channel images
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
-
-# What PIL raises for a file it cannot decode (UnidentifiedImageError is an OSError).
-DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 # How many unreadable file names the warning line shows.
 SHOWN_SKIPPED = 3
@@ -72,36 +75,6 @@ def labels_of(files, model):
     return [index[label_id(path)] for path in files]
 
 
-def decode_rgb(path):
-    """Decode every pixel of the image file at ``path`` into an RGB PIL image (see :func:`to_8bit`)."""
-    with Image.open(path) as image:
-        image.load()
-        if image.mode in WIDE_MODES or image.mode.startswith("I;16"):
-            return Image.fromarray(to_8bit(np.asarray(image), image.mode), "L").convert("RGB")
-        return image.convert("RGB")
-
-
-def to_8bit(pixels, mode):
-    """uint8 grey levels of a 16-bit, 32-bit integer or float single-channel image, scaled, not clipped.
-
-    PIL's ``convert("RGB")`` clips such images at 255, so a 16-bit grey PNG arrived nearly white.
-    16-bit: value / 257 (65535 -> 255). 32-bit integer (``I``): as 16-bit when every value fits in
-    0..65535, as it is when in 0..255. Float (``F``): values in [0, 1] are scaled by 255, in [0, 255]
-    kept. Anything else (negative or larger values) is stretched from its minimum to its maximum.
-    """
-    values = pixels.astype(np.float64)
-    lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
-    if mode.startswith("I;16") or (mode == "I" and lo >= 0 and hi <= 65535 and hi > 255):
-        scaled = values / 257.0
-    elif mode == "F" and lo >= 0 and hi <= 1.0:
-        scaled = values * 255.0
-    elif lo >= 0 and hi <= 255:
-        scaled = values
-    else:
-        scaled = (values - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(values)
-    return np.clip(np.rint(np.nan_to_num(scaled)), 0, 255).astype(np.uint8)
-
-
 def read_image(path, image_shape, resize):
     """One image file as uint8 [h, w, 3] for a model of ``image_shape``; a one-line UserError if unreadable.
 
@@ -134,31 +107,70 @@ def warn_elongated(names):
                 f"{resizing.MAX_ASPECT}:1 part is used: {shown}")
 
 
-def decode_files(folder, files, wanted, mode, image_shape):
-    """Decode ``files`` in order until ``wanted`` are read: (stored uint8, kept indices, skipped names)."""
-    stored = np.empty((wanted, *resizing.stored_size(mode, image_shape), 3), np.uint8)
-    kept, skipped, elongated = [], [], []
-    with progress.bar(total=wanted, desc=f"decoding {folder.name}", unit="img") as bar:
-        for i, path in enumerate(files):
-            try:
-                image = decode_rgb(folder / path)
-            except DECODE_ERRORS:
-                skipped.append(path.as_posix())
-                continue
-            if mode == "center-crop" and resizing.too_elongated(image.size):
-                elongated.append(path.as_posix())
-            stored[len(kept)] = resizing.prepare(image, mode, image_shape, name=path.as_posix())
-            kept.append(i)
-            bar.update(1)
-            if len(kept) == wanted:
-                break
-    if elongated:
-        warn_elongated(elongated)
-    return stored[: len(kept)], kept, skipped
+def decode_files(decoder, files, wanted):
+    """Decode ``files`` in order until ``wanted`` are read: (stored uint8, kept indices, skipped names, cut names)."""
+    stored = np.empty((wanted, *resizing.stored_size(decoder.mode, decoder.image_shape), 3), np.uint8)
+    kept, skipped, cut = [], [], []
+    step = 16 * decoder.workers
+    with progress.bar(total=wanted, desc=f"decoding {decoder.folder.name}", unit="img") as bar:
+        start = 0
+        while start < len(files) and len(kept) < wanted:
+            chunk = files[start:start + min(step, wanted - len(kept))]
+            before = len(kept)
+            for i, (pixels, elongated) in enumerate(decoder.decode(chunk), start):
+                if pixels is None:
+                    skipped.append(files[i].as_posix())
+                    continue
+                cut += [files[i].as_posix()] if elongated else []
+                stored[len(kept)] = pixels
+                kept.append(i)
+            bar.update(len(kept) - before)
+            start += len(chunk)
+    return stored[: len(kept)], kept, skipped, cut
 
 
-def load_folder(folder, model, mode, limit=None):
-    """A :class:`Dataset` of the images under ``folder``, resized with ``mode``."""
+def chosen(order, readable, wanted):
+    """The first ``wanted`` positions of ``order`` that are ``readable``, sorted (dataset order)."""
+    return np.sort(np.asarray([i for i in order if readable[i]][:wanted], np.int64))
+
+
+def in_memory(decoder, files, order, wanted):
+    """Decode ``files`` in ``order`` until ``wanted``: (uint8 array, kept positions in dataset order, skipped, cut)."""
+    stored, kept, skipped, cut = decode_files(decoder, [files[i] for i in order], wanted)
+    kept = np.asarray([int(order[i]) for i in kept], np.int64)
+    if np.any(np.diff(kept) < 0):  # a limit took them class by class: back to dataset order
+        ranked = np.argsort(kept, kind="stable")
+        stored, kept = stored[ranked], kept[ranked]
+    return stored, kept, skipped, cut
+
+
+def streamed(decoder, files, order, wanted):
+    """Headers of ``files`` read, pixels left for later: (StreamedPixels, kept positions, skipped, cut)."""
+    sizes = probe(decoder, files)
+    kept = chosen(order, [size is not None for size in sizes], wanted)
+    skipped = [path.as_posix() for path, size in zip(files, sizes) if size is None]
+    cut = [files[i].as_posix() for i in kept if decoder.mode == "center-crop" and resizing.too_elongated(sizes[i])]
+    return StreamedPixels(decoder, [files[i] for i in kept]), kept, skipped, cut
+
+
+def from_cache(decoder, files, order, wanted, cache_dir):
+    """The cache entry of ``files`` (built first when missing): (pixels, kept positions, skipped, cut)."""
+    pixels, record = cached(cache_dir, decoder, files)
+    readable = np.zeros(len(files), bool)
+    readable[record["kept"]] = True
+    kept = chosen(order, readable, wanted)
+    rows = np.searchsorted(np.asarray(record["kept"], np.int64), kept)
+    chosen_names = {files[i].as_posix() for i in kept}
+    cut = [name for name in record["cut"] if name in chosen_names]
+    if len(rows) < len(record["kept"]):
+        pixels = Rows(pixels, rows)
+    return pixels, kept, record["skipped"], cut
+
+
+def load_folder(folder, model, mode, limit=None, reading=None):
+    """A :class:`Dataset` of the images under ``folder``, resized with ``mode``, read as ``reading`` says
+    (a :class:`~inception_tools.data.reading.Reading`; default: in memory up to 1 GiB, else streamed)."""
+    reading = reading or Reading()
     folder = Path(folder)
     files = image_files(folder)
     if not files:
@@ -166,14 +178,20 @@ def load_folder(folder, model, mode, limit=None):
     labels = labels_of(files, model)
     wanted = min(limit or len(files), len(files))
     order = balanced_order(labels) if limit else np.arange(len(files))  # unreadable files: the next of the order
-    stored, kept, skipped = decode_files(folder, [files[i] for i in order], wanted, mode, model.image_shape)
-    kept = [int(order[i]) for i in kept]
-    if limit:  # back to dataset order
-        ranked = np.argsort(kept, kind="stable")
-        stored, kept = stored[ranked], [kept[i] for i in ranked]
+    decoder = Decoder(folder, mode, model.image_shape, reading.threads)
+    image_bytes = 3 * int(np.prod(resizing.stored_size(mode, model.image_shape)))
+    if reading.cache is not None:
+        stored, kept, skipped, cut = from_cache(decoder, files, order, wanted, reading.cache)
+    elif reading.streams(wanted * image_bytes):
+        stored, kept, skipped, cut = streamed(decoder, files, order, wanted)
+    else:
+        stored, kept, skipped, cut = in_memory(decoder, files, order, wanted)
+        decoder.close()
+    if cut:
+        warn_elongated(cut)
     if skipped:
         warn_skipped(skipped)
-    if not kept:
+    if not len(kept):
         raise UserError(f"none of the {len(skipped)} image files in {folder} could be read")
     return Dataset(
         stored,

@@ -25,9 +25,9 @@ from inception_tools.scale.blocks import BlockRunner
 from inception_tools.scale.recipe import Recipe
 
 
-def recipe_of(model, layers, data, resize=None, limit=None, pixel_scaling="once") -> Recipe:
+def recipe_of(model, layers, data, resize=None, limit=None, pixel_scaling="once", reading=None) -> Recipe:
     """The :class:`Recipe` of a class study of ``layers`` (its network is built on the first one)."""
-    return Recipe(model.name, model.path, layers[0], pixel_scaling, str(data), resize, limit, tuple(layers))
+    return Recipe(model.name, model.path, layers[0], pixel_scaling, str(data), resize, limit, tuple(layers), reading)
 
 
 def distributor(recipe: Recipe, ray) -> BlockRunner:

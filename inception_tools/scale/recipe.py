@@ -26,6 +26,7 @@ class Recipe:
     resize: Optional[str] = None
     limit: Optional[int] = None
     layers: tuple = ()
+    reading: Optional[object] = None  # a data.reading.Reading: how the photos are read (a shared cache folder)
 
 
 _LOADED = {}  # per worker process: the last recipe's (model, dataset)
@@ -39,7 +40,8 @@ def load(recipe: Recipe):
 
         _LOADED.clear()
         model = load_model(recipe.model, recipe.model_path, layers=list(recipe.layers or [recipe.layer]))
-        dataset = None if recipe.data is None else load_dataset(recipe.data, model, recipe.resize, recipe.limit)
+        dataset = None if recipe.data is None else load_dataset(recipe.data, model, recipe.resize, recipe.limit,
+                                                                   recipe.reading)
         _LOADED[recipe] = model, dataset
     return _LOADED[recipe]
 
