@@ -22,7 +22,7 @@ from inception_tools.importance.stats import topk_correct, true_logprob
 class Baseline:
     correct: np.ndarray  # bool [N]: true class in the top k, unablated
     logprob: np.ndarray  # float64 [N]: log-probability of the true class
-    real_logp: np.ndarray  # float64 [N, K]: log-probabilities over the K real classes
+    real_logp: np.ndarray  # float64 [N, K]: log-probabilities over the K real classes (or MappedRows of them)
     accuracy: dict  # {"top1": ..., "top5": ..., "top10": ...}
 
 
@@ -43,14 +43,27 @@ def channel_means(net, dataset, batch_size):
     return total / count
 
 
-def baseline(net, dataset, top_k, batch_size):
-    logits = np.concatenate(
-        [net.unablated_logits(images) for _, images in dataset.batches(batch_size, desc="unablated")]
-    )
-    labels = dataset.labels
-    accuracy = {f"top{k}": float(topk_correct(logits, labels, k).mean()) for k in (1, 5, 10)}
-    real_logp = real_log_softmax(logits, real_classes(net.model))
-    return Baseline(topk_correct(logits, labels, top_k), true_logprob(logits, labels), real_logp, accuracy)
+def baseline(net, dataset, top_k, batch_size, real_logp=None):
+    """The unablated pass, batch by batch (memory: one batch of logits).
+
+    Args:
+        real_logp: where the log-probabilities over the real classes go, a
+            :class:`~inception_tools.mapped.MappedRows` of [N, K]; None: an array in memory.
+    """
+    real = real_classes(net.model)
+    correct, logprob, hits, kept = [], [], {k: 0 for k in (1, 5, 10)}, []
+    for start, images in dataset.batches(batch_size, desc="unablated"):
+        logits = net.unablated_logits(images)
+        labels = dataset.labels[start:start + len(logits)]
+        for k in hits:
+            hits[k] += int(topk_correct(logits, labels, k).sum())
+        correct.append(topk_correct(logits, labels, top_k))
+        logprob.append(true_logprob(logits, labels))
+        batch_logp = real_log_softmax(logits, real)
+        kept.append(batch_logp) if real_logp is None else real_logp.write(start, batch_logp)
+    accuracy = {f"top{k}": hits[k] / len(dataset) for k in hits}
+    real_logp = np.concatenate(kept) if real_logp is None else real_logp
+    return Baseline(np.concatenate(correct), np.concatenate(logprob), real_logp, accuracy)
 
 
 class Engine:

@@ -38,7 +38,7 @@ from inception_tools.activations.pca import Basis, check_components, save_basis
 from inception_tools.importance.directions import (DirectionEngine, ReferenceDirectionEngine, check_basis,
                                                    principal_directions)
 from inception_tools.importance.measures import contributions
-from inception_tools.importance.outcomes import baseline, channel_means
+from inception_tools.importance.outcomes import baseline, channel_means, real_classes
 from inception_tools.importance.store import OutcomeStore
 from inception_tools.importance.table import COLUMNS, DIRECTION_COLUMNS, channel_rows, write_csv
 
@@ -143,12 +143,12 @@ def new_store(folder, net, dataset, top_k, batch_size, n_rows=None):
     Returns:
         ``(store, baseline)``.
     """
-    base = baseline(net, dataset, top_k, batch_size)
+    base = baseline(net, dataset, top_k, batch_size, OutcomeStore.real_logp_file(folder, len(dataset),
+                                                                               int(real_classes(net.model).sum())))
     n_rows = net.model.depth(net.layer) if n_rows is None else n_rows
     store = OutcomeStore.create(folder, n_rows, {
         "labels": dataset.labels, "base_correct": base.correct, "base_logprob": base.logprob,
-        "image_index": dataset.order, "ids": np.asarray(dataset.ids, dtype=str), "real_logp": base.real_logp,
-    }, base.real_logp.shape[1])
+        "image_index": dataset.order, "ids": np.asarray(dataset.ids, dtype=str)})
     return store, base
 
 
@@ -238,7 +238,8 @@ class ScanResult:
             return self
         copied = OutcomeStore(np.array(store.records), store.channels, {
             "labels": store.labels, "base_correct": store.base_correct, "base_logprob": store.base_logprob,
-            "image_index": store.image_index, "ids": store.ids}, store.base_real_logp)
+            "image_index": store.image_index, "ids": store.ids},
+            None if store.base_real_logp is None else np.asarray(store.base_real_logp))
         return dataclasses.replace(self, store=copied)
 
 

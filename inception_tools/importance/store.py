@@ -8,7 +8,10 @@ channels take 541 MB.
 While a scan runs, its partial folder holds ``outcomes.npy`` for every channel
 of the layer (so any channel list resumes from it), ``images.npz`` with the
 per-image baseline and ``base_logp.npy``, the unablated log-probabilities over
-the real classes that KL and L1 compare against. Engines write values first
+the real classes that KL and L1 compare against (read a batch at a time:
+:class:`~inception_tools.mapped.MappedRows`). Each flush lets go of the
+records' pages in this process (they stay in the file), so a scan's memory
+does not grow with the number of images. Engines write values first
 and the ``outcome`` byte last, so a killed scan leaves finished records
 marked and unfinished ones pending.
 
@@ -30,6 +33,7 @@ import numpy as np
 from inception_tools import layout
 from inception_tools.atomic import atomic_path
 from inception_tools.errors import UserError
+from inception_tools.mapped import MappedRows, release_pages
 
 RECORD = np.dtype([("outcome", "u1"), ("delta_logprob", "<f4"), ("kl", "<f4"), ("l1", "<f4")])
 PENDING, WRONG, RIGHT = 0, 1, 2
@@ -98,19 +102,23 @@ class OutcomeStore:
 
     # --- writing (a scan's partial folder) ---------------------------------
 
+    @staticmethod
+    def real_logp_file(folder, n_images, n_real):
+        """The partial folder's file of unablated log-probabilities [images, real classes], new and zero-filled;
+        the unablated pass fills it before :meth:`create`."""
+        return MappedRows.create(os.path.join(folder, "base_logp.npy"), np.float64, (n_images, n_real))
+
     @classmethod
-    def create(cls, folder, n_channels, base, n_real):
+    def create(cls, folder, n_channels, base):
         """Open (or make) the partial store of a scan over every channel of a layer.
 
         ``base`` holds the per-image baseline arrays of :data:`BASE_FIELDS`; it is
-        written once and read back on resume.
+        written once and read back on resume, with ``base_logp.npy`` (:meth:`real_logp_file`).
         """
         records_path = os.path.join(folder, "outcomes.npy")
         images_path = os.path.join(folder, "images.npz")
-        logp_path = os.path.join(folder, "base_logp.npy")
         n_images = len(base["labels"])
         if not os.path.isfile(images_path):
-            np.lib.format.open_memmap(logp_path, "w+", np.float64, (n_images, n_real))[:] = base["real_logp"]
             np.lib.format.open_memmap(records_path, "w+", RECORD, (n_channels, n_images)).flush()
             with atomic_path(images_path) as tmp:
                 with open(tmp, "wb") as f:
@@ -126,7 +134,7 @@ class OutcomeStore:
         with np.load(images_path, allow_pickle=False) as f:
             base = {key: f[key] for key in BASE_FIELDS}
         records = np.load(os.path.join(folder, "outcomes.npy"), mmap_mode="r+")
-        real_logp = np.load(os.path.join(folder, "base_logp.npy"), mmap_mode="r")
+        real_logp = MappedRows(os.path.join(folder, "base_logp.npy"))
         return cls(records, range(records.shape[0]), base, real_logp)
 
     def write(self, rows, start, outcomes):
@@ -138,7 +146,9 @@ class OutcomeStore:
         self.records["outcome"][rows, columns] = np.where(outcomes["correct"], RIGHT, WRONG)
 
     def flush(self):
+        """Write the records to their file and let go of the pages they held in this process's memory."""
         self.records.flush()
+        release_pages(self.records)
 
     def save(self, csv_path, channels, n_images):
         """Write the final outcome files beside ``csv_path``: rows ``channels``, the first ``n_images`` columns."""
