@@ -1,5 +1,6 @@
 """Photo folders read in memory, streamed or through a cache: the same pixels, bounded memory, hostile cases."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -151,7 +152,7 @@ def test_a_read_only_file_system_is_one_line_and_a_built_entry_still_reads(tmp_p
     monkeypatch.setattr(cache_module, "open", read_only, raising=False)
     again = load_dataset(folder, tiny_model(), reading=Reading(cache=str(cache)))  # reading needs no write
     np.testing.assert_array_equal(all_images(again), all_images(built))
-    with pytest.raises(UserError, match=r"cannot keep the decoded images in cache folder .*\(0 MB\): it is read-only"):
+    with pytest.raises(UserError, match=r"cannot keep the decoded images in cache folder .*\(0.4 MB\): it is read-only"):
         load_dataset(folder, tiny_model(), resize="64-upscale", reading=Reading(cache=str(cache)))
     assert len(list(cache.glob("*.json"))) == 1
     (tmp_path / "file").write_text("x")
@@ -207,3 +208,20 @@ def test_importance_is_the_same_streamed_cached_and_in_memory_from_the_command_l
         assert run.returncode == 0, run.stderr
         outputs[name] = out.read_text()
     assert outputs["memory"] == outputs["stream"] == outputs["cache"]
+
+
+def test_a_ray_worker_reads_the_folder_as_the_driver_says(tmp_path, embedded_model):
+    from inception_tools.scale import recipe as recipes
+
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    for i in range(6):
+        Image.fromarray(np.full((28, 28), 40 * i, np.uint8)).save(folder / f"{i % 3}_{i}.png")
+    cache = tmp_path / "cache"
+    plan = recipes.Recipe("embedded", embedded_model.path, "mixed3a", data=str(folder), resize="center-crop",
+                          reading=Reading(cache=str(cache)))
+    _, dataset = recipes.load(plan)
+    assert isinstance(dataset.stored, CachedPixels) and len(list(cache.glob("*.pixels"))) == 1
+    _, streamed = recipes.load(dataclasses.replace(plan, reading=Reading("stream")))
+    assert isinstance(streamed.stored, StreamedPixels)
+    np.testing.assert_array_equal(all_images(streamed), all_images(dataset))

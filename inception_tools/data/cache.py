@@ -110,8 +110,12 @@ def _writable(cache_dir, needed):
         os.remove(probe)
     except OSError as e:
         reason = "it is read-only" if e.errno in (13, 30) else (e.strerror or str(e))
-        raise UserError(f"cannot keep the decoded images in cache folder {cache_dir} ({needed / 1e6:.0f} MB): "
+        raise UserError(f"cannot keep the decoded images in cache folder {cache_dir} ({_size(needed)}): "
                         f"{reason}") from None
+
+
+def _size(n_bytes):
+    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.{0 if n_bytes >= 1e7 else 1}f} MB"
 
 
 def _build(entry, decoder, files, image_bytes):
