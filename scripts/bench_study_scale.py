@@ -34,7 +34,10 @@ from PIL import Image
 
 CHILD = """
 import json, resource, sys, time
-start = time.time()
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+start, cpu0 = time.time(), 0.0
 mode = sys.argv[1]
 if mode == "cli":
     from inception_tools.cli import main
@@ -44,12 +47,12 @@ else:
     from inception_tools.models import load_model
     spec = json.loads(sys.argv[2])
     model = load_model("InceptionV1", spec["model_path"])
-    t0 = time.time()
+    t0, cpu0 = time.time(), cpu()
     data = load_dataset(spec["folder"], model, limit=spec.get("limit"), reading=Reading(**spec["reading"]))
     first = data.images(0, 32)
     rc = 0 if len(data) and first.shape[0] else 1
     start = t0
-print("BENCH " + json.dumps({"rc": rc, "seconds": time.time() - start,
+print("BENCH " + json.dumps({"rc": rc, "seconds": time.time() - start, "cpu": cpu() - cpu0,
                              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
       file=sys.stderr)
 """
@@ -166,7 +169,8 @@ def main():
                                           "limit": decode_n, "reading": {"store": "memory", "workers": threads}}))
         results["decode"][threads] = {"images": decode_n, "seconds": found["seconds"],
                                       "per_second": decode_n / found["seconds"]}
-        print(f"decode {decode_n} photos, {threads} thread(s): {decode_n / found['seconds']:.0f} img/s", flush=True)
+        print(f"decode {decode_n} photos, {threads} thread(s): {decode_n / found['seconds']:.0f} img/s "
+              f"(CPU {found['cpu']:.1f} s in {found['seconds']:.1f} s)", flush=True)
 
     for n in sizes:
         row = {}
