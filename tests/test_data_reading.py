@@ -225,3 +225,15 @@ def test_a_ray_worker_reads_the_folder_as_the_driver_says(tmp_path, embedded_mod
     _, streamed = recipes.load(dataclasses.replace(plan, reading=Reading("stream")))
     assert isinstance(streamed.stored, StreamedPixels)
     np.testing.assert_array_equal(all_images(streamed), all_images(dataset))
+
+
+def test_two_processes_on_one_cache_entry_build_it_once(tmp_path):
+    folder = photo_folder(tmp_path / "photos", n=60)
+    script = ("import sys, types; sys.path.insert(0, 'tests'); from test_data import tiny_model; "
+              "from inception_tools.data import Reading, load_dataset; "
+              f"d = load_dataset({str(folder)!r}, tiny_model(), reading=Reading(cache={str(tmp_path / 'c')!r}, "
+              "workers=1)); print(len(d), d.images(0, len(d)).sum())")
+    runs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate()[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0] and outputs[0] == outputs[1] and outputs[0].startswith("60 ")
+    assert sorted(p.suffix for p in (tmp_path / "c").iterdir()) == [".json", ".lock", ".pixels"]

@@ -25,6 +25,7 @@ format) is stale: a one-line error names it rather than reading it.
 
 import hashlib
 import json
+import logging
 import os
 
 import filelock
@@ -37,6 +38,7 @@ from inception_tools.errors import UserError
 
 FORMAT = 1
 CHUNK = 256
+log = logging.getLogger(__name__)
 
 
 def entry_key(folder, files, mode, image_shape):
@@ -169,6 +171,14 @@ def cached(cache_dir, decoder, files):
     record = entry.load(image_bytes) if os.path.isdir(cache_dir) else None
     if record is None:
         _writable(cache_dir, len(files) * image_bytes)
-        with filelock.FileLock(entry.lock):
+        lock = filelock.FileLock(entry.lock)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            log.info(f"waiting for another process that is caching {decoder.folder} in {cache_dir}")
+            lock.acquire()
+        try:
             record = entry.load(image_bytes) or _build(entry, decoder, files, image_bytes)
+        finally:
+            lock.release()
     return CachedPixels(entry.pixels, (len(record["kept"]), *shape)), record
