@@ -119,9 +119,32 @@ def channel_span(spec):
     return first, last, last - first + 1
 
 
+def markdown(results):
+    """The figures as the documentation's tables."""
+    lines = ["| photos | load: memory | load: stream | cache: build | cache: open (2nd command) |", "|---|---|---|---|---|"]
+    for n, row in results["load"].items():
+        lines.append(f"| {int(n):,} | " + " | ".join(f"{row[k]['seconds']:.1f} s, {row[k]['peak_rss_mb']:,.0f} MB"
+                                                     for k in ("memory", "stream", "cache build", "cache open")) + " |")
+    lines += ["", "| photos | importance through the cache | importance streamed |", "|---|---|---|"]
+    for n, row in results["importance"].items():
+        cells = [f"{row[k]['scan_seconds']:.0f} s, peak {row[k]['peak_rss_mb']:,.0f} MB" if k in row else "-"
+                 for k in ("cache", "stream")]
+        lines.append(f"| {int(n):,} | " + " | ".join(cells) + " |")
+    lines += ["", "| decoding threads | photos per second | CPU seconds / wall seconds |", "|---|---|---|"]
+    for threads, row in results["decode"].items():
+        ratio = f"{row['cpu'] / row['seconds']:.2f}" if "cpu" in row else "-"
+        lines.append(f"| {threads} | {row['per_second']:.0f} | {ratio} |")
+    if "projection" in results:
+        lines += ["", "| Ray workers | exact | control variate F = 0.05 | F = 0.1 | F = 0.2 |", "|---|---|---|---|---|"]
+        for workers, row in results["projection"].items():
+            lines.append(f"| {workers} | {row['exact_h']:.1f} h | {row['cv_0.05_h']:.1f} h | {row['cv_0.1_h']:.1f} h | "
+                         f"{row['cv_0.2_h']:.1f} h |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model-path", required=True, help="InceptionV1.pb (the local copy)")
+    parser.add_argument("--model-path", help="InceptionV1.pb (the local copy)")
     parser.add_argument("--sizes", default="1000,5000,20000", help="numbers of photos")
     parser.add_argument("--work", default="/tmp/bench-study-scale", help="folders, caches and scans")
     parser.add_argument("--layer", default="mixed5a")
@@ -135,7 +158,13 @@ def main():
     parser.add_argument("--width", type=int, default=500)
     parser.add_argument("--height", type=int, default=375)
     parser.add_argument("--out", default=None, help="JSON of every figure")
+    parser.add_argument("--tables", default=None, help="only print the tables of a JSON written before")
     args = parser.parse_args()
+    if args.tables:
+        print(markdown(json.loads(Path(args.tables).read_text())))
+        return
+    if not args.model_path:
+        parser.error("--model-path is required")
     sizes = sorted(int(s) for s in args.sizes.split(","))
     work = Path(args.work)
 
@@ -167,7 +196,7 @@ def main():
     for threads in (1, 2):
         found = child("load", json.dumps({"model_path": args.model_path, "folder": str(folders[sizes[-1]]),
                                           "limit": decode_n, "reading": {"store": "memory", "workers": threads}}))
-        results["decode"][threads] = {"images": decode_n, "seconds": found["seconds"],
+        results["decode"][threads] = {"images": decode_n, "seconds": found["seconds"], "cpu": found["cpu"],
                                       "per_second": decode_n / found["seconds"]}
         print(f"decode {decode_n} photos, {threads} thread(s): {decode_n / found['seconds']:.0f} img/s "
               f"(CPU {found['cpu']:.1f} s in {found['seconds']:.1f} s)", flush=True)
@@ -213,6 +242,7 @@ def main():
               f"{exact / 3600:.1f} h, control variate F=0.05 {cv[0.05] / 3600:.1f} h, F=0.1 {cv[0.1] / 3600:.1f} h, "
               f"F=0.2 {cv[0.2] / 3600:.1f} h")
     results["projection"] = projection
+    print(markdown(results))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=1))
