@@ -127,7 +127,7 @@ def markdown(results):
                                                      for k in ("memory", "stream", "cache build", "cache open")) + " |")
     lines += ["", "| photos | importance through the cache | importance streamed |", "|---|---|---|"]
     for n, row in results["importance"].items():
-        cells = [f"{row[k]['scan_seconds']:.0f} s, peak {row[k]['peak_rss_mb']:,.0f} MB" if k in row else "-"
+        cells = [f"{row[k].get('scan_seconds', row[k]['seconds']):.0f} s, peak {row[k]['peak_rss_mb']:,.0f} MB" if k in row else "-"
                  for k in ("cache", "stream")]
         lines.append(f"| {int(n):,} | " + " | ".join(cells) + " |")
     lines += ["", "| decoding threads | photos per second | CPU seconds / wall seconds |", "|---|---|---|"]
