@@ -157,7 +157,8 @@ def main():
     parser.add_argument("--workers", default="1,4,16", help="Ray workers in the projection")
     parser.add_argument("--width", type=int, default=500)
     parser.add_argument("--height", type=int, default=375)
-    parser.add_argument("--out", default=None, help="JSON of every figure")
+    parser.add_argument("--out", default=None, help="JSON of every figure, saved as they come: a rerun measures only "
+                        "what it lacks")
     parser.add_argument("--tables", default=None, help="only print the tables of a JSON written before")
     args = parser.parse_args()
     if args.tables:
@@ -176,43 +177,56 @@ def main():
     wnids = [w for w in model.label_ids if not is_placeholder(w)]
     folders = write_folders(work, sizes, wnids, args.width, args.height)
     results = {"sizes": sizes, "layer": args.layer, "channels": args.channels, "photo": [args.width, args.height],
-               "cpus": os.cpu_count(), "load": {}, "importance": {}}
+               "cpus": os.cpu_count(), "load": {}, "importance": {}, "decode": {}}
+    if args.out and Path(args.out).is_file():  # an interrupted run: keep what it measured
+        results.update({k: v for k, v in json.loads(Path(args.out).read_text()).items()
+                        if k in ("load", "importance", "decode", "time_runs")})
+
+    def save():
+        if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(json.dumps(results, indent=1))
 
     def spec(n, **reading):
         return json.dumps({"model_path": args.model_path, "folder": str(folders[n]), "reading": reading})
 
     for n in sizes:
+        if str(n) in results["load"]:
+            continue
         cache = work / f"cache-{n}"
         shutil.rmtree(cache, ignore_errors=True)
         row = {"memory": child("load", spec(n, store="memory")), "stream": child("load", spec(n, store="stream")),
                "cache build": child("load", spec(n, cache=str(cache))),
                "cache open": child("load", spec(n, cache=str(cache)))}
-        results["load"][n] = row
+        results["load"][str(n)] = row
+        save()
         print(f"load {n:6d}: " + ", ".join(f"{k} {v['seconds']:.1f} s {v['peak_rss_mb']:.0f} MB"
                                               for k, v in row.items()), flush=True)
 
     decode_n = min(args.decode_images, sizes[-1])
-    results["decode"] = {}
     for threads in (1, 2):
+        if str(threads) in results["decode"]:
+            continue
         found = child("load", json.dumps({"model_path": args.model_path, "folder": str(folders[sizes[-1]]),
                                           "limit": decode_n, "reading": {"store": "memory", "workers": threads}}))
-        results["decode"][threads] = {"images": decode_n, "seconds": found["seconds"], "cpu": found["cpu"],
+        results["decode"][str(threads)] = {"images": decode_n, "seconds": found["seconds"], "cpu": found["cpu"],
                                       "per_second": decode_n / found["seconds"]}
         print(f"decode {decode_n} photos, {threads} thread(s): {decode_n / found['seconds']:.0f} img/s "
               f"(CPU {found['cpu']:.1f} s in {found['seconds']:.1f} s)", flush=True)
+        save()
 
     for n in sizes:
-        row = {}
+        row = results["importance"].setdefault(str(n), {})
         for name, flags in [("cache", ["--cache", str(work / f"cache-{n}")]), ("stream", ["--store", "stream"])]:
-            if name == "stream" and n > args.stream_max:
+            if (name == "stream" and n > args.stream_max) or name in row:
                 continue
             out = work / f"scan-{name}-{n}" / "importance.csv"
             shutil.rmtree(out.parent, ignore_errors=True)
             row[name] = importance(args, folders[n], args.channels, out, flags)
             print(f"importance {n:6d} {name}: {row[name]['scan_seconds']:.0f} s scan, {row[name]['seconds']:.0f} s in "
                   f"all, peak {row[name]['peak_rss_mb']:.0f} MB", flush=True)
-        results["importance"][n] = row
-    peaks = [results["importance"][n]["cache"]["peak_rss_mb"] for n in sizes]
+            save()
+    peaks = [results["importance"][str(n)]["cache"]["peak_rss_mb"] for n in sizes]
     results["growth_mb"] = peaks[-1] - peaks[0]
     print(f"peak RSS growth {sizes[0]} -> {sizes[-1]} photos (cache): {results['growth_mb']:+.0f} MB")
 
@@ -220,10 +234,16 @@ def main():
     wide = f"{first}-{min(depth - 1, first + 8 * width - 1)}"
     n0 = sizes[0]
     cache0 = ["--cache", str(work / f"cache-{n0}")]
-    narrow_run = results["importance"][n0]["cache"]
-    wide_run = importance(args, folders[n0], wide, work / f"scan-wide-{n0}" / "importance.csv", cache0)
-    cv_run = importance(args, folders[n0], args.channels, work / f"scan-cv-{n0}" / "importance.csv", cache0,
-                        ["--estimator", "control-variate", "--exact-fraction", str(args.fraction)])
+    narrow_run = results["importance"][str(n0)]["cache"]
+    runs = results.setdefault("time_runs", {})
+    if "wide" not in runs:
+        runs["wide"] = importance(args, folders[n0], wide, work / f"scan-wide-{n0}" / "importance.csv", cache0)
+        save()
+    if "cv" not in runs:
+        runs["cv"] = importance(args, folders[n0], args.channels, work / f"scan-cv-{n0}" / "importance.csv", cache0,
+                                ["--estimator", "control-variate", "--exact-fraction", str(args.fraction)])
+        save()
+    wide_run, cv_run = runs["wide"], runs["cv"]
     wide_channels = channel_span(wide)[2]
     per_channel = (wide_run["scan_seconds"] - narrow_run["scan_seconds"]) / (n0 * (wide_channels - width))
     shared = narrow_run["scan_seconds"] / n0 - width * per_channel
@@ -242,10 +262,8 @@ def main():
               f"{exact / 3600:.1f} h, control variate F=0.05 {cv[0.05] / 3600:.1f} h, F=0.1 {cv[0.1] / 3600:.1f} h, "
               f"F=0.2 {cv[0.2] / 3600:.1f} h")
     results["projection"] = projection
+    save()
     print(markdown(results))
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

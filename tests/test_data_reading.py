@@ -237,3 +237,14 @@ def test_two_processes_on_one_cache_entry_build_it_once(tmp_path):
     outputs = [run.communicate()[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0] and outputs[0] == outputs[1] and outputs[0].startswith("60 ")
     assert sorted(p.suffix for p in (tmp_path / "c").iterdir()) == [".json", ".lock", ".pixels"]
+
+
+def test_only_the_data_package_touches_the_stored_pixels():
+    import pathlib
+    import re
+
+    package = pathlib.Path(__file__).resolve().parents[1] / "inception_tools"
+    touching = [str(path.relative_to(package)) for path in package.rglob("*.py")
+                if "data" not in path.relative_to(package).parts[:1]
+                and re.search(r"\.stored\b", path.read_text())]
+    assert touching == []  # they read images(start, stop) and batches(): the pixels may be streamed or cached
