@@ -104,6 +104,9 @@ def test_classes_in_memory(quiet_folder):
     assert mean.shape == (3, mlp.depth("dense3")) and mean.dtype == np.float64 and (kept > 0).all()
     assert result.contributing["dense3"].dtype == bool and result.count["dense3"].max() <= kept.max()
     k = result.index("5")
+    assert result.index(int(result.classes[k])) == k
+    with pytest.raises(UserError, match="class '2' is not among"):
+        result.index("2")
     assert result.summary["per_class"][k]["kept"] == int(kept[k])
     from inception_tools.surgery import Network
 

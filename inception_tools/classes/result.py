@@ -12,6 +12,8 @@ from typing import Optional
 
 import numpy as np
 
+from inception_tools.errors import UserError
+
 
 @dataclasses.dataclass
 class ClassStats:
@@ -63,6 +65,4 @@ class ClassStats:
         for k, (c, name) in enumerate(zip(self.classes.tolist(), self.labels)):
             if label == c or label == name:
                 return k
-        from inception_tools.errors import UserError
-
         raise UserError(f"class {label!r} is not among the classes studied")
