@@ -28,6 +28,7 @@ Results: ``<out>/examples/<layer>[-max]/channel_<cccc>_top.png`` and
 ``settings.json``.
 """
 
+import dataclasses
 import functools
 import json
 import os
@@ -45,6 +46,88 @@ from inception_tools.surgery import Network
 
 MODES = ("center", "max")
 CHECKPOINT_EVERY = 20  # batches
+
+
+@dataclasses.dataclass(frozen=True)
+class ExamplesConfig:
+    """How the examples of a layer are found (:func:`dataset_examples`, ``it.examples``).
+
+    Attributes:
+        k: examples per channel and side.
+        mode: ``center`` (the study's: the centre position, whole images) or ``max`` (the spatial extreme,
+            its receptive field).
+        batch_size: images per ``session.run``.
+        pixel_scaling: ``once`` or ``study`` (feed images as the original study did; :mod:`inception_tools.surgery`).
+    """
+
+    k: int = 8
+    mode: str = "center"
+    batch_size: int = 32
+    pixel_scaling: str = "once"
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise UserError(f"unknown examples mode {self.mode!r}; choose one of {', '.join(MODES)}")
+        if self.k < 1 or self.batch_size < 1:
+            raise UserError("k and batch size must be at least 1")
+
+
+@dataclasses.dataclass
+class Examples:
+    """The ``k`` strongest and weakest dataset examples of some channels of a layer (what ``it.examples`` returns).
+
+    Row ``i`` of every array is channel ``channels[i]`` (:meth:`index`); column ``j`` its ``j``-th strongest
+    example: the top examples in descending order of activation, the bottom ones in ascending order.
+    """
+
+    layer: str
+    mode: str  # "center" or "max" (see the module docstring)
+    channels: np.ndarray  # int64 [n]
+    top_ids: np.ndarray  # str [n, k]: the dataset ids of the top examples
+    top_values: np.ndarray  # float32 [n, k]: their scores (pre-ReLU activation)
+    top_positions: np.ndarray  # int64 [n, k, 2]: the (y, x) position scored
+    top_rows: np.ndarray  # int64 [n, k]: their indices in the dataset (``dataset.images(r, r + 1)``)
+    bottom_ids: np.ndarray
+    bottom_values: np.ndarray
+    bottom_positions: np.ndarray
+    bottom_rows: np.ndarray
+
+    @classmethod
+    def from_pass(cls, layer, mode, kept, ids, channels):
+        """The examples of ``channels`` from :func:`single_pass`'s ``kept = (top, bottom)`` and the dataset ids."""
+        channels = np.asarray(list(channels), np.int64)
+        fields = {}
+        for name, side in zip(("top", "bottom"), kept):
+            rows = side.rows[channels]
+            fields[f"{name}_ids"] = np.array([[ids[r] for r in line] for line in rows.tolist()])
+            fields[f"{name}_values"] = side.values[channels]
+            fields[f"{name}_positions"] = side.positions[channels]
+            fields[f"{name}_rows"] = rows
+        return cls(layer, mode, channels, **fields)
+
+    def __len__(self):
+        return len(self.channels)
+
+    def index(self, channel):
+        """The row of ``channel`` in the arrays."""
+        found = np.flatnonzero(self.channels == channel)
+        if not len(found):
+            raise UserError(f"channel {channel} is not among the examples' channels")
+        return int(found[0])
+
+    def table(self):
+        """The ``examples.json`` content: ``{"<c>": {"top": [ids], "top_values", "top_positions", "top_rows",
+        and the same for "bottom"}}``."""
+        table = {}
+        for i, c in enumerate(self.channels.tolist()):
+            entry = {}
+            for name in ("top", "bottom"):
+                entry[name] = getattr(self, f"{name}_ids")[i].tolist()
+                entry[f"{name}_values"] = [float(v) for v in getattr(self, f"{name}_values")[i]]
+                entry[f"{name}_positions"] = getattr(self, f"{name}_positions")[i].tolist()
+                entry[f"{name}_rows"] = getattr(self, f"{name}_rows")[i].tolist()
+            table[str(c)] = entry
+        return table
 
 
 class LayerReader:
@@ -152,20 +235,6 @@ def _save_checkpoint(path, top, bottom, next_start):
             np.savez(f, next=next_start, **top.state("top"), **bottom.state("bottom"))
 
 
-def examples_table(top, bottom, ids, channels):
-    """The ``examples.json`` content for ``channels``."""
-    table = {}
-    for c in channels:
-        entry = {}
-        for name, kept in (("top", top), ("bottom", bottom)):
-            entry[name] = [ids[r] for r in kept.rows[c]]
-            entry[f"{name}_values"] = [float(v) for v in kept.values[c]]
-            entry[f"{name}_positions"] = kept.positions[c].tolist()
-            entry[f"{name}_rows"] = kept.rows[c].tolist()
-        table[str(c)] = entry
-    return table
-
-
 def is_dense(model, layer):
     """True for a layer Lucid tags ``dense`` (no spatial positions: examples show whole images)."""
     base = layer[: -len("_pre_relu")] if layer.endswith("_pre_relu") else layer
@@ -199,21 +268,20 @@ def example_tiles(load, rows, positions, fields=None):
     return tiles
 
 
-def dataset_examples(model, layer, dataset, out_dir, k=8, mode="center", channels=None, batch_size=32,
-                     pixel_scaling="once"):
+def dataset_examples(model, layer, dataset, out_dir, config=ExamplesConfig(), channels=None):
     """Find and save the top and bottom ``k`` dataset examples of every channel of ``layer``.
 
-    ``pixel_scaling="study"`` feeds images as the original study did (see
-    :mod:`inception_tools.surgery`).
+    Args:
+        model, layer, dataset: the layer and the images ranked.
+        out_dir: the study folder (``examples/<layer>[-max]/``).
+        config: an :class:`ExamplesConfig` (``k``, ``mode``, ``batch_size``, ``pixel_scaling``).
+        channels: the channels whose PNG strips are written (default all); the pass over ``dataset``
+            covers every channel of the layer.
 
-    The pass over ``dataset`` covers every channel of the layer; ``channels``
-    (default all) only limits which PNG strips are written. Returns the
-    ``examples.json`` table.
+    Returns:
+        The ``examples.json`` table (:meth:`Examples.table`).
     """
-    if mode not in MODES:
-        raise UserError(f"unknown examples mode {mode!r}; choose one of {', '.join(MODES)}")
-    if k < 1 or batch_size < 1:
-        raise UserError("k and batch size must be at least 1")
+    k, mode, batch_size, pixel_scaling = config.k, config.mode, config.batch_size, config.pixel_scaling
     if k > len(dataset):
         raise UserError(f"cannot pick {k} examples from {len(dataset)} images")
     model.check_pre_relu(layer)
@@ -229,7 +297,7 @@ def dataset_examples(model, layer, dataset, out_dir, k=8, mode="center", channel
     else:
         checkpoint = examples_checkpoint(folder)
         top, bottom = single_pass(model, layer, dataset, k, mode, batch_size, checkpoint, pixel_scaling)
-        table = examples_table(top, bottom, dataset.ids, range(model.depth(layer)))
+        table = Examples.from_pass(layer, mode, (top, bottom), dataset.ids, range(model.depth(layer))).table()
         with atomic_open(table_path) as f:
             json.dump(table, f)
         if os.path.isfile(checkpoint):

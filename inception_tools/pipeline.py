@@ -28,7 +28,7 @@ from inception_tools import layout
 from inception_tools.basis.config import BasisConfig
 from inception_tools.basis.stage import basis_study
 from inception_tools.errors import UserError
-from inception_tools.examples import dataset_examples
+from inception_tools.examples import ExamplesConfig, dataset_examples
 from inception_tools.gallery import build_gallery
 from inception_tools.importance import ImportanceConfig, score_layer
 from inception_tools.importance.run import dataset_fingerprint
@@ -38,7 +38,7 @@ from inception_tools.plots import importance_histogram
 from inception_tools.selection import group_means, select_groups
 from inception_tools.surgery import Network
 from inception_tools.tables import read_groups, write_groups
-from inception_tools.visualization import render_channels
+from inception_tools.visualization import RenderConfig, render_channels
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +116,11 @@ def run_study(model, dataset, config, study_dir, report=None):
     importance_csv, groups_csv = layout.importance_csv(study_dir), layout.groups_csv(study_dir)
     importance_stage(model, c.layer, dataset, importance_csv, c.top_k, c.batch_size, c.pixel_scaling, report)
     channels = groups_stage(importance_csv, groups_csv, c.top, c.middle, c.seed, report, c.score)
-    dataset_examples(model, c.layer, dataset, study_dir, batch_size=c.batch_size, pixel_scaling=c.pixel_scaling)
+    dataset_examples(model, c.layer, dataset, study_dir,
+                     ExamplesConfig(batch_size=c.batch_size, pixel_scaling=c.pixel_scaling))
     report(f"3/6 dataset examples: every channel of {c.layer}")
-    render_channels(model, c.layer, channels, study_dir, steps=c.steps, size=c.size, seed=c.seed, per_call=c.per_call)
+    render_channels(model, c.layer, channels, study_dir,
+                    RenderConfig(steps=c.steps, size=c.size, seed=c.seed, per_call=c.per_call))
     report(f"4/6 visualizations: {len(channels)} channels, {c.steps} steps")
     histogram = layout.histogram_png(study_dir)
     importance_histogram(importance_csv, histogram, groups_csv)

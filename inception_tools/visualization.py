@@ -45,7 +45,9 @@ plus ``settings.json``; a rerun skips channels already on disk and refuses
 to mix settings in one folder.
 """
 
+import dataclasses
 import os
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -64,6 +66,30 @@ from inception_tools.render_engine import DEFAULT_ENGINE, check_engine, diversit
 IMAGES_PER_CHANNEL = 4
 DIVERSITY_WEIGHT = 1e2
 OBJECTIVES = ("diversity", "channel", "neuron", "negative")
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderConfig:
+    """How channels are rendered: the study's recipe with Lucid's defaults.
+
+    Attributes:
+        steps: Adam steps (Lucid's ``thresholds=(steps,)``; Lucid's default 512).
+        size: image side in pixels (None: the model's input size).
+        seed: bit-reproducible per seed and engine.
+        objective: a recipe of :data:`OBJECTIVES`.
+        diversity_weight: the weight of the diversity term (None: the model's, :func:`model_diversity_weight`).
+        engine: one of :data:`inception_tools.render_engine.ENGINES`; None: :func:`render` uses
+            :data:`~inception_tools.render_engine.DEFAULT_ENGINE`, :func:`render_channels` the folder's.
+        per_call: channels optimized together in one call (:func:`render_channels`).
+    """
+
+    steps: int = 512
+    size: Optional[int] = None
+    seed: int = 0
+    objective: str = "diversity"
+    diversity_weight: Optional[float] = None
+    engine: Optional[str] = None
+    per_call: int = 1
 
 
 def model_diversity_weight(model, weight=None):
@@ -139,21 +165,29 @@ def call_seed(seed, first_channel):
     return int(np.random.SeedSequence([seed, first_channel]).generate_state(1)[0] >> 1)
 
 
-def render(model, layer, channels, steps=512, size=None, seed=0, objective="diversity",
-           diversity_weight=None, engine=DEFAULT_ENGINE):
-    """Render ``channels`` in one optimization: float32 [len(channels), 4, S, S, 3] in [0, 1].
+def render(model, layer, channels, config=RenderConfig()):
+    """Render ``channels`` in one optimization.
 
-    ``engine`` is one of :data:`inception_tools.render_engine.ENGINES`.
+    Args:
+        model: a loaded model.
+        layer: the layer of the channels.
+        channels: the channels, four batch rows each.
+        config: a :class:`RenderConfig` (its ``per_call`` is not used here).
+
+    Returns:
+        float32 [len(channels), 4, S, S, 3] in [0, 1].
     """
-    size = size or model.image_shape[0]
+    size = config.size or model.image_shape[0]
+    engine = config.engine or DEFAULT_ENGINE
     channels = list(channels)
     check_render_memory(model, size, IMAGES_PER_CHANNEL * len(channels))
     with deprecation.silence():  # Lucid's TF1 calls (resize_bilinear, ...) would each warn once
         images = optimize(
             model.lucid,
-            call_objective(objective, layer, channels, model_diversity_weight(model, diversity_weight), engine),
-            seeded_image_param(size, IMAGES_PER_CHANNEL * len(channels), call_seed(seed, channels[0])),
-            steps,
+            call_objective(config.objective, layer, channels, model_diversity_weight(model, config.diversity_weight),
+                           engine),
+            seeded_image_param(size, IMAGES_PER_CHANNEL * len(channels), call_seed(config.seed, channels[0])),
+            config.steps,
             engine,
         )
     return images.reshape(len(channels), IMAGES_PER_CHANNEL, size, size, 3).astype(np.float32)
@@ -218,25 +252,32 @@ def render_objective(model, objective, steps=512, size=None, seed=0, batch=IMAGE
     return images.astype(np.float32)
 
 
-def render_in_turn(model, layer, calls, steps=512, size=None, seed=0, objective="diversity", diversity_weight=None,
-                   engine=DEFAULT_ENGINE):
+def render_in_turn(model, layer, calls, config=RenderConfig()):
     """Yield ``(call, images)`` for each call of ``calls`` in turn, rendered here by :func:`render`."""
     for call in calls:
-        yield call, render(model, layer, call, steps, size, seed, objective, diversity_weight, engine)
+        yield call, render(model, layer, call, config)
 
 
-def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=0, objective="diversity",
-                    per_call=1, diversity_weight=None, render_calls=None, engine=None):
+def render_channels(model, layer, channels, out_dir, config=RenderConfig(), render_calls=None):
     """Render and save every channel of ``channels`` not yet on disk; return the PNG paths.
 
-    ``per_call`` channels share one optimization; calls are formed from
+    ``config.per_call`` channels share one optimization; calls are formed from
     ``channels`` in the order given, so a rerun of the same command forms the
     same calls and the images of a channel depend only on the settings.
-    ``render_calls(model, layer, calls, **settings)`` yields ``(call, images)`` in any order
-    (default :func:`render_in_turn`; :func:`inception_tools.scale.render.ray_renderer` spreads them).
-    ``engine`` None: the folder's engine if it has images (``render_vis`` if it predates the record), else
-    :data:`~inception_tools.render_engine.DEFAULT_ENGINE`.
+
+    Args:
+        model, layer, channels: what to render.
+        out_dir: the study folder (``visualizations/<layer>[-<objective>]/``).
+        config: a :class:`RenderConfig`; its ``engine`` None: the folder's engine if it has images
+            (``render_vis`` if it predates the record), else :data:`~inception_tools.render_engine.DEFAULT_ENGINE`.
+        render_calls: ``render_calls(model, layer, calls, config)`` yields ``(call, images)`` in any order
+            (default :func:`render_in_turn`; :func:`inception_tools.scale.render.ray_renderer` spreads them).
+
+    Returns:
+        The PNG paths, in the order of ``channels``.
     """
+    steps, size, seed, objective, per_call = config.steps, config.size, config.seed, config.objective, config.per_call
+    diversity_weight, engine = config.diversity_weight, config.engine
     if objective not in OBJECTIVES:
         raise UserError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     if steps < 1 or per_call < 1 or (size is not None and size < 8):
@@ -259,9 +300,8 @@ def render_channels(model, layer, channels, out_dir, steps=512, size=None, seed=
     todo = [call for call in calls if not all(os.path.isfile(channel_file(folder, c, ".png")) for c in call)]
     with progress.bar(total=len(channels), initial=len(channels) - sum(map(len, todo)), desc=f"render {layer}",
                       unit="channel") as bar:
-        options = dict(steps=steps, size=size, seed=seed, objective=objective, diversity_weight=diversity_weight,
-                       engine=engine)
-        for call, call_images in (render_calls or render_in_turn)(model, layer, todo, **options):
+        resolved = dataclasses.replace(config, size=size, engine=engine)
+        for call, call_images in (render_calls or render_in_turn)(model, layer, todo, resolved):
             for c, images in zip(call, call_images):
                 with atomic_path(channel_file(folder, c, ".npy")) as tmp:
                     with open(tmp, "wb") as f:

@@ -50,7 +50,7 @@ def main():
     timings, results = {}, {}
     for name, engine in (("naive", ablation.naive_outcomes), ("batched", ablation.batched_outcomes)):
         started = time.perf_counter()
-        results[name] = engine(net, images, bases, variants, sample.mean, top_k, args.batch_size, progress=False)
+        results[name] = engine(net, images, ablation.Ablator(bases, variants, sample.mean), top_k, args.batch_size)
         timings[name] = (time.perf_counter() - started) * 1e3 / (len(variants) * len(images))
     naive, batched = results["naive"], results["batched"]
     same = (naive.top1 == batched.top1).all() and (naive.topk == batched.topk).all()

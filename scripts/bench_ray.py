@@ -32,7 +32,7 @@ from inception_tools.scale.importance import RayEngine
 from inception_tools.scale.recipe import Recipe
 from inception_tools.scale.render import ray_renderer
 from inception_tools.surgery import Network
-from inception_tools.visualization import render_channels
+from inception_tools.visualization import RenderConfig, render_channels
 
 
 def timed(function, *args, **kwargs):
@@ -73,11 +73,11 @@ def bench_importance(args, model, ray):
 
 def bench_render(args, model, ray):
     channels = list(range(args.render_channels))
-    settings = dict(steps=args.steps, size=args.size)
-    t_one, _ = timed(render_channels, model, args.layer, channels, os.path.join(args.work, "r1"), **settings)
+    settings = RenderConfig(steps=args.steps, size=args.size)
+    t_one, _ = timed(render_channels, model, args.layer, channels, os.path.join(args.work, "r1"), settings)
     hook = ray_renderer(Recipe(model.name, model.path, args.layer), ray)
-    t_ray, _ = timed(render_channels, model, args.layer, channels, os.path.join(args.work, "r2"), render_calls=hook,
-                     **settings)
+    t_ray, _ = timed(render_channels, model, args.layer, channels, os.path.join(args.work, "r2"), settings,
+                     render_calls=hook)
 
     def files(out):
         folder = visualization_dir(os.path.join(args.work, out), args.layer, "diversity")

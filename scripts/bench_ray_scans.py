@@ -50,9 +50,9 @@ def bench_basis(args, ray):
     t_sample, sample = timed(sample_activations, net, dataset, 0, 32)
     bases = {kind: make_basis(kind, sample.layer, args.components) for kind in ("pca", "neuron")}
     variants = ablation.make_variants(bases, ablation.log_grid(len(bases["pca"])))
-    call = (net, dataset, bases, variants, sample.mean, model.default_top_k, 16)
+    call = (net, dataset, ablation.Ablator(bases, variants, sample.mean), model.default_top_k, 16)
     hook = ray_basis.distributor(Recipe(model.name, model.path, args.layer, data=args.data, limit=args.limit), ray)
-    runs = [timed(ablation.batched_outcomes, *call, progress=False, distribute=d) for d in (None, hook, hook)]
+    runs = [timed(ablation.batched_outcomes, *call, distribute=d) for d in (None, hook, hook)]
     same = all(r.logprob.tobytes() == runs[0][1].logprob.tobytes() for _, r in runs[1:])
     print(f"basis {model.name} {args.layer}: {len(variants)} variants x {len(dataset)} images; "
           f"sampling pass {t_sample:.2f} s (driver)")

@@ -26,7 +26,7 @@ import numpy as np
 from inception_tools.examples import LayerReader
 from inception_tools.imagefiles import save_strip
 from inception_tools.models import load_model
-from inception_tools.visualization import render
+from inception_tools.visualization import RenderConfig, render
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 ENGINES = ("render_vis", "fast")
@@ -45,7 +45,7 @@ def dataset_best(model, layer, path, limit, batch_size=32):
 
 def timed_render(model, layer, channel, steps, seed, engine):
     start = time.perf_counter()
-    images = render(model, layer, [channel], steps=steps, seed=seed, engine=engine)[0]
+    images = render(model, layer, [channel], RenderConfig(steps=steps, seed=seed, engine=engine))[0]
     return time.perf_counter() - start, images
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import inception_tools as it
+from inception_tools.classes import ClassStats
 from inception_tools.errors import UserError
 
 LAYER = "mixed3a"
@@ -95,9 +96,28 @@ def test_basis_in_memory(embedded_model, quiet_folder):
 def test_classes_in_memory(quiet_folder):
     mlp = it.load_model("embedded-mlp")
     ds = it.load_dataset("embedded", mlp)
-    summary = it.classes(mlp, ds, ["dense3"], classes="1,5,7", replicates=0)
+    result = it.classes(mlp, ds, ["dense3"], classes="1,5,7", replicates=0)
     assert os.listdir(quiet_folder) == []
-    assert [c["label"] for c in summary["per_class"]] == ["1", "5", "7"]
+    assert isinstance(result, ClassStats) and result.labels == ["1", "5", "7"]
+    assert [c["label"] for c in result.summary["per_class"]] == ["1", "5", "7"]
+    mean, kept = result.mean["dense3"], result.kept
+    assert mean.shape == (3, mlp.depth("dense3")) and mean.dtype == np.float64 and (kept > 0).all()
+    assert result.contributing["dense3"].dtype == bool and result.count["dense3"].max() <= kept.max()
+    k = result.index("5")
+    assert result.index(int(result.classes[k])) == k
+    with pytest.raises(UserError, match="class '2' is not among"):
+        result.index("2")
+    assert result.summary["per_class"][k]["kept"] == int(kept[k])
+    from inception_tools.surgery import Network
+
+    net = Network(mlp, "dense3")  # the mean of class 5 is the mean over its confidently right images
+    acts, probs = net.run([net.T("dense3"), net.T(mlp.output_name)], ds.images(0, len(ds)))
+    net.close()
+    labels = np.asarray(ds.labels)
+    right = (probs.argmax(axis=1) == labels) & (probs[np.arange(len(labels)), labels] >= 0.9)
+    mine = right & (labels == result.classes[k])
+    assert mine.sum() == kept[k]
+    np.testing.assert_allclose(mean[k], acts[mine].mean(axis=0), rtol=1e-5, atol=1e-6)
     with pytest.raises(UserError, match="threshold must be in"):
         it.classes(mlp, ds, ["dense3"], threshold=2.0)
 

@@ -80,7 +80,7 @@ def test_ablating_every_vector_sets_every_position_to_the_mean(net, digits, samp
 def test_single_neuron_equals_importance_mean_ablation(net, digits, sample, bases, tmp_path):
     values = channel_means(net, digits, 64)
     variants = [ablation.Variant("neuron", "top", 1), ablation.Variant("neuron", "bottom", 1)]
-    outcomes = ablation.batched_outcomes(net, digits, bases, variants, sample.mean, 1, batch_size=50, progress=False)
+    outcomes = ablation.batched_outcomes(net, digits, ablation.Ablator(bases, variants, sample.mean), 1, batch_size=50)
     channels = [int(bases["neuron"].vectors[:, 0].argmax()), int(bases["neuron"].vectors[:, -1].argmax())]
     store, _ = new_store(str(tmp_path), net, digits, 1, 50)
     engine_for("reference", net, digits, values, 1, 50).fill(store, channels, 0, len(digits))
@@ -95,14 +95,14 @@ def test_batched_equals_naive_partial_run(net, digits, sample, bases, tmp_path):
     ks = ablation.log_grid(bases["pca"].dim)[:5] + [bases["pca"].dim]
     variants = ablation.make_variants(bases, ks)
     small = spread(digits, 60)
-    naive = ablation.naive_outcomes(net, small, bases, variants, sample.mean, 3, batch_size=20, progress=False)
-    batched = ablation.batched_outcomes(net, small, bases, variants, sample.mean, 3, batch_size=16, group=5,
-                                        workdir=str(tmp_path / "w"), progress=False)
+    ablator = ablation.Ablator(bases, variants, sample.mean)
+    naive = ablation.naive_outcomes(net, small, ablator, 3, batch_size=20)
+    batched = ablation.batched_outcomes(net, small, ablator, 3, batch_size=16, group=5, workdir=str(tmp_path / "w"))
     np.testing.assert_array_equal(batched.top1, naive.top1)
     np.testing.assert_array_equal(batched.topk, naive.topk)
     np.testing.assert_allclose(batched.logprob, naive.logprob, atol=1e-5)
-    resumed = ablation.batched_outcomes(net, small, bases, variants, sample.mean, 3, batch_size=16, group=5,
-                                        workdir=str(tmp_path / "w"), progress=False)  # all done: nothing rerun
+    resumed = ablation.batched_outcomes(net, small, ablator, 3, batch_size=16, group=5,
+                                        workdir=str(tmp_path / "w"))  # all done: nothing rerun
     np.testing.assert_array_equal(resumed.logprob, batched.logprob)
     assert batched.top1[0].mean() > 0.9 and batched.top1[-1].mean() < 0.5  # unablated vs all ablated
 
@@ -180,8 +180,8 @@ def test_cli_writes_the_study(tmp_path, capsys):
 def test_an_interrupted_ablation_resumes_after_its_last_batch(net, digits, sample, bases, tmp_path):
     variants = ablation.make_variants(bases, [0, 2])
     small = spread(digits, 50)
-    args = (net, small, bases, variants, sample.mean, 3)
-    whole = ablation.batched_outcomes(*args, batch_size=16, progress=False)
+    args = (net, small, ablation.Ablator(bases, variants, sample.mean), 3)
+    whole = ablation.batched_outcomes(*args, batch_size=16)
 
     def first_batch_then_interrupt(job, dataset, batches):
         yield batches[0], job(net, dataset, *batches[0])
@@ -189,7 +189,7 @@ def test_an_interrupted_ablation_resumes_after_its_last_batch(net, digits, sampl
 
     workdir = str(tmp_path / "w")
     with pytest.raises(KeyboardInterrupt):
-        ablation.batched_outcomes(*args, batch_size=16, workdir=workdir, progress=False,
+        ablation.batched_outcomes(*args, batch_size=16, workdir=workdir,
                                   distribute=first_batch_then_interrupt)
     asked = []
 
@@ -197,6 +197,6 @@ def test_an_interrupted_ablation_resumes_after_its_last_batch(net, digits, sampl
         asked.append(batches)
         return ((batch, job(net, dataset, *batch)) for batch in batches)
 
-    resumed = ablation.batched_outcomes(*args, batch_size=16, workdir=workdir, progress=False, distribute=here)
+    resumed = ablation.batched_outcomes(*args, batch_size=16, workdir=workdir, distribute=here)
     assert asked == [[(16, 32), (32, 48), (48, 50)]]
     assert resumed.logprob.tobytes() == whole.logprob.tobytes() and (resumed.top1 == whole.top1).all()

@@ -9,7 +9,7 @@ import tensorflow as tf
 from inception_tools.classes import ClassesConfig, class_study
 from inception_tools.classes.collect import PARTIAL_DIR, STATS_FILE, collect
 from inception_tools.classes.compare import cosine_similarity, jaccard_similarity, layer_summary, matrices, relative_distance
-from inception_tools.classes.stats import ClassStats, unit_values
+from inception_tools.classes.stats import ClassAccumulator, unit_values
 from inception_tools.cli import main
 from inception_tools.data import load_dataset
 from inception_tools.errors import UserError
@@ -90,7 +90,7 @@ def test_threshold_filters_confident_correct_images(mlp, tmp_path):
 
 
 def synthetic(mean, count, n):
-    s = ClassStats(len(mean), len(mean[0]))
+    s = ClassAccumulator(len(mean), len(mean[0]))
     s.mean, s.count, s.n = np.array(mean, float), np.array(count), np.array(n)
     return s
 
@@ -117,7 +117,7 @@ def test_matrices_by_hand():
 def test_bootstrap_does_not_depend_on_batching_and_centres_on_the_means():
     rng = np.random.default_rng(1)
     values, classes = rng.normal(size=(90, 5)), rng.integers(0, 3, 90)
-    whole, split = ClassStats(3, 5, replicates=50, seed=7), ClassStats(3, 5, replicates=50, seed=7)
+    whole, split = ClassAccumulator(3, 5, replicates=50, seed=7), ClassAccumulator(3, 5, replicates=50, seed=7)
     whole.update(values, classes, np.arange(90))
     for start in (0, 31, 64):
         rows = np.arange(start, min(start + 33, 90))[: {0: 31, 31: 33, 64: 26}[start]]
@@ -177,7 +177,7 @@ def test_resume_after_interruption_gives_identical_results(mlp, tmp_path):
     for a, b in zip(tallies, whole_tallies):
         np.testing.assert_array_equal(a, b)
     for layer in ("dense1", "dense2"):
-        for field in ClassStats.FIELDS:
+        for field in ClassAccumulator.FIELDS:
             np.testing.assert_array_equal(getattr(resumed[layer], field), getattr(whole[layer], field))
     with pytest.raises(UserError, match="other settings"):
         collect(mlp, dataset, out_dir=str(out), **dict(args, config=ClassesConfig(("dense1", "dense2"), threshold=0.5,
@@ -272,7 +272,7 @@ def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
         net.close()
     out = tmp_path / "out"
     config = ClassesConfig(("dense2", "dense3"), classes="3,5", replicates=0, importance=(str(tmp_path / "dense3.csv"),))
-    summary = class_study(mlp, dataset, config, str(out))
+    summary = class_study(mlp, dataset, config, str(out)).summary
     rows = summary["layers"]["dense3"]["matter_vs_active"]
     assert len(rows) == 2 and all(r["scored"] == 32 for r in rows)
     assert [c["seen"] for c in summary["per_class"]] == [100, 100]

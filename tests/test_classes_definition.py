@@ -79,8 +79,8 @@ def test_gradient_variant_runs_on_a_convnet_and_source_is_refused_there(tmp_path
     with pytest.raises(UserError, match="source-gradient"):
         class_study(conv, dataset, ClassesConfig(("mixed4a",), definition="source", replicates=0), str(tmp_path / "s"))
     summary = class_study(conv, dataset, ClassesConfig(("mixed4a",), definition="source-gradient", replicates=0),
-                          str(tmp_path / "g"))
-    active = class_study(conv, dataset, ClassesConfig(("mixed4a",), replicates=0), str(tmp_path / "a"))
+                          str(tmp_path / "g")).summary
+    active = class_study(conv, dataset, ClassesConfig(("mixed4a",), replicates=0), str(tmp_path / "a")).summary
     assert summary["settings"]["definition"] == "source-gradient" and active["settings"]["definition"] == "active"
     assert summary["layers"]["mixed4a"]["contributing_mean"] < active["layers"]["mixed4a"]["contributing_mean"]
 

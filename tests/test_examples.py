@@ -9,7 +9,8 @@ import tensorflow as tf
 from PIL import Image
 
 from inception_tools.errors import UserError
-from inception_tools.examples import LayerReader, StreamingTopK, crop_box, dataset_examples, single_pass
+from inception_tools.examples import (ExamplesConfig, LayerReader, StreamingTopK, crop_box, dataset_examples,
+                                     single_pass)
 from inception_tools.receptive_field import Field, layer_field
 
 examples = importlib.import_module("inception_tools.examples")  # the module; it.examples is the API function
@@ -59,7 +60,8 @@ def brute_force(acts, k, mode):
 
 @pytest.mark.parametrize("mode", ["center", "max"])
 def test_one_pass_matches_brute_force_for_every_channel(embedded_model, digits, counting_reader, tmp_path, mode):
-    table = dataset_examples(embedded_model, LAYER, digits, tmp_path, k=8, mode=mode, channels=[0, 83], batch_size=7)
+    table = dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=8, mode=mode, batch_size=7),
+                             channels=[0, 83])
     assert counting_reader == {"calls": 9, "images": 60}  # ceil(60 / 7) model calls in all, for 96 channels
 
     reader = LayerReader(embedded_model, LAYER)
@@ -77,7 +79,7 @@ def test_one_pass_matches_brute_force_for_every_channel(embedded_model, digits, 
 
 
 def test_outputs_on_disk_and_rerun_skips_the_pass(embedded_model, digits, counting_reader, tmp_path):
-    dataset_examples(embedded_model, LAYER, digits, tmp_path, k=8, channels=[2, 5], batch_size=16)
+    dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=8, batch_size=16), channels=[2, 5])
     folder = tmp_path / "examples" / LAYER
     strip = np.asarray(Image.open(folder / "channel_0002_top.png"))
     assert strip.shape == (28, 8 * 28, 3)
@@ -89,11 +91,11 @@ def test_outputs_on_disk_and_rerun_skips_the_pass(embedded_model, digits, counti
     assert not (folder / ".partial.npz").exists()
 
     calls = counting_reader["calls"]
-    dataset_examples(embedded_model, LAYER, digits, tmp_path, k=8, channels=[7], batch_size=16)
+    dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=8, batch_size=16), channels=[7])
     assert counting_reader["calls"] == calls
     assert (folder / "channel_0007_bottom.png").is_file()
     with pytest.raises(UserError, match="k=8"):
-        dataset_examples(embedded_model, LAYER, digits, tmp_path, k=4)
+        dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=4))
 
 
 def test_interrupted_pass_resumes_from_its_checkpoint(embedded_model, digits, counting_reader, tmp_path,
@@ -132,9 +134,11 @@ def test_streaming_top_k_keeps_the_largest_and_breaks_ties_by_index():
 
 def test_bad_requests_are_user_errors(embedded_model, digits, tmp_path):
     with pytest.raises(UserError, match="mode"):
-        dataset_examples(embedded_model, LAYER, digits, tmp_path, mode="mean")
+        ExamplesConfig(mode="mean")
+    with pytest.raises(UserError, match="k and batch size"):
+        ExamplesConfig(k=0)
     with pytest.raises(UserError, match="cannot pick 100"):
-        dataset_examples(embedded_model, LAYER, digits, tmp_path, k=100)
+        dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=100))
 
 
 def build_graph(ops):
@@ -189,3 +193,19 @@ def test_crop_box_is_the_field_shifted_inside_the_image():
     assert crop_box(field, field, 0, 6, 28, 28) == (0, 17, 11, 28)
     wide = Field(size=59, jump=8, start=7.0, length=4)
     assert crop_box(wide, wide, 1, 2, 28, 28) == (0, 0, 28, 28)
+
+
+def test_the_api_returns_typed_examples_equal_to_the_files(embedded_model, digits, tmp_path):
+    import inception_tools as it
+
+    result = it.examples(embedded_model, LAYER, digits, channels=[83, 0], k=4, mode="max", batch_size=16)
+    assert isinstance(result, examples.Examples) and len(result) == 2 and result.channels.tolist() == [83, 0]
+    assert result.top_values.dtype == np.float32 and result.top_positions.shape == (2, 4, 2)
+    assert (np.diff(result.top_values, axis=1) <= 0).all() and (np.diff(result.bottom_values, axis=1) >= 0).all()
+    assert result.top_ids[result.index(0)].tolist() == [digits.ids[r] for r in result.top_rows[1]]
+    with pytest.raises(UserError, match="channel 5 is not among"):
+        result.index(5)
+    assert not any(tmp_path.iterdir())  # the API writes nothing
+    table = dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=4, mode="max", batch_size=16),
+                             channels=[0])
+    assert result.table() == {c: table[c] for c in ("83", "0")}

@@ -1,5 +1,6 @@
-"""Layering: no import cycles between the package's parts, command-line code only in ``cli/``, and library
-errors that never name a command-line flag (the library is called from notebooks too)."""
+"""Layering: no import cycles between the package's parts, command-line code only in ``cli/``, library
+errors that never name a command-line flag (the library is called from notebooks too), and no function
+with more than 8 parameters (docs/design.md: a frozen config or a small object instead)."""
 
 import ast
 import pathlib
@@ -7,6 +8,7 @@ import re
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "inception_tools"
 FLAG = re.compile(r"(?<![\w-])--[a-z]")
+MAX_PARAMETERS = 8
 
 
 def modules():
@@ -106,3 +108,32 @@ def test_library_errors_never_name_a_command_line_flag():
 def test_the_flag_finder_finds_a_flag():
     tree = ast.parse('raise UserError(f"--top-k must be positive, got {k}")\nraise UserError("top_k is x-y --")')
     assert [bool(FLAG.search(text)) for _, text in user_error_texts(tree)] == [True, False]
+
+
+def parameter_count(function, api=False):
+    """The parameters of a function definition, ``self``/``cls`` left out; ``*args`` and ``**kwargs`` count one
+    each. In the notebook API (``api/``) keyword-only settings do not count: a notebook user types them by
+    name (``it.render(model, "mixed3a", 83, steps=64)``) and the function builds the stage's frozen config
+    from them (docs/design.md)."""
+    a = function.args
+    positional = a.posonlyargs + a.args
+    count = len(positional) - (1 if positional and positional[0].arg in ("self", "cls") else 0)
+    count += (a.vararg is not None) + (a.kwarg is not None)
+    return count if api else count + len(a.kwonlyargs)
+
+
+def test_no_function_takes_more_than_eight_parameters():
+    found = [f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}: {parameter_count(node, part == 'api')}"
+             for part, path, tree in modules() for node in ast.walk(tree)
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and parameter_count(node, part == "api") > MAX_PARAMETERS]
+    assert found == []
+
+
+def test_the_parameter_counter_counts():
+    tree = ast.parse("class A:\n    def f(self, a, b=1, *c, d, **e): pass\n"
+                     "def g(a, b, c, d, e, f, g, h, i): pass\nasync def h(*, a, b): pass\n")
+    f, g, h = sorted((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))),
+                     key=lambda n: n.name)
+    assert [parameter_count(f), parameter_count(g), parameter_count(h)] == [5, 9, 2]
+    assert [parameter_count(f, api=True), parameter_count(h, api=True)] == [4, 0]

@@ -126,15 +126,16 @@ def test_renders_do_not_depend_on_the_sessions_made_before(inceptionv1_path):
 
     from inception_tools.models import load_model
     from inception_tools.surgery import Network
-    from inception_tools.visualization import render
+    from inception_tools.visualization import RenderConfig, render
 
     model = load_model("InceptionV1", inceptionv1_path, layers=["mixed5a"])
     net = Network(model, "mixed5a")  # a session with the default (shared, all-core) inter-op pool
     net.layer_activations(np.zeros((1, 224, 224, 3), np.float32))
-    here = render(model, "mixed5a", [0], steps=4, size=96).tobytes().hex()
-    code = ("import sys; from inception_tools.models import load_model; from inception_tools.visualization import render; "
+    here = render(model, "mixed5a", [0], RenderConfig(steps=4, size=96)).tobytes().hex()
+    code = ("import sys; from inception_tools.models import load_model; "
+            "from inception_tools.visualization import RenderConfig, render; "
             "m = load_model('InceptionV1', sys.argv[1], layers=['mixed5a']); "
-            "print(render(m, 'mixed5a', [0], steps=4, size=96).tobytes().hex())")
+            "print(render(m, 'mixed5a', [0], RenderConfig(steps=4, size=96)).tobytes().hex())")
     fresh = subprocess.run([sys.executable, "-c", code, inceptionv1_path], capture_output=True, text=True,
                            check=True).stdout.split()[-1]
     assert here == fresh

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from inception_tools.data import load_dataset
 from inception_tools.data.digits import load_digits
-from inception_tools.examples import dataset_examples
+from inception_tools.examples import ExamplesConfig, dataset_examples
 from inception_tools.importance import ImportanceConfig, score_layer
 from inception_tools.importance.outcomes import channel_means
 from inception_tools.models import load_model
@@ -118,7 +118,7 @@ def test_importance_on_dense1_fast_equals_reference(mlp, tmp_path):
 
 def test_examples_on_dense1_rank_whole_images_by_the_unit(mlp, tmp_path):
     dataset = load_dataset("embedded", mlp, limit=120)
-    table = dataset_examples(mlp, "dense1", dataset, str(tmp_path), k=4, channels=[3], batch_size=50)
+    table = dataset_examples(mlp, "dense1", dataset, str(tmp_path), ExamplesConfig(k=4, batch_size=50), channels=[3])
     net = Network(mlp, "dense1")
     try:
         pre = net.run(net.T("dense1_pre_relu"), dataset.images())
@@ -133,7 +133,8 @@ def test_examples_on_dense1_rank_whole_images_by_the_unit(mlp, tmp_path):
     from PIL import Image
 
     assert Image.open(strip).size == (4 * 28, 28)  # whole digits side by side
-    dataset_examples(mlp, "dense1", dataset, str(tmp_path), k=4, mode="max", channels=[3], batch_size=50)
+    dataset_examples(mlp, "dense1", dataset, str(tmp_path), ExamplesConfig(k=4, mode="max", batch_size=50),
+                     channels=[3])
     assert Image.open(tmp_path / "examples" / "dense1-max" / "channel_0003_top.png").size == (4 * 28, 28)
 
 

@@ -269,8 +269,8 @@ def test_basis_classes_and_blocks_on_keras_layers(files, cache, tmp_path):
     dataset = it.load_dataset("embedded", model, limit=40)
     study = it.basis(model, "add", dataset, components=4, ablation_images=8, ks=(1, 4), ablation_batch=4)
     assert study.bases["pca"] is not None and "\"pre_relu\"" in json.dumps(study.summary)  # <add>_pre_relu sampled
-    summary = it.classes(model, dataset, ["conv_a", "add2"], threshold=0.0, replicates=0)
-    assert set(summary["layers"]) == {"conv_a", "add2"}
+    found = it.classes(model, dataset, ["conv_a", "add2"], threshold=0.0, replicates=0)
+    assert set(found.summary["layers"]) == {"conv_a", "add2"} and found.mean["add2"].shape[0] == len(found.classes)
     Image.fromarray((files["images"][0] * 255).astype(np.uint8)).save(tmp_path / "digit.png")
     blocks = it.blocks(model, str(tmp_path / "digit.png"), layers=["conv_a"], n_classes=1, n_groups=2)
     assert blocks is not None

@@ -67,7 +67,7 @@ def test_teague_tables_are_what_the_classes_stage_returns(quick, tmp_path):
     dataset = it.load_dataset("embedded", model)
     layers = ["dense1", "dense2", "dense3"]
     summary = class_study(model, dataset, ClassesConfig(tuple(layers), threshold=0.999, definition="source", replicates=0),
-                          str(tmp_path))
+                          str(tmp_path)).summary
     table3 = {(r[0], r[1]): r[2:12] for r in rows_after(text, "### Table 3")}
     for layer in layers:
         expected = [str(row["contributing"][layer]) for row in summary["per_class"]]

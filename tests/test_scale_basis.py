@@ -78,18 +78,18 @@ def test_ray_ablation_resumes_a_checkpoint_byte_identically_and_retries_a_killed
         embedded_model, net, digits, study, local_ray, tmp_path):
     ray, crash = local_ray
     bases, variants, mean = study
-    args = (net, digits, bases, variants, mean, 3)
-    one = ablation.batched_outcomes(*args, batch_size=16, workdir=str(tmp_path / "one"), progress=False)
+    args = (net, digits, ablation.Ablator(bases, variants, mean), 3)
+    one = ablation.batched_outcomes(*args, batch_size=16, workdir=str(tmp_path / "one"))
     workdir = str(tmp_path / "ray")
     with pytest.raises(KeyboardInterrupt):
-        ablation.batched_outcomes(*args, batch_size=16, workdir=workdir, progress=False,
+        ablation.batched_outcomes(*args, batch_size=16, workdir=workdir,
                                   distribute=interrupted_after(net, 2))
     with open(os.path.join(workdir, "state.json")) as f:
         assert json.load(f)["images_done"] == 32
     runner = distributor(Recipe(embedded_model.name, embedded_model.path, LAYER, data="embedded", limit=400), ray)
     sent = []
     crash.write_text("")  # the first task started kills its worker once: Ray retries it
-    spread_out = ablation.batched_outcomes(*args, batch_size=16, workdir=workdir, progress=False,
+    spread_out = ablation.batched_outcomes(*args, batch_size=16, workdir=workdir,
                                            distribute=lambda *a: (sent.append(a[2]), runner(*a))[1])
     assert not crash.exists() and os.path.exists(f"{crash}.taken")
     assert sent == [batch_ranges(32, len(digits), 16)]
@@ -120,8 +120,8 @@ def test_inceptionv1_projections_are_byte_identical_on_workers(inceptionv1_path,
     net = Network(model, "mixed4a")
     sample = sample_activations(net, dataset, seed=0, batch_size=20)
     bases = {"pca": pca_basis(sample.layer, 32), "neuron": neuron_basis(sample.layer)}
-    args = (net, dataset, bases, ablation.make_variants(bases, [0, 16]), sample.mean, 10, 16)
+    args = (net, dataset, ablation.Ablator(bases, ablation.make_variants(bases, [0, 16]), sample.mean), 10, 16)
     recipe = Recipe(model.name, model.path, "mixed4a", data=imagenet_sample, limit=40)
-    one = ablation.batched_outcomes(*args, progress=False)
-    spread_out = ablation.batched_outcomes(*args, progress=False, distribute=distributor(recipe, ray))
+    one = ablation.batched_outcomes(*args)
+    spread_out = ablation.batched_outcomes(*args, distribute=distributor(recipe, ray))
     assert _bytes(spread_out) == _bytes(one)

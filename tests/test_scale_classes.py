@@ -7,7 +7,7 @@ import pytest
 
 from inception_tools.classes.config import ClassesConfig
 from inception_tools.classes.collect import PARTIAL_DIR, STATS_FILE, collect
-from inception_tools.classes.stats import ClassStats
+from inception_tools.classes.stats import ClassAccumulator
 from inception_tools.cli import main
 from inception_tools.data import load_dataset
 from inception_tools.scale.classes import distributor, recipe_of
@@ -30,7 +30,7 @@ def _collect(model, dataset, out_dir, distribute=None):
 
 def _state(stats, seen, kept):
     arrays = [seen.tobytes(), kept.tobytes()]
-    return arrays + [getattr(stats[layer], field).tobytes() for layer in LAYERS for field in ClassStats.FIELDS]
+    return arrays + [getattr(stats[layer], field).tobytes() for layer in LAYERS for field in ClassAccumulator.FIELDS]
 
 
 def test_ray_pass_resumes_a_saved_state_byte_identically_and_retries_a_killed_worker(

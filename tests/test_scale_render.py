@@ -6,11 +6,11 @@ from inception_tools.cli import main
 from inception_tools.layout import channel_file, visualization_dir
 from inception_tools.scale.recipe import Recipe
 from inception_tools.scale.render import ray_renderer
-from inception_tools.visualization import render_channels
+from inception_tools.visualization import RenderConfig, render_channels
 
 LAYER = "mixed3a"
 CHANNELS = [5, 1, 2, 7, 3]
-SETTINGS = dict(steps=6, size=24, per_call=2)
+SETTINGS = RenderConfig(steps=6, size=24, per_call=2)
 
 
 def _bytes(out_dir, channels):
@@ -20,10 +20,10 @@ def _bytes(out_dir, channels):
 
 def test_ray_renders_are_byte_identical_to_one_process_and_resume(embedded_model, local_ray, tmp_path):
     ray, _ = local_ray
-    render_channels(embedded_model, LAYER, CHANNELS, tmp_path / "one", **SETTINGS)
+    render_channels(embedded_model, LAYER, CHANNELS, tmp_path / "one", SETTINGS)
     hook = ray_renderer(Recipe(embedded_model.name, embedded_model.path, LAYER), ray)
-    render_channels(embedded_model, LAYER, CHANNELS[:2], tmp_path / "ray", render_calls=hook, **SETTINGS)
-    render_channels(embedded_model, LAYER, CHANNELS, tmp_path / "ray", render_calls=hook, **SETTINGS)
+    render_channels(embedded_model, LAYER, CHANNELS[:2], tmp_path / "ray", SETTINGS, render_calls=hook)
+    render_channels(embedded_model, LAYER, CHANNELS, tmp_path / "ray", SETTINGS, render_calls=hook)
     assert _bytes(tmp_path / "one", CHANNELS) == _bytes(tmp_path / "ray", CHANNELS)
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 from inception_tools import visualization
 from inception_tools.errors import UserError
 from inception_tools.examples import LayerReader
-from inception_tools.visualization import load_channel, render, render_channels
+from inception_tools.visualization import RenderConfig, load_channel, render, render_channels
 
 tf1 = tf.compat.v1
 
@@ -74,7 +74,7 @@ def test_diversity_objective_drives_the_most_important_channel_far_above_the_dat
         embedded_model, dataset_activations, most_important):
     # The channel objective is the mean over positions; compare it with its largest value on any digit.
     dataset_best = dataset_activations[..., most_important].mean(axis=(1, 2)).max()
-    images = render(embedded_model, LAYER, [most_important], steps=256, seed=0)[0]
+    images = render(embedded_model, LAYER, [most_important], RenderConfig(steps=256, seed=0))[0]
     reached = activations(embedded_model, images)[..., most_important].mean(axis=(1, 2))
     assert images.shape == (4, 28, 28, 3) and 0 <= images.min() and images.max() <= 1
     assert reached.min() > 3 * dataset_best
@@ -85,26 +85,26 @@ def test_diversity_objective_drives_the_most_important_channel_far_above_the_dat
 def test_channel_objective_drives_all_four_images_far_above_the_dataset(embedded_model, dataset_activations,
                                                                          most_important):
     dataset_best = dataset_activations[..., most_important].mean(axis=(1, 2)).max()
-    images = render(embedded_model, LAYER, [most_important], steps=128, seed=0, objective="channel")[0]
+    images = render(embedded_model, LAYER, [most_important], RenderConfig(steps=128, seed=0, objective="channel"))[0]
     reached = activations(embedded_model, images)[..., most_important].mean(axis=(1, 2))
     assert reached.min() > 3 * dataset_best
 
 
 def test_negative_and_neuron_objectives(embedded_model, dataset_activations, most_important):
     channel = most_important
-    negative = render(embedded_model, LAYER, [channel], steps=256, seed=0, objective="negative")[0]
+    negative = render(embedded_model, LAYER, [channel], RenderConfig(steps=256, seed=0, objective="negative"))[0]
     low = activations(embedded_model, negative)[..., channel].mean(axis=(1, 2))
     assert low.max() < np.percentile(dataset_activations[..., channel].mean(axis=(1, 2)), 1)
-    neuron = render(embedded_model, LAYER, [channel], steps=128, seed=0, objective="neuron")[0]
+    neuron = render(embedded_model, LAYER, [channel], RenderConfig(steps=128, seed=0, objective="neuron"))[0]
     acts = activations(embedded_model, neuron)[..., channel]
     assert acts[:, 7, 7].min() > dataset_activations[:, 7, 7, channel].max()  # Lucid's centre: 14 // 2
     assert (acts[:, 7, 7] > 2 * acts.mean(axis=(1, 2))).all()
 
 
 def test_same_seed_same_images_other_seed_other_images(embedded_model):
-    first = render(embedded_model, LAYER, [5], steps=32, seed=7)
-    again = render(embedded_model, LAYER, [5], steps=32, seed=7)
-    other = render(embedded_model, LAYER, [5], steps=32, seed=8)
+    first = render(embedded_model, LAYER, [5], RenderConfig(steps=32, seed=7))
+    again = render(embedded_model, LAYER, [5], RenderConfig(steps=32, seed=7))
+    other = render(embedded_model, LAYER, [5], RenderConfig(steps=32, seed=8))
     np.testing.assert_array_equal(first, again)
     assert np.abs(first - other).mean() > 0.05
 
@@ -112,17 +112,19 @@ def test_same_seed_same_images_other_seed_other_images(embedded_model):
 def test_the_engines_run_the_same_optimization(embedded_model, dataset_activations, most_important):
     # Without a diversity term (and no LRN in the embedded model) the engines do the same arithmetic.
     dataset_best = dataset_activations[..., most_important].mean(axis=(1, 2)).max()
-    lucid = render(embedded_model, LAYER, [most_important], steps=64, seed=0, objective="channel", engine="render_vis")
-    fast = render(embedded_model, LAYER, [most_important], steps=64, seed=0, objective="channel", engine="fast")
+    lucid = render(embedded_model, LAYER, [most_important],
+                   RenderConfig(steps=64, seed=0, objective="channel", engine="render_vis"))
+    fast = render(embedded_model, LAYER, [most_important],
+                  RenderConfig(steps=64, seed=0, objective="channel", engine="fast"))
     np.testing.assert_array_equal(lucid, fast)
     assert activations(embedded_model, fast[0])[..., most_important].mean(axis=(1, 2)).min() > 3 * dataset_best
 
 
 def test_the_fast_engine_rounds_the_diversity_term_otherwise_and_each_engine_is_reproducible(embedded_model):
-    lucid = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="render_vis")
-    again = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="render_vis")
-    fast = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="fast")
-    fast_again = render(embedded_model, LAYER, [5], steps=16, seed=7, engine="fast")
+    lucid = render(embedded_model, LAYER, [5], RenderConfig(steps=16, seed=7, engine="render_vis"))
+    again = render(embedded_model, LAYER, [5], RenderConfig(steps=16, seed=7, engine="render_vis"))
+    fast = render(embedded_model, LAYER, [5], RenderConfig(steps=16, seed=7, engine="fast"))
+    fast_again = render(embedded_model, LAYER, [5], RenderConfig(steps=16, seed=7, engine="fast"))
     np.testing.assert_array_equal(lucid, again)
     np.testing.assert_array_equal(fast, fast_again)
     assert 0 < np.abs(lucid - fast).mean() < 0.01
@@ -130,7 +132,7 @@ def test_the_fast_engine_rounds_the_diversity_term_otherwise_and_each_engine_is_
 
 def test_channels_sharing_a_call_each_follow_their_own_objective(embedded_model):
     a, b = 83, 5
-    images = render(embedded_model, LAYER, [a, b], steps=64, seed=0, objective="channel")
+    images = render(embedded_model, LAYER, [a, b], RenderConfig(steps=64, seed=0, objective="channel"))
     acts = activations(embedded_model, images.reshape(8, 28, 28, 3)).mean(axis=(1, 2))
     assert acts[:4, a].min() > acts[4:, a].max()
     assert acts[4:, b].min() > acts[:4, b].max()
@@ -145,7 +147,7 @@ def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tm
         return real_render(model, layer, channels, *args)
 
     monkeypatch.setattr(visualization, "render", counting_render)
-    paths = render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, steps=4, size=24, per_call=2)
+    paths = render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, RenderConfig(steps=4, size=24, per_call=2))
     assert calls == [[3, 1], [2]]
     assert [p.split("/")[-1] for p in paths] == ["channel_0003.png", "channel_0001.png", "channel_0002.png"]
     strip = np.asarray(Image.open(paths[0]))
@@ -158,38 +160,40 @@ def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tm
     assert settings["engine"] == "fast"
 
     calls.clear()
-    render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, steps=4, size=24, per_call=2)
+    render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, RenderConfig(steps=4, size=24, per_call=2))
     assert calls == []
     (tmp_path / "visualizations" / LAYER / "channel_0002.png").unlink()
-    render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, steps=4, size=24, per_call=2)
+    render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, RenderConfig(steps=4, size=24, per_call=2))
     assert calls == [[2]]
     with pytest.raises(UserError, match="steps=4"):
-        render_channels(embedded_model, LAYER, [3], tmp_path, steps=8, size=24, per_call=2)
+        render_channels(embedded_model, LAYER, [3], tmp_path, RenderConfig(steps=8, size=24, per_call=2))
     with pytest.raises(UserError, match="engine='fast'"):  # a folder never mixes the engines' pixels
-        render_channels(embedded_model, LAYER, [3], tmp_path, steps=4, size=24, per_call=2, engine="render_vis")
+        render_channels(embedded_model, LAYER, [3], tmp_path,
+                        RenderConfig(steps=4, size=24, per_call=2, engine="render_vis"))
 
 
 def test_a_folder_from_before_the_engines_were_recorded_continues_only_with_render_vis(embedded_model, tmp_path):
-    render_channels(embedded_model, LAYER, [3], tmp_path, steps=2, size=16, engine="render_vis")
+    render_channels(embedded_model, LAYER, [3], tmp_path, RenderConfig(steps=2, size=16, engine="render_vis"))
     path = tmp_path / "visualizations" / LAYER / "settings.json"
     settings = json.loads(path.read_text())
     del settings["engine"]
     path.write_text(json.dumps(settings))
     with pytest.raises(UserError, match="engine=None"):
-        render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16, engine="fast")
+        render_channels(embedded_model, LAYER, [3, 4], tmp_path, RenderConfig(steps=2, size=16, engine="fast"))
     assert not (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
-    render_channels(embedded_model, LAYER, [3, 4], tmp_path, steps=2, size=16)  # its engine: render_vis
+    render_channels(embedded_model, LAYER, [3, 4], tmp_path, RenderConfig(steps=2, size=16))  # its engine: render_vis
     assert (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
     assert "engine" not in json.loads(path.read_text())
 
 
 def test_without_an_engine_a_folder_continues_with_its_own(embedded_model, tmp_path):
-    render_channels(embedded_model, LAYER, [3], tmp_path, steps=2, size=16, engine="render_vis")
-    render_channels(embedded_model, LAYER, [4], tmp_path, steps=2, size=16)
+    render_channels(embedded_model, LAYER, [3], tmp_path, RenderConfig(steps=2, size=16, engine="render_vis"))
+    render_channels(embedded_model, LAYER, [4], tmp_path, RenderConfig(steps=2, size=16))
     settings = json.loads((tmp_path / "visualizations" / LAYER / "settings.json").read_text())
     assert settings["engine"] == "render_vis"
     np.testing.assert_array_equal(load_channel(tmp_path, LAYER, 4),
-                                  render(embedded_model, LAYER, [4], steps=2, size=16, engine="render_vis")[0])
+                                  render(embedded_model, LAYER, [4],
+                                         RenderConfig(steps=2, size=16, engine="render_vis"))[0])
 
 
 def test_bad_layers_and_settings_are_user_errors(embedded_model, tmp_path):
@@ -200,9 +204,9 @@ def test_bad_layers_and_settings_are_user_errors(embedded_model, tmp_path):
     with pytest.raises(UserError, match="out of range"):
         render_channels(embedded_model, LAYER, [96], tmp_path)
     with pytest.raises(UserError, match="objective"):
-        render_channels(embedded_model, LAYER, [0], tmp_path, objective="dream")
+        render_channels(embedded_model, LAYER, [0], tmp_path, RenderConfig(objective="dream"))
     with pytest.raises(UserError, match="render engine"):
-        render_channels(embedded_model, LAYER, [0], tmp_path, engine="eager")
+        render_channels(embedded_model, LAYER, [0], tmp_path, RenderConfig(engine="eager"))
 
 
 @pytest.mark.slow
@@ -215,7 +219,7 @@ def test_inceptionv1_mixed5a_render_at_224_beats_the_imagenet_sample(inceptionv1
     reader = LayerReader(model, "mixed5a")
     dataset = load_dataset(imagenet_sample, model, limit=200)
     dataset_best = max(reader(images)[..., channel].mean(axis=(1, 2)).max() for _, images in dataset.batches(32))
-    images = render(model, "mixed5a", [channel], steps=64, seed=0)[0]
+    images = render(model, "mixed5a", [channel], RenderConfig(steps=64, seed=0))[0]
     reached = reader(images)[..., channel].mean(axis=(1, 2))
     reader.close()
     assert images.shape == (4, 224, 224, 3)

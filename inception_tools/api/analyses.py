@@ -58,7 +58,10 @@ def classes(model, dataset, layers: Sequence[str], out: Optional[str] = None, di
         distribute: runs the pass's image batches as Ray tasks (:func:`inception_tools.scale.classes.distributor`).
 
     Returns:
-        The ``classes.json`` summary (settings, per-class counts, per-layer distances and overlaps).
+        :class:`inception_tools.classes.result.ClassStats`: per layer the class means, variances, active
+        counts and fractions and contributing units ([K, C] arrays: ``result.mean["mixed3a"]``, row
+        ``result.index("7")``), the images seen and kept per class, and ``summary`` (what ``classes.json``
+        holds: settings, per-class counts, per-layer distances and overlaps).
     """
     from inception_tools.classes import ClassesConfig, class_study
 

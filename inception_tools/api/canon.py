@@ -10,7 +10,7 @@ from inception_tools.errors import UserError
 from inception_tools.api._support import _check_dataset, _check_model
 
 
-def circuit(model, layer: str, channel: int, inputs_from: Optional[str] = None, top: int = 8,
+def circuit(model, layer: str, channel: int, *, inputs_from: Optional[str] = None, top: int = 8,
             render_size: int = 128, render_steps: int = 256, seed: int = 0, out: Optional[str] = None):
     """A channel's circuit: its strongest inputs and outputs through expanded weights.
 
@@ -36,7 +36,7 @@ def circuit(model, layer: str, channel: int, inputs_from: Optional[str] = None, 
     return runner.run(STAGE, config, out, model=model)
 
 
-def tuning(model, layer: str, channels: Sequence[int] = (), stimulus: str = "curve", dataset=None,
+def tuning(model, layer: str, channels: Sequence[int] = (), *, stimulus: str = "curve", dataset=None,
            search: bool = False, replicates: int = 8, jitter: float = 4.0, seed: int = 0, out: Optional[str] = None,
            **options):
     """Tuning curves of ``channels`` of ``layer`` to a family of seeded parametric stimuli.
@@ -68,7 +68,7 @@ def tuning(model, layer: str, channels: Sequence[int] = (), stimulus: str = "cur
     return runner.run(STAGE, config, out, model=model, dataset=dataset)
 
 
-def atlas(model, dataset, layer, grid: int = 20, per_image: int = 1, seed: int = 0, min_count: int = 5,
+def atlas(model, dataset, layer, *, grid: int = 20, per_image: int = 1, seed: int = 0, min_count: int = 5,
           out: Optional[str] = None, **settings):
     """An activation atlas (Carter et al., 2019) of ``layer`` (one name, ``"a,b"`` or a sequence) over ``dataset``.
 

@@ -133,7 +133,7 @@ def reliability(table_or_csv, splits: int = 20, seed: int = 0, resamples: int = 
     return assess(OutcomeStore.open(table_or_csv), splits, seed, resamples)[0]
 
 
-def render(model, layer=None, channel: Optional[int] = None, steps: int = 512, size: Optional[int] = None,
+def render(model, layer=None, channel: Optional[int] = None, *, steps: int = 512, size: Optional[int] = None,
            seed: int = 0, objective="diversity", engine: str = "fast", batch: int = 4):
     """Lucid feature visualizations: of any Lucid objective, or of one channel with the study's recipe.
 
@@ -168,7 +168,7 @@ def render(model, layer=None, channel: Optional[int] = None, steps: int = 512, s
     Returns:
         float32 [batch, size, size, 3] in [0, 1] (4 images for a recipe).
     """
-    from inception_tools.visualization import OBJECTIVES, render as lucid_render, render_objective
+    from inception_tools.visualization import OBJECTIVES, RenderConfig, render as lucid_render, render_objective
 
     _check_model(model)
     recipe = isinstance(objective, str) and objective in OBJECTIVES
@@ -180,8 +180,8 @@ def render(model, layer=None, channel: Optional[int] = None, steps: int = 512, s
                             f"\"{layer}:0\")")
         model.check_pre_relu(layer)
         model.check_channels(layer, [channel])
-        return lucid_render(model, layer, [channel], steps=steps, size=size, seed=seed, objective=objective,
-                            engine=engine)[0]
+        config = RenderConfig(steps=steps, size=size, seed=seed, objective=objective, engine=engine)
+        return lucid_render(model, layer, [channel], config)[0]
     if channel is not None:
         raise UserError("channel goes with a layer name, not with a Lucid objective")
     return render_objective(model, objective if layer is None else layer, steps=steps, size=size, seed=seed,
@@ -192,17 +192,29 @@ def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = Non
              mode: str = "center", batch_size: int = 32):
     """The ``k`` most and least activating dataset images of each channel, in one pass over ``dataset``.
 
-    Returns:
-        dict channel -> {"top": ids, "top_values", "top_positions", "top_rows", and the same for "bottom"}.
-    """
-    from inception_tools.examples import examples_table, single_pass
+    Args:
+        model, layer, dataset: the layer and the images ranked (by ``<layer>_pre_relu``).
+        channels: the channels returned (default: all; the pass scores every channel).
+        k: examples per channel and side.
+        mode: ``center`` (the activation at the centre position, the study's) or ``max`` (the spatial
+            maximum, and the minimum for the bottom examples).
+        batch_size: images per ``session.run``.
 
+    Returns:
+        :class:`inception_tools.examples.Examples`: per channel (row ``result.index(c)``) the ``top_ids``,
+        ``top_values``, ``top_positions``, ``top_rows`` (dataset indices) and the same for ``bottom``.
+    """
+    from inception_tools.examples import Examples, ExamplesConfig, single_pass
+
+    config = ExamplesConfig(k=k, mode=mode, batch_size=batch_size)
     _check_model(model).check_layer(layer, "visualize")
     _check_dataset(dataset)
+    if k > len(dataset):
+        raise UserError(f"cannot pick {k} examples from {len(dataset)} images")
     depth = model.depth(layer)
     channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
-    top, bottom = single_pass(model, layer, dataset, k=k, mode=mode, batch_size=batch_size)
-    return {int(c): entry for c, entry in examples_table(top, bottom, dataset.ids, channels).items()}
+    kept = single_pass(model, layer, dataset, k=config.k, mode=config.mode, batch_size=config.batch_size)
+    return Examples.from_pass(layer, config.mode, kept, dataset.ids, channels)
 
 
 def select(importance_csv, top: int = 40, middle: int = 40, seed: int = 0, score: str = "importance",

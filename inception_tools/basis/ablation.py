@@ -101,6 +101,7 @@ class Ablator:
 
     def __init__(self, bases, variants, mean):
         self.mean = np.asarray(mean, np.float32)
+        self.mean_sum = float(np.asarray(mean, np.float64).sum())  # identifies the mean in a checkpoint
         self.variants = list(variants)
         self.ops = []
         for v in self.variants:
@@ -177,10 +178,10 @@ class _Checkpoint:
             json.dump({"settings": self.settings, "images_done": images_done}, f)
 
 
-def _settings(net, dataset, variants, top_k, mean):
+def _settings(net, dataset, ablator, top_k):
     return {"layer": net.layer, "n_images": len(dataset), "top_k": top_k,
-            "variants": [list(dataclasses.astuple(v)) for v in variants],  # as JSON reads them back
-            "mean": float(np.asarray(mean, np.float64).sum())}
+            "variants": [list(dataclasses.astuple(v)) for v in ablator.variants],  # as JSON reads them back
+            "mean": ablator.mean_sum}
 
 
 class BlockJob:
@@ -216,19 +217,26 @@ class BlockJob:
         return outcomes
 
 
-def batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, group=None, workdir=None,
-                     progress=True, distribute=None):
+def batched_outcomes(net, dataset, ablator, top_k, batch_size=16, group=None, workdir=None, distribute=None):
     """Outcomes of every variant: the layer once per batch, variants stacked along the batch axis.
 
     Args:
+        net: a :class:`~inception_tools.surgery.Network` at the basis's layer.
+        dataset: the images.
+        ablator: an :class:`Ablator` of the bases, the variants and the layer's mean.
+        top_k: top-k accuracy besides top-1.
+        batch_size: images per batch.
         group: variants per session run (default: as many as fit, planned once per batch length).
         workdir: checkpoint folder (resumable: outcomes and images done after every batch).
         distribute: optional ``(job, dataset, batches) -> iterable of (batch, Outcomes)`` in batch
             order that runs :class:`BlockJob` elsewhere, e.g. :func:`inception_tools.scale.basis.distributor`
             (Ray); each result is checkpointed as it comes, as one process would.
+
+    Returns:
+        :class:`Outcomes` [variants, images].
     """
-    ablator = Ablator(bases, variants, mean)
-    checkpoint = _Checkpoint(workdir, _settings(net, dataset, variants, top_k, mean), len(variants), len(dataset))
+    variants = ablator.variants
+    checkpoint = _Checkpoint(workdir, _settings(net, dataset, ablator, top_k), len(variants), len(dataset))
     todo = batch_ranges(checkpoint.images_done, len(dataset), batch_size)
     per_variant = 4 * 8 * net.layer_activations(dataset.images(0, 1))[0].size
     job = BlockJob(ablator, top_k, {b1 - b0: group or plan_groups(len(variants), b1 - b0, per_variant)
@@ -238,7 +246,7 @@ def batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, 
     else:
         results = distribute(job, dataset, todo)
     with progress_bar(total=len(variants) * len(dataset), initial=len(variants) * checkpoint.images_done, unit="img",
-                      desc=f"basis ablation {net.layer}", disable=not progress) as bar:
+                      desc=f"basis ablation {net.layer}") as bar:
         for (b0, b1), part in results:
             for name in ("top1", "topk", "logprob"):
                 getattr(checkpoint.outcomes, name)[:, b0:b1] = getattr(part, name)
@@ -247,13 +255,14 @@ def batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, 
     return checkpoint.outcomes
 
 
-def naive_outcomes(net, dataset, bases, variants, mean, top_k, batch_size=16, progress=True):
-    """The reference: one ``partial_run`` (whole network) per variant and batch."""
-    ablator = Ablator(bases, variants, mean)
-    outcomes = Outcomes.empty(len(variants), len(dataset))
-    with progress_bar(total=len(variants) * len(dataset), unit="img", desc=f"naive ablation {net.layer}",
-                      disable=not progress) as bar:
-        for i in range(len(variants)):
+def naive_outcomes(net, dataset, ablator, top_k, batch_size=16):
+    """The reference: one ``partial_run`` (whole network) per variant and batch.
+
+    Arguments as :func:`batched_outcomes`; returns :class:`Outcomes`."""
+    outcomes = Outcomes.empty(len(ablator.variants), len(dataset))
+    with progress_bar(total=len(ablator.variants) * len(dataset), unit="img",
+                      desc=f"naive ablation {net.layer}") as bar:
+        for i in range(len(ablator.variants)):
             for start, images in dataset.batches(batch_size):
                 handle = net.session.partial_run_setup([net.activations, net.logits], [net.images, net.imputed])
                 acts = net.session.partial_run(handle, net.activations, net.feed(images))

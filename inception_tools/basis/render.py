@@ -45,11 +45,23 @@ def render_direction(model, layer, vector, steps=256, size=None, seed=0, diversi
     return images.astype(np.float32)
 
 
-def write_renders(model, layer, basis, vectors, out_dir, steps=256, size=None, seed=0, engine=DEFAULT_ENGINE):
-    """Render ``vectors`` (0-based columns of ``basis``) not on disk yet; returns their PNG paths."""
+def write_renders(model, layer, basis, out_dir, config, engine=DEFAULT_ENGINE):
+    """Render ``config.vectors`` (0-based columns of ``basis``) not on disk yet; returns their PNG paths.
+
+    Args:
+        model, layer: the basis's model and layer.
+        basis: the :class:`~inception_tools.activations.pca.Basis` whose vectors are rendered.
+        out_dir: the study folder (``renders-<steps>steps-<size>px-<engine>/<basis>_<vvvv>.png`` and ``.npy``).
+        config: a :class:`~inception_tools.basis.config.BasisConfig`: ``vectors``, ``steps``, ``size``, ``seed``.
+        engine: a render engine of :mod:`inception_tools.render_engine`.
+
+    Returns:
+        The PNG paths, in the order of ``config.vectors``.
+    """
+    steps, size, seed = config.steps, config.size, config.seed
     folder = os.path.join(out_dir, f"renders-{steps}steps-{size or model.image_shape[0]}px-{engine}")
     paths = []
-    for v in vectors:
+    for v in config.vectors:
         path = os.path.join(folder, vector_name(basis, v) + ".png")
         if not os.path.isfile(path):
             images = render_direction(model, layer, basis.vectors[:, v], steps, size, seed, engine=engine)

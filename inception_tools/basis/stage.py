@@ -21,6 +21,7 @@ Files in ``out_dir``:
 """
 
 import csv
+import dataclasses
 import json
 import logging
 import os
@@ -104,21 +105,33 @@ def pca_step(net, dataset, out_dir, seed=0, components=None, batch_size=32, repo
     return bases, sample, summary
 
 
-def ablation_step(net, dataset, bases, mean, out_dir, top_k, points_per_octave=1, batch_size=16, ks=None,
-                  report=None, distribute=None):
-    """Cumulative ablation curves of both bases (on ``ks``, default a log grid); returns the CSV rows.
+def ablation_step(net, dataset, bases, mean, out_dir, config, report=None, distribute=None):
+    """Cumulative ablation curves of both bases; returns the CSV rows.
 
-    ``distribute``: the hook of :func:`~inception_tools.basis.ablation.batched_outcomes` (e.g. Ray)."""
+    Args:
+        net, dataset: the layer's network and the images ablated.
+        bases: ``{"pca": Basis, "neuron": Basis}``; mean: the layer's mean, the ablated value.
+        out_dir: the study folder (``ablation.csv``, ``ablation.png``, ``ablation.outcomes.npz``).
+        config: a :class:`~inception_tools.basis.config.BasisConfig` with ``top_k`` resolved: its ``ks``
+            (default a log grid with ``points_per_octave``), ``ablation_batch`` and ``top_k``.
+        report: callable for one-line messages (default: this module's logger).
+        distribute: the hook of :func:`~inception_tools.basis.ablation.batched_outcomes` (e.g. Ray).
+
+    Returns:
+        The rows of ``ablation.csv`` (dicts, numbers parsed).
+    """
     report = report or log.info
+    top_k = config.top_k
     csv_path = os.path.join(out_dir, "ablation.csv")
     d = bases["neuron"].dim
-    ks = ablation.log_grid(min(d, len(bases["pca"])), points_per_octave) if ks is None else sorted(set(ks) | {0})
+    ks = config.ks
+    ks = ablation.log_grid(min(d, len(bases["pca"])), config.points_per_octave) if ks is None else sorted(set(ks) | {0})
     variants = ablation.make_variants(bases, ks)
     if not os.path.isfile(csv_path):
         started = time.time()
         workdir = csv_path.replace(".csv", ".partial")
-        outcomes = ablation.batched_outcomes(net, dataset, bases, variants, mean, top_k, batch_size, workdir=workdir,
-                                             distribute=distribute)
+        outcomes = ablation.batched_outcomes(net, dataset, ablation.Ablator(bases, variants, mean), top_k,
+                                             config.ablation_batch, workdir=workdir, distribute=distribute)
         rows = ablation.curve_rows(variants, outcomes, top_k)
         with atomic_path(os.path.join(out_dir, "ablation.outcomes.npz")) as tmp:
             with open(tmp, "wb") as f:
@@ -192,10 +205,10 @@ def basis_study(net, dataset, out_dir, config, report=None, distribute=None):
     Returns:
         ``(bases, sample)``: the two bases by name and the sampled activations.
     """
-    c = config
     report = report or log.info
     net.model.check_layer(net.layer, "ablate")
-    top_k = net.model.check_top_k(net.model.default_top_k if c.top_k is None else c.top_k)
+    top_k = net.model.check_top_k(net.model.default_top_k if config.top_k is None else config.top_k)
+    c = dataclasses.replace(config, top_k=top_k)
     settings = dict(model=net.model.name, layer=net.layer, dataset=getattr(dataset, "source", ""),
                     n_images=len(dataset), resize=dataset.resize, pixel_scaling=net.pixel_scaling, seed=c.seed,
                     components=c.components, tensor=net.layer, pre_relu_tensor=f"{net.layer}_pre_relu")
@@ -215,18 +228,16 @@ def basis_study(net, dataset, out_dir, config, report=None, distribute=None):
     if c.ablate:
         subset = dataset if not c.ablation_images or c.ablation_images >= len(dataset) else \
             spread(dataset, c.ablation_images)
-        rows = ablation_step(net, subset, bases, sample.mean, out_dir, top_k, c.points_per_octave, c.ablation_batch,
-                             list(c.ks) if c.ks is not None else None, report, distribute)
+        rows = ablation_step(net, subset, bases, sample.mean, out_dir, c, report, distribute)
         parts.update(ablation_images=len(subset),
                      pca_minus_neuron_top1=claim_check(rows, os.path.join(out_dir, "ablation.outcomes.npz")))
     basis = bases[c.visual_basis]
     vectors = list(c.vectors)
     if vectors:
-        paths = write_strips(net, dataset, basis, sample.layer, vectors, out_dir, c.strip_points, c.strip_k,
-                             c.batch_size)
+        paths = write_strips(net, dataset, basis, sample.layer, out_dir, c)
         report(f"strips: {', '.join(paths)}")
     if vectors and c.render:
-        paths = write_renders(net.model, net.layer, basis, vectors, out_dir, c.steps, c.size, c.seed)
+        paths = write_renders(net.model, net.layer, basis, out_dir, c)
         report(f"renders: {', '.join(paths)}")
     if vectors:
         report(f"gallery: {build_basis_gallery(out_dir, basis, f'{net.model.name} {net.layer}', ranking=ranking)}")

@@ -101,8 +101,21 @@ def vector_name(basis, vector):
     return f"{basis.kind}_{vector + 1:04d}"
 
 
-def write_strips(net, dataset, basis, sample_rows, vectors, out_dir, m=8, k=4, batch_size=32):
-    """Strips of ``vectors`` (0-based columns of ``basis``) not on disk yet; returns their PNG paths."""
+def write_strips(net, dataset, basis, sample_rows, out_dir, config):
+    """Strips of ``config.vectors`` (0-based columns of ``basis``) not on disk yet; returns their PNG paths.
+
+    Args:
+        net, dataset: the layer's network and the images searched for the nearest patches.
+        basis: the :class:`~inception_tools.activations.pca.Basis` whose vectors are drawn.
+        sample_rows: the sampled activation vectors [n, d] the directions' lines span.
+        out_dir: the study folder (``strips/<basis>_<vvvv>.png`` and ``.json``).
+        config: a :class:`~inception_tools.basis.config.BasisConfig`: ``vectors``, ``strip_points`` (m points
+            per line), ``strip_k`` (k nearest patches per point), ``batch_size``.
+
+    Returns:
+        The PNG paths, in the order of ``config.vectors``.
+    """
+    vectors, m, k = list(config.vectors), config.strip_points, config.strip_k
     for v in vectors:
         if not 0 <= v < len(basis):
             raise UserError(f"basis vector {v + 1} out of range: the {basis.kind} basis has vectors 1-{len(basis)}")
@@ -111,7 +124,8 @@ def write_strips(net, dataset, basis, sample_rows, vectors, out_dir, m=8, k=4, b
     todo = [v for v in vectors if not os.path.isfile(paths[v])]
     if todo:
         lines = [line_points(basis, sample_rows, v, m) for v in todo]
-        rows, positions, dists = nearest_patches(net, dataset, np.concatenate([p for _, p in lines]), k, batch_size)
+        rows, positions, dists = nearest_patches(net, dataset, np.concatenate([p for _, p in lines]), k,
+                                                config.batch_size)
         load = patch_loader(net.model, dataset, net.layer)
         for i, (v, (ts, _)) in enumerate(zip(todo, lines)):
             sl = slice(i * m, (i + 1) * m)

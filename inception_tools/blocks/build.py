@@ -79,26 +79,29 @@ class LayerBlocks:
     seconds: float
 
 
-def analyse_layer(model, image, layer, classes, top_n=4, n_groups=6, means=None, baseline="zero",
-                  net=None, batch_size=64):
-    """:class:`LayerBlocks` of ``layer`` on ``image`` [1, H, W, 3] for output indices ``classes``.
+def analyse_layer(net, image, classes, top_n=4, n_groups=6, means=None, baseline="zero", batch_size=64):
+    """:class:`LayerBlocks` of ``net.layer`` on ``image`` [1, H, W, 3] for output indices ``classes``.
 
-    ``means`` (float [C]) is the ablation baseline, named by ``baseline``; zero when None.
+    Args:
+        net: a :class:`~inception_tools.surgery.Network` of the model at the layer (the caller closes it).
+        image: float32 [1, H, W, 3] in [0, 1].
+        classes: output indices to attribute.
+        top_n, n_groups: channels per position in the semantic dictionary; NMF groups.
+        means: float [C], the ablation baseline, named by ``baseline``; zero when None.
+        batch_size: ablated variants per session run.
+
+    Returns:
+        :class:`LayerBlocks`.
     """
     start = time.monotonic()
-    own = net is None
-    net = net or Network(model, layer)
-    try:
-        acts = net.layer_activations(image)
-        if acts.ndim != 4:
-            raise UserError(f"{layer} has no spatial positions; give a convolutional layer such as a mixed one")
-        values = np.zeros(acts.shape[-1]) if means is None else np.asarray(means, np.float64)
-        _, height, width, depth = acts.shape
-        with progress.bar(total=depth + height * width, desc=f"ablate {layer}", unit="variant") as bar:
-            attributions = attribute(net, acts, classes, values, batch_size, progress=bar.update)
-    finally:
-        if own:
-            net.close()
+    layer = net.layer
+    acts = net.layer_activations(image)
+    if acts.ndim != 4:
+        raise UserError(f"{layer} has no spatial positions; give a convolutional layer such as a mixed one")
+    values = np.zeros(acts.shape[-1]) if means is None else np.asarray(means, np.float64)
+    _, height, width, depth = acts.shape
+    with progress.bar(total=depth + height * width, desc=f"ablate {layer}", unit="variant") as bar:
+        attributions = attribute(net, acts, classes, values, batch_size, progress=bar.update)
     groups = neuron_groups(acts, n_groups)
     group_attr = np.array([groups.attribution(a.gradient) for a in attributions])
     return LayerBlocks(layer, acts, semantic_dictionary(acts, top_n), attributions, groups, group_attr,
@@ -175,8 +178,7 @@ def analyse(model, image_path, config):
             net.require_no_bypass("the Building Blocks attribution")
             if classes is None:
                 classes = top_classes(net.unablated_logits(image)[0], model, config.n_classes)
-            blocks = analyse_layer(model, image, layer, classes, config.top_n, config.n_groups, means.get(layer),
-                                   baseline, net)
+            blocks = analyse_layer(net, image, classes, config.top_n, config.n_groups, means.get(layer), baseline)
         finally:
             net.close()
         log.info("%s analysed in %.1f s", layer, blocks.seconds)

@@ -5,7 +5,7 @@ every layer asked for and the output probabilities). An image counts for its
 class when the model gets it right with confidence: top-1 is the true class
 and the true class's probability is at least ``threshold`` (Teague's filter).
 Its unit values (see :func:`~inception_tools.classes.stats.unit_values`) are
-merged into that layer's :class:`~inception_tools.classes.stats.ClassStats`.
+merged into that layer's :class:`~inception_tools.classes.stats.ClassAccumulator`.
 
 While the pass runs, ``<out>/classes.partial/`` holds its settings
 (``config.json``) and the statistics after the last finished batch
@@ -32,7 +32,7 @@ import numpy as np
 from inception_tools import progress
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.classes.contribution import TrueClassGradients, attribution_signs, keep_masks
-from inception_tools.classes.stats import ClassStats, confident_correct, unit_values
+from inception_tools.classes.stats import ClassAccumulator, confident_correct, unit_values
 from inception_tools.data.dataset import batch_ranges
 from inception_tools.errors import UserError
 from inception_tools.importance.run import dataset_fingerprint
@@ -149,7 +149,7 @@ def collect(model, dataset, config, classes, out_dir, distribute=None):
     ``source-gradient``; :mod:`.contribution`).
 
     Returns:
-        ``(stats, seen, kept, settings)``: ``{layer: ClassStats}`` (rows in the order of ``classes``),
+        ``(stats, seen, kept, settings)``: ``{layer: ClassAccumulator}`` (rows in the order of ``classes``),
         images of each class seen and kept, and the pass settings.
     """
     layers = list(config.layers)
@@ -158,7 +158,7 @@ def collect(model, dataset, config, classes, out_dir, distribute=None):
     replicates = fit_replicates(config.replicates, len(classes), sum(model.depth(layer) for layer in layers))
     settings = pass_config(model, dataset, config, classes, replicates)
     keep = keep_masks(model, layers) if config.definition == "source" else None
-    stats = {layer: ClassStats(len(classes), model.depth(layer), config.active_threshold, replicates, config.seed)
+    stats = {layer: ClassAccumulator(len(classes), model.depth(layer), config.active_threshold, replicates, config.seed)
              for layer in layers}
     final = os.path.join(out_dir, STATS_FILE)
     if os.path.isfile(final):

@@ -1,6 +1,6 @@
 """Class-by-class comparison matrices of one layer, and their summary over classes.
 
-From a layer's :class:`~inception_tools.classes.stats.ClassStats`, for every
+From a layer's :class:`~inception_tools.classes.stats.ClassAccumulator`, for every
 pair of classes (K x K matrices):
 
 - ``euclid_mean``: Euclidean distance between the classes' mean vectors;

@@ -192,24 +192,32 @@ Intervals: 95% Poisson bootstrap over images ({settings['bootstrap']} replicates
         f.write(page)
 
 
-def write_report(out_dir, stats, classes, labels, seen, kept, config, min_fraction=0.0, extra=None,
-                 importance=None, importance_table=""):
+def write_report(out_dir, result):
     """Write every file of the module docstring into ``out_dir``; return the summary dict.
 
-    ``extra``: added CSV columns ``{column: {layer: [K, C]}}``; ``importance``: per layer the rows of
-    :func:`~inception_tools.classes.importance.matter_vs_active`, shown as ``importance_table`` (markdown).
+    Args:
+        out_dir: the study folder.
+        result: a :class:`~inception_tools.classes.result.ClassStats`; its ``importance_columns`` are added
+            CSV columns, its ``importance`` (per layer the rows of
+            :func:`~inception_tools.classes.importance.matter_vs_active`) shown as ``importance_table``.
+
+    Returns:
+        The ``classes.json`` summary.
     """
+    stats, classes, min_fraction, config = result.stats, result.classes.tolist(), result.min_fraction, result.settings
+    labels = dict(zip(classes, result.labels))  # output index -> label name
+    importance, importance_table = result.importance, result.importance_table
     names = [labels[c] for c in classes]
     for layer, s in stats.items():
         mats = matrices(s, min_fraction)
         for name, m in mats.items():
             write_matrix(os.path.join(out_dir, "matrices", f"{layer}_{name}.csv"), m, names)
         heatmap(os.path.join(out_dir, "heatmaps", f"{layer}.png"), layer, mats, names)
-    summary = build_summary(stats, classes, labels, seen, kept, config, min_fraction)
+    summary = build_summary(stats, classes, labels, result.seen, result.kept, config, min_fraction)
     for layer, rows in (importance or {}).items():
         summary["layers"][layer]["matter_vs_active"] = rows
     depth_plot(os.path.join(out_dir, "depth.png"), summary["layers"], config["model"])
-    write_csv(os.path.join(out_dir, "classes.csv"), stats, classes, labels, min_fraction, extra)
+    write_csv(os.path.join(out_dir, "classes.csv"), stats, classes, labels, min_fraction, result.importance_columns)
     tables = tables_markdown(summary)
     with atomic_open(os.path.join(out_dir, "tables.md")) as f:
         f.write(tables + ("\n" + importance_table if importance_table else ""))

@@ -1,7 +1,7 @@
 """Streaming per-class statistics of the units of one layer.
 
 For every class ``k`` and unit ``c`` (a channel of a convolutional layer, a
-unit of a dense one) :class:`ClassStats` keeps, over the images of class ``k``
+unit of a dense one) :class:`ClassAccumulator` keeps, over the images of class ``k``
 seen so far: their number ``n[k]``, the mean and the sum of squared
 deviations ``m2[k, c]`` of the unit's value (float64, merged batch by batch
 with Chan et al.'s pairwise update, so no sums of squares cancel), and how
@@ -56,7 +56,7 @@ def image_weights(seed, rows, replicates):
     return np.stack(columns, axis=1).astype(np.float64) if columns else np.zeros((replicates, 0))
 
 
-class ClassStats:
+class ClassAccumulator:
     """Counts, means, squared deviations and active counts of ``units`` per class, merged batch by batch."""
 
     FIELDS = ("n", "mean", "m2", "count", "boot_sum", "boot_weight")

@@ -19,6 +19,7 @@ from inception_tools.blocks.build import parse_classes, real_classes
 from inception_tools.classes.collect import collect
 from inception_tools.classes.importance import COLUMNS, class_importance, matter_vs_active
 from inception_tools.classes.report import importance_markdown, write_report
+from inception_tools.classes.result import ClassStats
 from inception_tools.errors import UserError
 from inception_tools.importance.store import OutcomeStore
 from inception_tools.layout import summary_json
@@ -54,14 +55,17 @@ def open_scans(model, layers, csv_paths):
 
 
 def class_study(model, dataset, config, out_dir, distribute=None):
-    """Run the study ``config`` describes on ``model`` over ``dataset``; write ``out_dir``; return the summary.
+    """Run the study ``config`` describes on ``model`` over ``dataset``; write ``out_dir``; return the result.
 
     Args:
+        model, dataset: the model and its labelled images.
         config: a :class:`~inception_tools.classes.config.ClassesConfig`.
+        out_dir: the study folder (the pass's checkpoint and statistics, and the report's files).
         distribute: runs the pass's image batches elsewhere (:func:`inception_tools.scale.classes.distributor`).
 
     Returns:
-        The ``classes.json`` summary (settings, per-class counts, per-layer distances).
+        :class:`~inception_tools.classes.result.ClassStats`; its ``summary`` is the ``classes.json`` summary
+        (settings, per-class counts, per-layer distances) plus ``empty_classes`` (labels without a kept image).
     """
     c = config
     layers = list(c.layers)
@@ -83,7 +87,8 @@ def class_study(model, dataset, config, out_dir, distribute=None):
             for name in COLUMNS:
                 extra[name][layer] = columns[name]
         markdown = importance_markdown(matter, [model.label_names[k] for k in classes])
-    summary = write_report(out_dir, stats, classes, model.label_names, seen, kept, settings, c.min_fraction,
-                           extra=extra, importance=matter, importance_table=markdown)
-    summary["empty_classes"] = empty
-    return summary
+    result = ClassStats(stats, np.asarray(classes, np.int64), [model.label_names[k] for k in classes], seen, kept,
+                        settings, c.min_fraction, matter, extra, markdown)
+    result.summary = write_report(out_dir, result)
+    result.summary["empty_classes"] = empty
+    return result

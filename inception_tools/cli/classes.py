@@ -79,7 +79,7 @@ def run(args):
     with classes_hook(args, model, layers, data) as distribute:
         if distribute is not None:
             print(f"classes: {distribute}")
-        summary = class_study(model, dataset, config, out, distribute=distribute)
+        summary = class_study(model, dataset, config, out, distribute=distribute).summary
     with open(os.path.join(out, "tables.md")) as f:
         print(f.read(), end="")
     if summary["empty_classes"]:

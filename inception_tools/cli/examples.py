@@ -24,7 +24,7 @@ def add_parser(subparsers):
 
 def run(args):
     from inception_tools.data import load_dataset
-    from inception_tools.examples import dataset_examples
+    from inception_tools.examples import ExamplesConfig, dataset_examples
     from inception_tools.layout import examples_dir
     from inception_tools.models import load_model
 
@@ -34,8 +34,8 @@ def run(args):
     channels = options.parse_channels(args.channels, model.depth(layer))
     dataset = load_dataset(options.data_of(args), model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
     out = args.out or options.default_out(args, "")
-    dataset_examples(model, layer, dataset, out, k=args.k, mode=args.mode, channels=channels,
-                     batch_size=args.batch_size, pixel_scaling=args.pixel_scaling)
+    config = ExamplesConfig(k=args.k, mode=args.mode, batch_size=args.batch_size, pixel_scaling=args.pixel_scaling)
+    dataset_examples(model, layer, dataset, out, config, channels=channels)
     print(f"top and bottom {args.k} of {len(dataset)} images for {model.depth(layer)} channels of {layer} "
           f"({args.mode}) in {examples_dir(out, layer, args.mode)}")
     return 0

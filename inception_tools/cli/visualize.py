@@ -36,7 +36,7 @@ def run(args):
     from inception_tools.models import load_model
     from inception_tools.layout import visualization_dir
     from inception_tools.tables import read_groups
-    from inception_tools.visualization import render_channels
+    from inception_tools.visualization import RenderConfig, render_channels
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
@@ -49,8 +49,8 @@ def run(args):
         channels = options.parse_channels(args.channels, model.depth(layer))
     out = args.out or options.default_out(args, "")
     with render_hook(args, model, layer) as render_calls:
-        render_channels(model, layer, channels, out, steps=args.steps, size=args.size, seed=args.seed,
-                        objective=args.objective, per_call=args.per_call, diversity_weight=args.diversity_weight,
-                        render_calls=render_calls, engine=args.engine)
+        config = RenderConfig(steps=args.steps, size=args.size, seed=args.seed, objective=args.objective,
+                              diversity_weight=args.diversity_weight, engine=args.engine, per_call=args.per_call)
+        render_channels(model, layer, channels, out, config, render_calls=render_calls)
     print(f"{len(channels)} channels of {model.name} {layer} in {visualization_dir(out, layer, args.objective)}")
     return 0

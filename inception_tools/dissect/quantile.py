@@ -132,11 +132,11 @@ class DoublingHistogram:
 class Refinement:
     """The second pass: sub-histograms of the bracketing first-pass bins, and the thresholds."""
 
-    def __init__(self, top, bins, first, last, before, count, below, q, hist=None):
+    def __init__(self, top, bins, first, last, before, count, below, q):
         self.top, self.bins, self.q = np.asarray(top), int(bins), float(q)
         self.first, self.last, self.before = np.asarray(first), np.asarray(last), np.asarray(before)
         self.count, self.below = np.asarray(count), np.asarray(below)
-        self.hist = np.zeros((len(self.top), self.bins), np.int64) if hist is None else np.array(hist)
+        self.hist = np.zeros((len(self.top), self.bins), np.int64)
         width = self.top / self.bins
         self.lo = self.first * width
         self.span = np.maximum(self.last - self.first + 1, 0) * width
@@ -148,8 +148,10 @@ class Refinement:
 
     @classmethod
     def from_state(cls, s: dict) -> "Refinement":
-        return cls(s["top"], int(s["bins"]), s["first"], s["last"], s["before"], s["count"], s["below"],
-                   float(s["q"]), s["hist"])
+        refinement = cls(s["top"], int(s["bins"]), s["first"], s["last"], s["before"], s["count"], s["below"],
+                         float(s["q"]))
+        refinement.hist = np.array(s["hist"])
+        return refinement
 
     def update(self, values) -> None:
         """Add [n, K] ``values``: the same values, in any order, as the first pass saw."""

@@ -18,6 +18,7 @@ an interrupted-and-resumed scan ends with the same files as an uninterrupted one
 """
 
 import dataclasses
+import functools
 import glob
 import hashlib
 import json
@@ -164,21 +165,23 @@ def engine_for(name, net, dataset, values, top_k, batch_size, **options):
     raise UserError(f"unknown method {name!r}; use fast or reference")
 
 
-def _start(partial, net, dataset, top_k, ablation, batch_size, directions=None, sample_dataset=None, values=None):
+def _start(partial, net, dataset, top_k, ablation, batch_size, principal=None, values=None):
     """The scan's state and store: loaded, or computed once (means, principal components, unablated pass).
 
-    ``values``: the ablated channels' values when they come from elsewhere (an estimated scan's whole dataset).
+    ``principal``: for a direction scan, a callable that computes the principal directions (called only
+    when the state is computed). ``values``: the ablated channels' values when they come from elsewhere
+    (an estimated scan's whole dataset).
     """
     state = partial.load_state()
     store = OutcomeStore.resume(partial.dir)
     if state is None or store is None:
         values = _ablation_values(ablation, net, dataset, batch_size) if values is None else values
         state = {"values": values}
-        if directions:
-            pcs = principal_directions(net, sample_dataset, directions["components"], directions["seed"], batch_size)
+        if principal is not None:
+            pcs = principal()
             state.update(vectors=pcs.vectors, variances=pcs.variances, total_variance=pcs.total_variance,
                          sample_center=pcs.center)
-        n_rows = state["vectors"].shape[1] if directions else None
+        n_rows = state["vectors"].shape[1] if principal is not None else None
         store, base = new_store(partial.dir, net, dataset, top_k, batch_size, n_rows)
         state["accuracy"] = np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])
         partial.save_state(**state)
@@ -310,7 +313,9 @@ def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribut
         return ScanResult(rows, summary, store)
     partial = Partial(out_csv, settings)
     started = time.time()
-    state, store = _start(partial, net, dataset, top_k, config.ablation, config.batch_size, directions, sample_dataset)
+    principal = None if not directions else functools.partial(
+        principal_directions, net, sample_dataset, directions["components"], directions["seed"], config.batch_size)
+    state, store = _start(partial, net, dataset, top_k, config.ablation, config.batch_size, principal)
     runner = _engine(config.engine, net, dataset, state, top_k, config.batch_size, config.shortcut, directions)
     if distribute is not None:
         runner = distribute(runner)

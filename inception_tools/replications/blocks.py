@@ -50,7 +50,7 @@ def measure(model, image, layer, classes, means, boundary):
         top = top_classes(logits, model, 3)
         order = top_classes(logits, model, model.num_classes)
         ranks = [1 + order.index(c) for c in classes]
-        blocks = analyse_layer(model, image, layer, classes, means=means, net=net)
+        blocks = analyse_layer(net, image, classes, means=means)
     finally:
         net.close()
     a, b = blocks.attributions

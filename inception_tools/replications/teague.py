@@ -9,7 +9,7 @@ Everything "ours" comes from :func:`inception_tools.classes.class_study` (the ``
 run once per contributing-unit definition (:mod:`inception_tools.classes.contribution`), and read
 back from the files it writes (``classes.csv``, ``matrices/``). The input layer L0 is not a layer of
 the stage (a pixel is not a unit), so :func:`input_stats` feeds the pixels, with the same
-definitions, to the stage's own :class:`~inception_tools.classes.stats.ClassStats`.
+definitions, to the stage's own :class:`~inception_tools.classes.stats.ClassAccumulator`.
 
 "Clearly predicted", as the source uses it: every kept image is right and the kept images' mean loss
 is 0.0000-0.0015 per digit. We keep an image when its true class's probability is at least
@@ -26,7 +26,7 @@ from inception_tools.classes import class_study
 from inception_tools.classes.config import ClassesConfig
 from inception_tools.classes.compare import matrices
 from inception_tools.classes.contribution import TrueClassGradients, attribution_signs, keep_masks
-from inception_tools.classes.stats import ClassStats, confident_correct
+from inception_tools.classes.stats import ClassAccumulator, confident_correct
 from inception_tools.replications import page
 from inception_tools.surgery import Network
 
@@ -77,12 +77,12 @@ def forward(model, dataset, batch_size=250):
 
 
 def input_stats(model, pixels, signs, labels, confident, definition):
-    """:class:`ClassStats` of the pixels (L0) of the confidently right images under ``definition``."""
+    """:class:`ClassAccumulator` of the pixels (L0) of the confidently right images under ``definition``."""
     if definition == "source":
         pixels = pixels * keep_masks(model, ["flatten"])["flatten"][labels]
     elif definition == "source-gradient":
         pixels = pixels * signs
-    stats = ClassStats(10, pixels.shape[1])
+    stats = ClassAccumulator(10, pixels.shape[1])
     stats.update(pixels, np.where(confident, labels, -1), np.arange(len(labels)))
     return stats
 
@@ -108,7 +108,7 @@ def read_study(out_dir):
 
 
 def from_stats(stats):
-    """The same entries as :func:`read_study` gives per layer, from a :class:`ClassStats`."""
+    """The same entries as :func:`read_study` gives per layer, from a :class:`ClassAccumulator`."""
     contributing = stats.contributing()
     mats = matrices(stats)
     return {"contributing": [int(c) for c in contributing.sum(axis=1)],

@@ -14,21 +14,23 @@ from inception_tools.scale import ray_session
 from inception_tools.scale.recipe import Recipe, load
 
 
-def render_call(recipe: Recipe, call: list, settings: dict):
-    """A Ray task: float32 [len(call), 4, S, S, 3], the images of one ``render_vis`` call."""
+def render_call(recipe: Recipe, call: list, config):
+    """A Ray task: float32 [len(call), 4, S, S, 3], the images of one ``render_vis`` call.
+
+    ``config``: the :class:`~inception_tools.visualization.RenderConfig` of the call (picklable)."""
     from inception_tools.visualization import render
 
     ray_session.crash_once_if_armed()
     model, _ = load(recipe)
-    return render(model, recipe.layer, call, **settings)
+    return render(model, recipe.layer, call, config)
 
 
 def ray_renderer(recipe: Recipe, ray):
     """The ``render_calls`` hook of ``render_channels``: every call a Ray task, yielded as each finishes."""
     task = ray_session.remote(ray, render_call)
 
-    def render_calls(model, layer, calls, **settings):
-        tasks = {task.remote(recipe, list(call), settings): call for call in calls}
+    def render_calls(model, layer, calls, config):
+        tasks = {task.remote(recipe, list(call), config): call for call in calls}
         yield from ray_session.as_completed(ray, tasks)
 
     return render_calls
