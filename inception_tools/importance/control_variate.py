@@ -13,8 +13,9 @@ it is the exact mean itself. ``beta`` is fitted per channel on S (the usual regr
 its bias is of order 1/n).
 
 Intervals resample all N images with replacement, the exact subsample along with them (beta fitted
-again on each resample); the split-half reliability splits all N images, each half using its own part
-of S and the whole subsample's beta (fitting beta on a half's few exact images would add noise that
+again on each resample); the split-half reliability splits all N images, each half using its own half of S
+(the exact images and the others are split separately, so every half is the design at half size)
+and the whole subsample's beta (fitting beta on a half's few exact images would add noise that
 the full estimate does not have).
 """
 
@@ -26,10 +27,20 @@ from inception_tools.importance.reliability import (TARGET, _correlation, defaul
                                                    images_needed, rank_order, spearman_brown)
 
 
+def subsample_size(n_images, fraction):
+    """Images of an exact subsample of ``fraction``: ``ceil(fraction * n_images)``, at least 4 (at most all)."""
+    return min(n_images, max(4, math.ceil(fraction * n_images)))
+
+
 def subsample(n_images, fraction, seed=0):
-    """Sorted indices of the seeded random subsample: ``ceil(fraction * n_images)`` images, at least 4."""
-    n = min(n_images, max(4, math.ceil(fraction * n_images)))
-    return np.sort(np.random.default_rng(seed).choice(n_images, n, replace=False))
+    """Sorted indices of the seeded random subsample of :func:`subsample_size` images."""
+    return np.sort(np.random.default_rng(seed).choice(n_images, subsample_size(n_images, fraction), replace=False))
+
+
+def nested_order(n_images, seed=0):
+    """A seeded random order of all images: its prefixes are the nested subsamples of a growing scan
+    (each one contains the one before, so the exact work done is kept as the subsample grows)."""
+    return np.random.default_rng(seed).permutation(n_images)
 
 
 def fit(exact, control, exact_columns):
@@ -104,9 +115,11 @@ class Estimator:
         rng = np.random.default_rng(seed)
         beta = None if self.exact is None else fit(self.exact, self.control, self.columns)["beta"]
         rhos, overlaps = [], {t: [] for t in top if t <= self.control.shape[0]}
+        strata = [np.flatnonzero(self.in_subsample >= 0), np.flatnonzero(self.in_subsample < 0)]
         for _ in range(splits):
             half = np.zeros(n, bool)
-            half[rng.permutation(n)[: n // 2]] = True
+            for stratum in strata:  # each half: half of the exact images, half of the others
+                half[rng.permutation(stratum)[: len(stratum) // 2]] = True
             a = np.nan_to_num(self.means(np.flatnonzero(half), beta))
             b = np.nan_to_num(self.means(np.flatnonzero(~half), beta))
             rhos.append(_correlation(a, b))
