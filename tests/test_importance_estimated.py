@@ -179,6 +179,10 @@ def test_the_exact_images_are_a_prefix_of_the_seeded_nested_order(grown):
     order = cv.nested_order(len(ds), 0)
     np.testing.assert_array_equal(saved["exact_columns"], order[:n_exact])
     assert list(results["cv-until"].store.ids) == [ds.ids[i] for i in order[:n_exact]]
+    from inception_tools.importance.summary import update_reliability
+
+    again = update_reliability(str(folder / "cv-until.csv"), splits=5, resamples=50)
+    assert again["measures"]["kl"] == results["cv-until"].summary["reliability"]["measures"]["kl"]
 
 
 class _Counting:
