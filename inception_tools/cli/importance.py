@@ -18,7 +18,8 @@ def add_parser(subparsers):
     p.add_argument("--batch-size", type=options.positive_int, default=32)
     p.add_argument("--until-reliable", type=options.finite_float, default=None, metavar="R",
                    help="take the images in a seeded shuffled order, --chunk at a time, and stop once the --score "
-                        "measure's projected split-half reliability reaches R (e.g. 0.9)")
+                        "measure's projected split-half reliability reaches R (e.g. 0.9); with --estimator "
+                        "control-variate the first-order pass covers every image and the exact subsample grows instead")
     p.add_argument("--score", default="importance", choices=["importance", "delta-logprob", "kl", "l1"],
                    help="measure --until-reliable watches (default: the study's importance)")
     p.add_argument("--chunk", type=options.positive_int, default=250, help="--until-reliable: images between checks (default 250; with --estimator control-variate: exact "
