@@ -19,9 +19,9 @@ With ``until`` (control-variate only) the exact subsample grows: the images are 
 random order (:func:`.control_variate.nested_order`, ``estimator_seed``), the first
 ``exact_fraction`` of them ablated exactly, then ``chunk`` more at a time, until the split-half
 reliability of the ``score`` measure's control-variate estimate (:meth:`.control_variate.Estimator.split_half`:
-all images split in halves, each with its own exact images and the control on all of its images),
-projected by Spearman-Brown to the images and exact images done, reaches the target, or every image
-is exact. Each subsample contains the one before, so the exact work is kept, and a resumed scan
+all images split in halves, each half the whole estimator on its own images, exact ones included),
+projected by Spearman-Brown to all images with the exact images done, reaches the target, or every
+image is exact. Each subsample contains the one before, so the exact work is kept, and a resumed scan
 redoes none of it. The first-order pass covers every image from the start, so ``shuffle_seed``
 plays no part.
 
