@@ -133,7 +133,8 @@ def _refuse_other_settings(out, model, layer, dataset, args, config):
     # importance.json's estimator entry adds what the scan found (exact images, median r) to its settings
     wanted = None if args.estimator == "exact" else estimator_settings(config)
     stored = read_manifest(summary_json(out)).get("estimator")
-    stored = {key: stored.get(key) for key in wanted} if isinstance(stored, dict) and wanted else stored
+    if isinstance(stored, dict):
+        stored = {key: stored[key] for key in ("kind", "exact_fraction", "seed", "grows") if key in stored}
     changed = differences({"estimator": stored}, {"estimator": wanted})
     if changed:
         raise UserError(f"{out} was made with {changed[0]}; delete it or choose another output folder")
