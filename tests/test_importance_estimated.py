@@ -267,3 +267,11 @@ def test_cli_components_with_an_estimator(tmp_path, capsys):
     with open(out) as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 6 and rows[0]["basis"] == "pca" and rows[0]["exact_images"] == "0"
+    grown = tmp_path / "g.csv"
+    assert main(["importance", "--layer", "mixed3a", "--limit", "60", "--top-k", "1", "--basis", "pca",
+                 "--components", "6", "--estimator", "control-variate", "--until-reliable", "0.99", "--score", "kl",
+                 "--chunk", "20", "--resamples", "20", "--splits", "4", "--out", str(grown)]) == 0
+    summary = json.loads(grown.with_suffix(".json").read_text())
+    steps = [step["exact_images"] for step in summary["until_reliable"]["trajectory"]]
+    assert steps[0] == 6 and steps == sorted(steps) and summary["estimator"]["exact_images"] == steps[-1]
+    assert summary["basis"]["components"] == 6 and (tmp_path / "g.basis.npz").is_file()
