@@ -152,8 +152,8 @@ def test_bad_estimator_settings_are_one_line(tmp_path, capsys):
 
     with pytest.raises(UserError, match="exact_fraction must lie in"):
         ImportanceConfig(estimator="control-variate", exact_fraction=0.0)
-    with pytest.raises(UserError, match="neither a reliability target nor a basis"):
-        ImportanceConfig(estimator="control-variate", until=0.9)
+    with pytest.raises(UserError, match="the first-order estimator ablates no image exactly"):
+        ImportanceConfig(estimator="first-order", until=0.9)
     assert main(["importance", "--layer", "mixed3a", "--limit", "50", "--estimator", "control-variate",
                  "--exact-fraction", "1.5", "--out", str(tmp_path / "x.csv")]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: exact_fraction must lie in")

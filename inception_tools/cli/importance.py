@@ -18,10 +18,12 @@ def add_parser(subparsers):
     p.add_argument("--batch-size", type=options.positive_int, default=32)
     p.add_argument("--until-reliable", type=options.finite_float, default=None, metavar="R",
                    help="take the images in a seeded shuffled order, --chunk at a time, and stop once the --score "
-                        "measure's projected split-half reliability reaches R (e.g. 0.9)")
+                        "measure's projected split-half reliability reaches R (e.g. 0.9); with --estimator "
+                        "control-variate the first-order pass covers every image and the exact subsample grows instead")
     p.add_argument("--score", default="importance", choices=["importance", "delta-logprob", "kl", "l1"],
                    help="measure --until-reliable watches (default: the study's importance)")
-    p.add_argument("--chunk", type=options.positive_int, default=250, help="--until-reliable: images between checks (default 250)")
+    p.add_argument("--chunk", type=options.positive_int, default=250, help="--until-reliable: images between checks (default 250; with --estimator control-variate: exact "
+                        "images added between checks)")
     p.add_argument("--shuffle-seed", type=options.seed, default=0, help="--until-reliable: seed of the image order")
     options.add_reliability_arguments(p)
     p.add_argument("--basis", default=None,
@@ -37,7 +39,8 @@ def add_parser(subparsers):
                         "--exact-fraction of the images plus a first-order control on all (consistent, ~10-30x less "
                         "exact work); first-order: the control alone, an approximation")
     p.add_argument("--exact-fraction", type=options.finite_float, default=0.1, metavar="F",
-                   help="--estimator control-variate: share of the images ablated exactly (default 0.1)")
+                   help="--estimator control-variate: share of the images ablated exactly (default 0.1; with "
+                        "--until-reliable the share it starts from)")
     p.add_argument("--estimator-seed", type=options.seed, default=0, help="--estimator control-variate: seed of the exact images")
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
     p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv)")
@@ -75,7 +78,7 @@ def run(args):
                               args.estimator, args.exact_fraction, args.estimator_seed)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
-    _refuse_other_settings(out, model, layer, dataset, args, channels)
+    _refuse_other_settings(out, model, layer, dataset, args, config)
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     if args.verify:
         _, images = next(iter(dataset.batches(args.batch_size)))
@@ -90,10 +93,12 @@ def run(args):
     print(f"{model.name} on {summary['n_images_used']} images ({dataset.resize}, pixel scaling {args.pixel_scaling}): "
           f"top-1 {acc['top1']:.1%}, top-5 {acc['top5']:.1%}, top-10 {acc['top10']:.1%}")
     if args.until_reliable is not None:
-        trajectory = summary["until_reliable"]["trajectory"]
-        reached = trajectory[-1]["projected"] >= args.until_reliable
+        last = summary["until_reliable"]["trajectory"][-1]
+        reached = last["projected"] >= args.until_reliable
+        done = (f"{last['exact_images']} images ablated exactly, the control on all {len(dataset)}" if "exact_images"
+                in last else f"{last['images']} of {len(dataset)} images")
         print(f"until reliable: {'reached' if reached else 'did not reach'} {args.until_reliable} for {args.score} "
-              f"after {trajectory[-1]['images']} of {len(dataset)} images (projected {trajectory[-1]['projected']:.3f})")
+              f"after {done} (projected {last['projected']:.3f})")
     scored = summary["channels"]
     what = f"principal components 1-{scored}" if args.basis else "channels"
     if args.basis:
@@ -104,28 +109,35 @@ def run(args):
     return 0
 
 
-def _refuse_other_settings(out, model, layer, dataset, args, channels):
+def _refuse_other_settings(out, model, layer, dataset, args, config):
     """An existing ``out`` is replaced only by a scan under the settings that made it (as ``run`` does)."""
     import os
 
     import numpy as np
 
+    from inception_tools.importance.estimated import estimator_settings
     from inception_tools.layout import summary_json
-    from inception_tools.manifest import require_settings
+    from inception_tools.manifest import differences, read_manifest, require_settings
     from inception_tools.importance.run import dataset_fingerprint
 
     if not os.path.isfile(out):
         return
-    if args.until_reliable is not None:
+    if args.until_reliable is not None and args.estimator == "exact":
         dataset = dataset.reordered(np.random.default_rng(args.shuffle_seed).permutation(len(dataset)))
     settings = dict(model=model.name, layer=layer, top_k=model.default_top_k if args.top_k is None else args.top_k,
                     ablation=args.ablation, pixel_scaling=args.pixel_scaling, resize=dataset.resize,
                     n_images=len(dataset), fingerprint=dataset_fingerprint(model, dataset))
-    if channels is not None:
-        settings["channels"] = len(channels)
-    settings["estimator"] = None if args.estimator == "exact" else {
-        "kind": args.estimator, "exact_fraction": args.exact_fraction, "seed": args.estimator_seed}
+    if config.channels is not None:
+        settings["channels"] = len(config.channels)
     require_settings(summary_json(out), settings, out)
+    # importance.json's estimator entry adds what the scan found (exact images, median r) to its settings
+    wanted = None if args.estimator == "exact" else estimator_settings(config)
+    stored = read_manifest(summary_json(out)).get("estimator")
+    if isinstance(stored, dict):
+        stored = {key: stored[key] for key in ("kind", "exact_fraction", "seed", "grows") if key in stored}
+    changed = differences({"estimator": stored}, {"estimator": wanted})
+    if changed:
+        raise UserError(f"{out} was made with {changed[0]}; delete it or choose another output folder")
 
 
 def _meta(data, limit):

@@ -34,7 +34,10 @@ class ImportanceConfig:
             with ``basis_seed``.
         estimator: ``exact`` (every channel on every image), ``control-variate`` (exact on a seeded random
             ``exact_fraction`` of the images, drawn with ``estimator_seed``, plus a first-order control on
-            all) or ``first-order`` (an approximation: no exact ablation); see :mod:`.estimated`.
+            all) or ``first-order`` (an approximation: no exact ablation); see :mod:`.estimated`. With
+            ``until``, the control-variate estimator starts from ``exact_fraction`` and adds ``chunk`` exact
+            images (nested, seeded) between checks of its own projected reliability; the first-order
+            estimator takes no target. Both take ``basis``.
     """
 
     channels: Optional[tuple] = None
@@ -84,6 +87,6 @@ class ImportanceConfig:
             raise UserError(f"unknown estimator {self.estimator!r}; use one of {', '.join(ESTIMATORS)}")
         if not (math.isfinite(self.exact_fraction) and 0 < self.exact_fraction <= 1):
             raise UserError(f"exact_fraction must lie in (0, 1], got {self.exact_fraction}")
-        if self.estimator != "exact" and (self.until is not None or self.basis is not None):
-            raise UserError(f"the {self.estimator} estimator scores channels over all images: it takes neither a "
-                            "reliability target nor a basis (yet)")
+        if self.estimator == "first-order" and self.until is not None:
+            raise UserError("the first-order estimator ablates no image exactly, so a reliability target cannot make "
+                            "it do more work: use the control-variate estimator with a target")

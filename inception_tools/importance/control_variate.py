@@ -13,9 +13,14 @@ it is the exact mean itself. ``beta`` is fitted per channel on S (the usual regr
 its bias is of order 1/n).
 
 Intervals resample all N images with replacement, the exact subsample along with them (beta fitted
-again on each resample); the split-half reliability splits all N images, each half using its own part
-of S and the whole subsample's beta (fitting beta on a half's few exact images would add noise that
-the full estimate does not have).
+again on each resample); the split-half reliability splits all N images, the exact images and the
+others separately, so that each half is the whole design at half size (N/2 images, n/2 of them
+exact), and applies the whole estimator to each half, beta fitted on the half's own exact images.
+Spearman-Brown then projects to N images with n exact. (Sharing the whole subsample's beta between
+the halves, as this module first did, made the halves agree more than independent replications: on
+the embedded model's l1 with 20 exact of 400 images it projected 0.93 where the estimate's Spearman rho
+with the all-exact ranking was 0.91; a half's own beta is noisier than the full estimate's, so this
+errs the other way, by less, and only for a few exact images.)
 """
 
 import math
@@ -26,10 +31,20 @@ from inception_tools.importance.reliability import (TARGET, _correlation, defaul
                                                    images_needed, rank_order, spearman_brown)
 
 
+def subsample_size(n_images, fraction):
+    """Images of an exact subsample of ``fraction``: ``ceil(fraction * n_images)``, at least 4 (at most all)."""
+    return min(n_images, max(4, math.ceil(fraction * n_images)))
+
+
 def subsample(n_images, fraction, seed=0):
-    """Sorted indices of the seeded random subsample: ``ceil(fraction * n_images)`` images, at least 4."""
-    n = min(n_images, max(4, math.ceil(fraction * n_images)))
-    return np.sort(np.random.default_rng(seed).choice(n_images, n, replace=False))
+    """Sorted indices of the seeded random subsample of :func:`subsample_size` images."""
+    return np.sort(np.random.default_rng(seed).choice(n_images, subsample_size(n_images, fraction), replace=False))
+
+
+def nested_order(n_images, seed=0):
+    """A seeded random order of all images: its prefixes are the nested subsamples of a growing scan
+    (each one contains the one before, so the exact work done is kept as the subsample grows)."""
+    return np.random.default_rng(seed).permutation(n_images)
 
 
 def fit(exact, control, exact_columns):
@@ -76,9 +91,9 @@ class Estimator:
         self.in_subsample = np.full(self.control.shape[1], -1, np.int64)
         self.in_subsample[self.columns] = np.arange(len(self.columns))
 
-    def means(self, images=None, beta=None):
+    def means(self, images=None):
         """Per-channel estimate from the images ``images`` (column indices, repeats allowed; None: all),
-        with ``beta`` fitted on them (or given: the whole subsample's, as the split halves use)."""
+        beta fitted on their exact images."""
         images = np.arange(self.control.shape[1]) if images is None else np.asarray(images, np.int64)
         control = self.control[:, images]
         if self.exact is None:
@@ -87,10 +102,7 @@ class Estimator:
         kept = exact_at >= 0
         if kept.sum() < 2:
             return np.full(self.control.shape[0], np.nan)
-        exact, x = self.exact[:, exact_at[kept]], control[:, kept]
-        if beta is None:
-            return fit(exact, control, np.flatnonzero(kept))["mean"]
-        return exact.mean(axis=1) + beta * (control.mean(axis=1) - x.mean(axis=1))
+        return fit(self.exact[:, exact_at[kept]], control, np.flatnonzero(kept))["mean"]
 
     def resampled(self, resamples=1000, seed=0):
         """The estimate on bootstrap resamples of all images (the subsample with them): [resamples, C]."""
@@ -102,13 +114,14 @@ class Estimator:
         """Split-half reliability of the ranking by the estimate (as :func:`.reliability.split_half`)."""
         n = self.control.shape[1]
         rng = np.random.default_rng(seed)
-        beta = None if self.exact is None else fit(self.exact, self.control, self.columns)["beta"]
         rhos, overlaps = [], {t: [] for t in top if t <= self.control.shape[0]}
+        strata = [np.flatnonzero(self.in_subsample >= 0), np.flatnonzero(self.in_subsample < 0)]
         for _ in range(splits):
             half = np.zeros(n, bool)
-            half[rng.permutation(n)[: n // 2]] = True
-            a = np.nan_to_num(self.means(np.flatnonzero(half), beta))
-            b = np.nan_to_num(self.means(np.flatnonzero(~half), beta))
+            for stratum in strata:  # each half: half of the exact images, half of the others
+                half[rng.permutation(stratum)[: len(stratum) // 2]] = True
+            a = np.nan_to_num(self.means(np.flatnonzero(half)))
+            b = np.nan_to_num(self.means(np.flatnonzero(~half)))
             rhos.append(_correlation(a, b))
             order_a, order_b = rank_order(a, rng), rank_order(b, rng)
             for t in overlaps:

@@ -14,6 +14,19 @@ subsample; extra columns name the estimator, the exact images and, per measure, 
 control's correlation with the exact outcomes) and ``n_eff_<column>`` (the images an exact scan would
 need for the same variance). The first-order contributions are kept beside the CSV
 (``importance.first_order.npz``).
+
+With ``until`` (control-variate only) the exact subsample grows: the images are taken in a seeded
+random order (:func:`.control_variate.nested_order`, ``estimator_seed``), the first
+``exact_fraction`` of them ablated exactly, then ``chunk`` more at a time, until the split-half
+reliability of the ``score`` measure's control-variate estimate (:meth:`.control_variate.Estimator.split_half`:
+all images split in halves, each half the whole estimator on its own images, exact ones included),
+projected by Spearman-Brown to all images with the exact images done, reaches the target, or every
+image is exact. Each subsample contains the one before, so the exact work is kept, and a resumed scan
+redoes none of it. The first-order pass covers every image from the start, so ``shuffle_seed``
+plays no part.
+
+With ``basis`` the rows are principal components (:mod:`.directions`), the control their
+first-order change (:mod:`.first_order`), the exact ablation the direction engines'.
 """
 
 import json
@@ -22,14 +35,15 @@ import time
 
 import numpy as np
 
-from inception_tools import layout, runner
+from inception_tools import layout, progress, runner
 from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.importance import control_variate as cv
 from inception_tools.importance import reliability as rel
 from inception_tools.importance.first_order import CLASSES, first_order_pass
 from inception_tools.importance.measures import contributions
 from inception_tools.importance.outcomes import baseline
-from inception_tools.importance.table import ESTIMATOR_COLUMNS, channel_rows, write_csv
+from inception_tools.importance.store import OutcomeStore
+from inception_tools.importance.table import DIRECTION_COLUMNS, ESTIMATOR_COLUMNS, channel_rows, write_csv
 from inception_tools.errors import UserError
 from inception_tools.tables import MEASURES
 
@@ -47,55 +61,128 @@ def _save(path, **arrays):
             np.savez(f, **arrays)
 
 
-def controls(checkpoint, net, dataset, values, batch_size):
-    """The first-order contributions of every channel on every image, and the unablated top-1/5/10
-    accuracy (saved in ``checkpoint``, a :class:`inception_tools.runner.Checkpoint`)."""
+def estimator_settings(config):
+    """What an estimated scan's results depend on (its partial folder's and importance.json's ``estimator``)."""
+    settings = {"kind": config.estimator, "exact_fraction": config.exact_fraction, "seed": config.estimator_seed}
+    if config.until is not None:
+        settings["grows"] = "nested subsamples until reliable"
+    return settings
+
+
+def controls(checkpoint, net, dataset, state, batch_size):
+    """The first-order contributions of every channel (or direction: ``state["vectors"]``) on every image,
+    and the unablated top-1/5/10 accuracy (saved in ``checkpoint``, a :class:`inception_tools.runner.Checkpoint`)."""
     saved = checkpoint.load("first_order")
     if saved is None:
         base = baseline(net, dataset, 1, batch_size)
-        saved = {name.replace("-", "_"): values for name, values in
-                 first_order_pass(net, dataset, base.real_logp, values, batch_size).items()}
+        saved = {name.replace("-", "_"): values for name, values in first_order_pass(
+            net, dataset, base.real_logp, state["values"], batch_size, state.get("vectors")).items()}
         saved["accuracy"] = np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])
         checkpoint.save("first_order", **saved)
     return {name: saved[name.replace("-", "_")] for name in MEASURES}, saved["accuracy"]
 
 
+def _state(checkpoint, net, dataset, config, directions):
+    """The ablated channels' values (the centre of directions) and, for a basis, its principal components."""
+    from inception_tools.importance.directions import principal_directions
+    from inception_tools.importance.run import _ablation_values
+
+    state = checkpoint.load("values")
+    if state is None:
+        state = {"values": _ablation_values(config.ablation, net, dataset, config.batch_size)}
+        if directions:
+            pcs = principal_directions(net, dataset, directions["components"], directions["seed"], config.batch_size)
+            state.update(vectors=pcs.vectors, variances=pcs.variances, total_variance=pcs.total_variance,
+                         sample_center=pcs.center)
+        checkpoint.save("values", **state)
+    return state
+
+
+def grow(engine, store, channels, control, order, config, report):
+    """Ablate the images of ``order`` exactly, ``config.exact_fraction`` of them first and then ``config.chunk``
+    at a time, until the control-variate estimate of ``config.score`` is projected reliable at ``config.until``.
+
+    Args:
+        store: the outcome store over the images in ``order``; control: float [C, N] of ``config.score``.
+
+    Returns:
+        ``(exact images, trajectory)``: the trajectory lists exact images, split-half rho and projected
+        reliability after each step.
+    """
+    n = len(order)
+    rows = [store.row_of[c] for c in channels]
+    stops = list(range(cv.subsample_size(n, config.exact_fraction), n, config.chunk)) + [n]
+    trajectory, done = [], 0
+    with progress.bar(total=len(channels) * n, unit="img", desc=f"{engine.name} {engine.net.layer}") as bar:
+        for stop in stops:
+            engine.fill(store, channels, done, stop, bar.update)
+            done = stop
+            estimator = cv.Estimator(contributions(store, config.score, rows, slice(0, stop)), control, order[:stop])
+            half = estimator.split_half(config.splits, config.seed)
+            trajectory.append({"exact_images": stop, "images": n, "rho": half["rho"],
+                               "projected": half["spearman_brown"]})
+            report(f"until reliable (control-variate): {stop} of {n} images exact, split-half rho {half['rho']:.3f}, "
+                   f"projected {half['spearman_brown']:.3f} (target {config.until})")
+            if half["spearman_brown"] >= config.until:
+                break
+    return done, trajectory
+
+
+def _exact_engine(folder, net, exact, config, settings, state, distribute):
+    """The outcome store of the exact images ``exact`` in ``folder`` (made once) and the engine that fills it."""
+    from inception_tools.importance.run import _engine, new_store
+
+    directions = settings.get("basis")
+    store = OutcomeStore.resume(folder)
+    if store is None:
+        rows = directions["components"] if directions else None
+        store, _ = new_store(folder, net, exact, settings["top_k"], config.batch_size, rows)
+    engine = _engine(config.engine, net, exact, state, settings["top_k"], config.batch_size, config.shortcut,
+                     directions)
+    return (distribute(engine) if distribute is not None else engine), store
+
+
 def score(net, dataset, config, out_csv, settings, report, meta=None, distribute=None):
-    """The estimated scan (see the module docstring) of ``config``'s channels; ``settings``: the partial
-    folder's (as an exact scan's, with the estimator).
+    """The estimated scan (see the module docstring) of ``config``'s channels or components; ``settings``: the
+    partial folder's (as an exact scan's, with :func:`estimator_settings`).
 
     Returns:
         ``(rows, summary)``; the exact subsample's outcomes are saved beside ``out_csv`` (not for ``first-order``).
     """
-    from inception_tools.importance.run import Partial, _ablation_values, _engine, _start, scan
+    from inception_tools.importance.run import Partial, describe_directions, scan
 
     started = time.time()
-    channels = list(range(net.model.depth(net.layer))) if config.channels is None else list(config.channels)
-    top_k = settings["top_k"]
+    directions = settings.get("basis")
+    depth = directions["components"] if directions else net.model.depth(net.layer)
+    channels = list(range(depth)) if config.channels is None else list(config.channels)
     partial = Partial(out_csv, settings)
     checkpoint = runner.Checkpoint(partial.dir)
-    saved = checkpoint.load("values")
-    if saved is None:
-        saved = {"values": _ablation_values(config.ablation, net, dataset, config.batch_size)}
-        checkpoint.save("values", **saved)
-    values = saved["values"]
-    every, accuracy = controls(checkpoint, net, dataset, values, config.batch_size)
+    state = _state(checkpoint, net, dataset, config, directions)
+    every, accuracy = controls(checkpoint, net, dataset, state, config.batch_size)
     control = {name: array[channels] for name, array in every.items()}
     n = len(dataset)
-    view = None
+    view, trajectory = None, None
     if config.estimator == "first-order":
         columns = np.arange(0)
         estimators = {name: cv.Estimator(None, control[name], columns) for name in MEASURES}
     else:
-        columns = cv.subsample(n, config.exact_fraction, config.estimator_seed)
-        exact = dataset.reordered(columns)
-        state, store = _start(partial, net, exact, top_k, config.ablation, config.batch_size, values=values)
-        engine = _engine(config.engine, net, exact, state, top_k, config.batch_size, config.shortcut, None)
-        engine = distribute(engine) if distribute is not None else engine
-        report(f"exact ablation on {len(columns)} of {n} images (seed {config.estimator_seed}); "
-               + engine.describe(len(channels), len(columns)))
-        scan(engine, store, channels, report=report)
-        view = store.view(channels, len(columns))
+        if config.until is None:
+            order = cv.subsample(n, config.exact_fraction, config.estimator_seed)
+        else:
+            order = cv.nested_order(n, config.estimator_seed)
+        engine, store = _exact_engine(partial.dir, net, dataset.reordered(order), config, settings, state,
+                                      distribute)
+        if config.until is None:
+            report(f"exact ablation on {len(order)} of {n} images (seed {config.estimator_seed}); "
+                   + engine.describe(len(channels), len(order)))
+            scan(engine, store, channels, report=report)
+            n_exact = len(order)
+        else:
+            report(f"exact ablation on a growing subsample of the {n} images (seed {config.estimator_seed}); "
+                   + engine.describe(len(channels), n))
+            n_exact, trajectory = grow(engine, store, channels, control[config.score], order, config, report)
+        columns = order[:n_exact]
+        view = store.view(channels, n_exact)
         estimators = {name: cv.Estimator(contributions(view, name), control[name], columns) for name in MEASURES}
     reliability, bounds = cv.assess(estimators, config.splits, config.seed, config.resamples)
     nan = np.full(len(channels), np.nan)
@@ -112,18 +199,24 @@ def score(net, dataset, config, out_csv, settings, report, meta=None, distribute
     summary = dict(settings, n_images_used=n, dataset_skipped=getattr(dataset, "skipped", 0), channels=len(channels),
                    accuracy=dict(zip(("top1", "top5", "top10"), map(float, accuracy))), method=config.engine,
                    seconds=round(time.time() - started, 1), reliability=reliability, **(meta or {}))
-    summary["estimator"] = {
-        "kind": config.estimator, "exact_fraction": config.exact_fraction if view is not None else 0.0,
-        "exact_images": int(len(columns)), "seed": config.estimator_seed, "surrogate_classes": CLASSES,
-        "median_r": {name: float(np.nanmedian(fit["r"])) if view is not None else None for name, fit in fits.items()},
-        "median_n_eff": {name: float(np.nanmedian(fit["n_eff"])) if view is not None else None
-                         for name, fit in fits.items()},
-    }
+    summary["estimator"] = dict(
+        settings["estimator"], exact_images=int(len(columns)), exact_fraction_used=len(columns) / n,
+        surrogate_classes=CLASSES,
+        median_r={name: float(np.nanmedian(fit["r"])) if view is not None else None for name, fit in fits.items()},
+        median_n_eff={name: float(np.nanmedian(fit["n_eff"])) if view is not None else None
+                      for name, fit in fits.items()})
+    if trajectory is not None:
+        summary["until_reliable"] = {"target": config.until, "score": config.score, "chunk": config.chunk,
+                                     "trajectory": trajectory}
+    extra = list(ESTIMATOR_COLUMNS)
+    if directions:
+        describe_directions(state, directions, rows, summary, out_csv)
+        extra += DIRECTION_COLUMNS
     _save(layout.first_order_file(out_csv), channels=np.asarray(channels), exact_columns=columns,
           **{name.replace("-", "_"): control[name] for name in MEASURES})
     if view is not None:
         view.save(out_csv, channels, view.n_images)
-    write_csv(rows, out_csv, ESTIMATOR_COLUMNS)
+    write_csv(rows, out_csv, extra)
     with atomic_open(layout.summary_json(out_csv)) as f:
         json.dump(summary, f, indent=1)
     partial.remove()

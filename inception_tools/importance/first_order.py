@@ -15,6 +15,11 @@ from one gradient of f with respect to the layer (the imputation point of
 - ``importance`` (whether the true class leaves the top k) is an integer with no first-order form;
   its surrogate is the first-order drop of log p(true class), which tends to come before a miss.
 
+Directions (:mod:`.directions`): ablating unit vector ``u`` sets every position's coordinate along
+``u`` to the centre's, a change ``((c - a) . u) u``; to first order f changes by the sum over
+positions of ``(df/da . u) * ((c - a) . u)``, for every principal component at once from the same
+gradients (a channel is the case ``u = e_c``).
+
 These are the controls of :mod:`.control_variate`: their bias does not matter there, only how
 closely they follow the exact per-image outcomes.
 """
@@ -50,16 +55,17 @@ class FirstOrder:
                     for j in range(self.classes)]
             self.gradients = [tf.gradients(f, net.imputed)[0] for f in [true, *tops]]
 
-    def contributions(self, images, labels, base_real_logp, values):
-        """Surrogate contributions of every channel on one batch.
+    def contributions(self, images, labels, base_real_logp, values, vectors=None):
+        """Surrogate contributions of every channel (or direction) on one batch.
 
         Args:
             images: float32 [B, H, W, 3] in [0, 1]; labels: int [B] true classes.
             base_real_logp: float [B, K] unablated log-probabilities over the real classes.
-            values: float [C], the value each ablated channel takes.
+            values: float [C], the value each ablated channel takes (with ``vectors``: the centre).
+            vectors: float [C, D] unit directions as columns (None: the channels themselves).
 
         Returns:
-            dict measure name -> float64 [C, B] (larger = more important, as the exact contributions).
+            dict measure name -> float64 [C or D, B] (larger = more important, as the exact contributions).
         """
         p = np.exp(np.asarray(base_real_logp, np.float64))
         top = np.argsort(-p, axis=1, kind="stable")[:, :self.classes]
@@ -68,7 +74,10 @@ class FirstOrder:
         acts, *grads = self.net.session.run([self.net.activations, *self.gradients], feed)
         delta = np.asarray(values, np.float32) - acts  # [B, ..., C]
         axes = tuple(range(1, acts.ndim - 1))  # the positions (none for a dense layer)
-        changes = [(g * delta).sum(axis=axes).astype(np.float64) for g in grads]  # each [B, C]
+        if vectors is not None:  # coordinates along the directions: g . u and (c - a) . u
+            vectors = np.asarray(vectors, np.float32)
+            delta, grads = delta @ vectors, [g @ vectors for g in grads]
+        changes = [(g * delta).sum(axis=axes).astype(np.float64) for g in grads]  # each [B, C or D]
         weight = np.take_along_axis(p, top, axis=1)  # [B, classes]
         on_top = np.stack(changes[1:], axis=-1)  # [B, C, classes]
         drop = -changes[0]
@@ -81,14 +90,14 @@ class FirstOrder:
         return {name: surrogate[name].T for name in MEASURES}
 
 
-def first_order_pass(net, dataset, base_real_logp, values, batch_size, classes=CLASSES):
-    """Surrogate contributions of every channel on every image of ``dataset``.
+def first_order_pass(net, dataset, base_real_logp, values, batch_size, vectors=None, classes=CLASSES):
+    """Surrogate contributions of every channel (or column of ``vectors``) on every image of ``dataset``.
 
     The gradients live in a graph of their own (a second import of ``net``'s model): the engines
     read the consumers of the layer in ``net``'s graph, where gradient ops would be consumers too.
 
     Returns:
-        dict measure name -> float32 [C, N].
+        dict measure name -> float32 [C or D, N].
     """
     own = Network(net.model, net.layer, net.pixel_scaling)
     try:
@@ -96,7 +105,8 @@ def first_order_pass(net, dataset, base_real_logp, values, batch_size, classes=C
         parts = {name: [] for name in MEASURES}
         for start, images in dataset.batches(batch_size, desc=f"first order {net.layer}"):
             stop = start + len(images)
-            batch = graph.contributions(images, dataset.labels[start:stop], base_real_logp[start:stop], values)
+            batch = graph.contributions(images, dataset.labels[start:stop], base_real_logp[start:stop], values,
+                                        vectors)
             for name in MEASURES:
                 parts[name].append(batch[name].astype(np.float32))
     finally:

@@ -217,6 +217,17 @@ def save_directions(state, directions, csv_path):
                             state["sample_center"]), layout.directions_file(csv_path), mean=state["values"])
 
 
+def describe_directions(state, directions, rows, summary, csv_path):
+    """A direction scan's extra columns in ``rows``, its ``summary["basis"]``, and its components saved."""
+    explained = np.cumsum(state["variances"]) / float(state["total_variance"])
+    summary["basis"] = dict(directions, explained_variance=float(explained[-1]))
+    for row in rows:
+        k = row["feature_ind"]
+        row.update(basis=directions["kind"], variance=repr(float(state["variances"][k])),
+                   explained_variance_ratio=repr(float(state["variances"][k] / state["total_variance"])))
+    save_directions(state, directions, csv_path)
+
+
 @dataclasses.dataclass
 class ScanResult:
     """A finished scan: its table rows, its summary (importance.json) and its per-image outcomes."""
@@ -299,15 +310,14 @@ def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribut
         raise UserError(f"component {max(channels)} out of range: {directions['components']} components")
     sample_dataset = dataset
     order = "dataset"
-    if config.until is not None:
+    if config.until is not None and config.estimator == "exact":  # an estimator grows its own exact subsample
         dataset = dataset.reordered(np.random.default_rng(config.shuffle_seed).permutation(len(dataset)))
         order = f"shuffled, seed {config.shuffle_seed}"
     settings = _config(net, dataset, top_k, config.ablation, order, directions)
     if config.estimator != "exact":
         from inception_tools.importance import estimated
 
-        settings["estimator"] = {"kind": config.estimator, "exact_fraction": config.exact_fraction,
-                                 "seed": config.estimator_seed}
+        settings["estimator"] = estimated.estimator_settings(config)
         rows, summary = estimated.score(net, dataset, config, out_csv, settings, report, meta, distribute)
         store = OutcomeStore.open(out_csv) if config.estimator == "control-variate" else None
         return ScanResult(rows, summary, store)
@@ -337,13 +347,7 @@ def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribut
                                      "trajectory": trajectory}
     result_rows = channel_rows(view, model.name, net.layer, bounds)
     if directions:
-        explained = np.cumsum(state["variances"]) / float(state["total_variance"])
-        summary["basis"] = dict(directions, explained_variance=float(explained[-1]))
-        for row in result_rows:
-            k = row["feature_ind"]
-            row.update(basis=directions["kind"], variance=repr(float(state["variances"][k])),
-                       explained_variance_ratio=repr(float(state["variances"][k] / state["total_variance"])))
-        save_directions(state, directions, out_csv)
+        describe_directions(state, directions, result_rows, summary, out_csv)
     view.save(out_csv, channels, n_used)
     write_csv(result_rows, out_csv, DIRECTION_COLUMNS if directions else ())
     with atomic_open(layout.summary_json(out_csv)) as f:
