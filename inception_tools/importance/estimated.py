@@ -41,10 +41,11 @@ from inception_tools.importance import control_variate as cv
 from inception_tools.importance import reliability as rel
 from inception_tools.importance.first_order import CLASSES, first_order_pass
 from inception_tools.importance.measures import contributions
-from inception_tools.importance.outcomes import baseline
+from inception_tools.importance.outcomes import baseline, real_classes
 from inception_tools.importance.store import OutcomeStore
 from inception_tools.importance.table import DIRECTION_COLUMNS, ESTIMATOR_COLUMNS, channel_rows, write_csv
 from inception_tools.errors import UserError
+from inception_tools.mapped import MappedRows
 from inception_tools.tables import MEASURES
 
 
@@ -74,7 +75,9 @@ def controls(checkpoint, net, dataset, state, batch_size):
     and the unablated top-1/5/10 accuracy (saved in ``checkpoint``, a :class:`inception_tools.runner.Checkpoint`)."""
     saved = checkpoint.load("first_order")
     if saved is None:
-        base = baseline(net, dataset, 1, batch_size)
+        base = baseline(net, dataset, 1, batch_size, None if checkpoint.folder is None else MappedRows.create(
+            os.path.join(checkpoint.folder, "first_order_base_logp.npy"), np.float64,
+            (len(dataset), int(real_classes(net.model).sum()))))
         saved = {name.replace("-", "_"): values for name, values in first_order_pass(
             net, dataset, base.real_logp, state["values"], batch_size, state.get("vectors")).items()}
         saved["accuracy"] = np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])
