@@ -10,7 +10,7 @@ id), and hard-linked folders of the first N for each smaller size. Then, each in
 3. ``inception-tools importance`` on ``--layer``'s ``--channels`` per size: peak RSS and seconds, through
    the cache (every size) and streamed (sizes up to ``--stream-max``); the peak's growth from the smallest
    size to the largest is the figure that must stay flat;
-4. a time model from the smallest size: the same scan with ``--channels`` and with 8x as many channels
+4. a time model from the smallest size, three scans back to back: ``--channels``, 8x as many channels
    (seconds per image for the passes every channel shares, and per image-channel), and a control-variate
    scan (``--fraction``): the projected wall time of an all-channel study of ``--project`` images, exact
    and control-variate, alone and split over Ray workers (channel shards: each worker pays the shared
@@ -234,8 +234,11 @@ def main():
     wide = f"{first}-{min(depth - 1, first + 8 * width - 1)}"
     n0 = sizes[0]
     cache0 = ["--cache", str(work / f"cache-{n0}")]
-    narrow_run = results["importance"][str(n0)]["cache"]
-    runs = results.setdefault("time_runs", {})
+    runs = results.setdefault("time_runs", {})  # back to back, so the machine's state is the same for all three
+    if "narrow" not in runs:
+        runs["narrow"] = importance(args, folders[n0], args.channels, work / f"scan-narrow-{n0}" / "importance.csv",
+                                    cache0)
+        save()
     if "wide" not in runs:
         runs["wide"] = importance(args, folders[n0], wide, work / f"scan-wide-{n0}" / "importance.csv", cache0)
         save()
@@ -243,7 +246,7 @@ def main():
         runs["cv"] = importance(args, folders[n0], args.channels, work / f"scan-cv-{n0}" / "importance.csv", cache0,
                                 ["--estimator", "control-variate", "--exact-fraction", str(args.fraction)])
         save()
-    wide_run, cv_run = runs["wide"], runs["cv"]
+    narrow_run, wide_run, cv_run = runs["narrow"], runs["wide"], runs["cv"]
     wide_channels = channel_span(wide)[2]
     per_channel = (wide_run["scan_seconds"] - narrow_run["scan_seconds"]) / (n0 * (wide_channels - width))
     shared = narrow_run["scan_seconds"] / n0 - width * per_channel
