@@ -64,12 +64,14 @@ def classes(model, dataset, layers: Sequence[str], out: Optional[str] = None, di
         holds: settings, per-class counts, per-layer distances and overlaps).
     """
     from inception_tools.classes import ClassesConfig, class_study
+    from inception_tools.classes.stage import compute
 
     config = ClassesConfig(tuple([layers] if isinstance(layers, str) else layers), **settings)
     _check_model(model)
     _check_dataset(dataset)
-    with _folder(out) as folder:
-        return class_study(model, dataset, config, folder, distribute=distribute)
+    if out is None:
+        return compute(model, dataset, config, distribute=distribute)
+    return class_study(model, dataset, config, out, distribute=distribute)
 
 
 def blocks(model, image: str, layers: Optional[Sequence[str]] = None, out: Optional[str] = None, **settings):
