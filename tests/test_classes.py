@@ -341,3 +341,15 @@ def test_classes_has_the_defaults_of_the_other_commands(capsys, tmp_path, monkey
     assert main(["classes", "--limit", "60", "--bootstrap", "0"]) == 0
     assert (tmp_path / "outputs" / "embedded-mixed3a" / "classes" / "classes.csv").is_file()
     assert "wrote outputs/embedded-mixed3a/classes/index.html" in capsys.readouterr().out
+
+
+def test_a_folder_another_process_writes_is_refused_in_one_line(capsys, tmp_path):
+    import filelock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with filelock.FileLock(str(out / ".lock")):  # held as another process's runner holds it
+        line = one_error_line(capsys, "classes", "--model", "embedded-mlp", "--layers", "dense1", "--limit", "50",
+                              "--out", str(out))
+    assert "another process is writing" in line
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]
