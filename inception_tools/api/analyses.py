@@ -87,14 +87,14 @@ def blocks(model, image: str, layers: Optional[Sequence[str]] = None, out: Optio
     Returns:
         :class:`inception_tools.blocks.build.Blocks` (the image, the classes and each layer's numbers).
     """
-    from inception_tools.blocks.build import analyse, write_blocks
+    from inception_tools.blocks.build import analyse
     from inception_tools.blocks.config import BlocksConfig
+    from inception_tools.blocks.stage import blocks_page
 
     _check_model(model)
     if layers is None:
         layers = model.entry.blocks_layers.split(",")
     config = BlocksConfig(tuple([layers] if isinstance(layers, str) else layers), **settings)
-    result = analyse(model, image, config)
-    if out is not None:
-        write_blocks(model, image, result, config, out)
-    return result
+    if out is None:
+        return analyse(model, image, config)
+    return blocks_page(model, image, config, out).blocks
