@@ -19,13 +19,18 @@ A streaming top-k per channel keeps the ``k`` best values seen so far; each
 batch is merged into it for all channels together with one vectorised sort
 (ties go to the lower image index), so the result is the same as sorting every
 channel's values over the whole dataset. The pass saves a checkpoint every few
-batches and resumes from it.
+batches (in the :class:`~inception_tools.runner.Checkpoint` it is given) and
+resumes from it.
 
 Results: ``<out>/examples/<layer>[-max]/channel_<cccc>_top.png`` and
 ``_bottom.png`` (``k`` images side by side, strongest first), ``examples.json``
 (``{"<c>": {"top": [ids], "top_values": [...], "top_positions": [[y, x], ...],
-"top_rows": [dataset indices], "bottom": ..., ...}}``) and
-``settings.json``.
+"top_rows": [dataset indices], "bottom": ..., ...}}``) and ``settings.json``.
+The folder is the study runner's (:data:`STAGE`, :func:`inception_tools.runner.run`):
+``settings.json`` holds the config, the layer and the model and dataset
+identity, the lock keeps a second process out, ``.partial/`` holds the pass's
+checkpoint. The strips are drawn from ``examples.json`` afterwards, for the
+channels asked and not yet on disk.
 """
 
 import dataclasses
@@ -35,12 +40,10 @@ import os
 
 import numpy as np
 
-from inception_tools import progress
-from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools import progress, runner
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
-from inception_tools.layout import channel_file, examples_checkpoint, examples_dir, examples_json, settings_json
-from inception_tools.manifest import check_settings
+from inception_tools.layout import EXAMPLES_JSON, SETTINGS_JSON, channel_file, examples_dir
 from inception_tools.receptive_field import layer_field
 from inception_tools.surgery import Network
 
@@ -104,6 +107,18 @@ class Examples:
             fields[f"{name}_positions"] = side.positions[channels]
             fields[f"{name}_rows"] = rows
         return cls(layer, mode, channels, **fields)
+
+    @classmethod
+    def from_table(cls, layer, mode, table):
+        """The examples of an ``examples.json`` table (:meth:`table`'s form)."""
+        entries = list(table.values())
+        fields = {}
+        for name in ("top", "bottom"):
+            fields[f"{name}_ids"] = np.array([e[name] for e in entries])
+            fields[f"{name}_values"] = np.array([e[f"{name}_values"] for e in entries], np.float32)
+            fields[f"{name}_positions"] = np.array([e[f"{name}_positions"] for e in entries], np.int64)
+            fields[f"{name}_rows"] = np.array([e[f"{name}_rows"] for e in entries], np.int64)
+        return cls(layer, mode, np.array([int(c) for c in table], np.int64), **fields)
 
     def __len__(self):
         return len(self.channels)
@@ -198,7 +213,11 @@ def batch_scores(acts, mode):
 
 
 def single_pass(model, layer, dataset, k=8, mode="center", batch_size=32, checkpoint=None, pixel_scaling="once"):
-    """Stream ``dataset`` through the model once; return the (top, bottom) :class:`StreamingTopK`."""
+    """Stream ``dataset`` through the model once; return the (top, bottom) :class:`StreamingTopK`.
+
+    ``checkpoint``: a :class:`~inception_tools.runner.Checkpoint` the pass saves itself in every
+    :data:`CHECKPOINT_EVERY` batches and resumes from (default: none).
+    """
     depth = model.depth(layer)
     top, bottom = StreamingTopK(k, depth), StreamingTopK(k, depth)
     start = _resume(checkpoint, top, bottom)
@@ -212,8 +231,8 @@ def single_pass(model, layer, dataset, k=8, mode="center", batch_size=32, checkp
                 top.update(top_values, rows, top_positions)
                 bottom.update(-low_values, rows, low_positions)
                 bar.update(len(images))
-                if checkpoint and batch_number % CHECKPOINT_EVERY == 0:
-                    _save_checkpoint(checkpoint, top, bottom, first + len(images))
+                if checkpoint is not None and batch_number % CHECKPOINT_EVERY == 0:
+                    checkpoint.save("examples", next=first + len(images), **top.state("top"), **bottom.state("bottom"))
     finally:
         reader.close()
     bottom.values = -bottom.values
@@ -221,18 +240,44 @@ def single_pass(model, layer, dataset, k=8, mode="center", batch_size=32, checkp
 
 
 def _resume(checkpoint, top, bottom):
-    if not checkpoint or not os.path.isfile(checkpoint):
+    state = None if checkpoint is None else checkpoint.load("examples")
+    if state is None:
         return 0
-    with np.load(checkpoint) as state:
-        top.load(state, "top")
-        bottom.load(state, "bottom")
-        return int(state["next"])
+    top.load(state, "top")
+    bottom.load(state, "bottom")
+    return int(state["next"])
 
 
-def _save_checkpoint(path, top, bottom, next_start):
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, next=next_start, **top.state("top"), **bottom.state("bottom"))
+def compute(model, layer, dataset, config, checkpoint=None):
+    """The top and bottom examples of every channel of ``layer`` over ``dataset`` (nothing written).
+
+    Args:
+        model, layer, dataset: the layer and the images ranked.
+        config: an :class:`ExamplesConfig`.
+        checkpoint: where the pass saves its progress (:class:`inception_tools.runner.Checkpoint`).
+
+    Returns:
+        :class:`Examples` of every channel.
+    """
+    kept = single_pass(model, layer, dataset, config.k, config.mode, config.batch_size, checkpoint,
+                       config.pixel_scaling)
+    return Examples.from_pass(layer, config.mode, kept, dataset.ids, range(model.depth(layer)))
+
+
+def write(result, folder):
+    """``examples.json`` (:meth:`Examples.table`) into ``folder`` (a :class:`runner.Folder`)."""
+    with folder.open(EXAMPLES_JSON) as f:
+        json.dump(result.table(), f)
+
+
+def read(folder):
+    """The :class:`Examples` of a finished folder."""
+    settings = folder.read_json(SETTINGS_JSON)
+    return Examples.from_table(settings["inputs"]["layer"], settings["config"]["mode"],
+                               folder.read_json(EXAMPLES_JSON))
+
+
+STAGE = runner.Stage("examples", compute, write, outputs=(EXAMPLES_JSON,), read=read)
 
 
 def is_dense(model, layer):
@@ -281,27 +326,15 @@ def dataset_examples(model, layer, dataset, out_dir, config=ExamplesConfig(), ch
     Returns:
         The ``examples.json`` table (:meth:`Examples.table`).
     """
-    k, mode, batch_size, pixel_scaling = config.k, config.mode, config.batch_size, config.pixel_scaling
+    k, mode = config.k, config.mode
     if k > len(dataset):
         raise UserError(f"cannot pick {k} examples from {len(dataset)} images")
     model.check_pre_relu(layer)
     channels = model.check_channels(layer, range(model.depth(layer)) if channels is None else channels)
     folder = examples_dir(out_dir, layer, mode)
-    check_settings(settings_json(folder), dict(model=model.name, layer=layer, mode=mode, k=k, dataset=getattr(dataset, "source", ""),
-                                n_images=len(dataset), resize=getattr(dataset, "resize", None),
-                                pixel_scaling=pixel_scaling))
-    table_path = examples_json(folder)
-    if os.path.isfile(table_path):
-        with open(table_path) as f:
-            table = json.load(f)
-    else:
-        checkpoint = examples_checkpoint(folder)
-        top, bottom = single_pass(model, layer, dataset, k, mode, batch_size, checkpoint, pixel_scaling)
-        table = Examples.from_pass(layer, mode, (top, bottom), dataset.ids, range(model.depth(layer))).table()
-        with atomic_open(table_path) as f:
-            json.dump(table, f)
-        if os.path.isfile(checkpoint):
-            os.remove(checkpoint)
+    identity = runner.identity(model, dataset, layer=layer)
+    table = runner.run(STAGE, config, folder, inputs_identity=identity, model=model, layer=layer,
+                       dataset=dataset).table()
     fields = None
     if mode == "max" and not is_dense(model, layer):
         h, w = model.image_shape[:2]

@@ -10,6 +10,7 @@ IMPORTANCE_CSV = "importance.csv"
 GROUPS_CSV = "groups.csv"
 ANSWERS_CSV = "answers.csv"
 SETTINGS_JSON = "settings.json"
+EXAMPLES_JSON = "examples.json"
 
 
 def importance_csv(study_dir):
@@ -88,11 +89,7 @@ def examples_dir(study_dir, layer, mode="center"):
 
 def examples_json(folder):
     """The table of an examples folder (see :func:`examples_dir`)."""
-    return os.path.join(folder, "examples.json")
-
-
-def examples_checkpoint(folder):
-    return os.path.join(folder, ".partial.npz")
+    return os.path.join(folder, EXAMPLES_JSON)
 
 
 def visualization_png(study_dir, layer, channel):

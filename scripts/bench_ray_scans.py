@@ -22,6 +22,7 @@ from inception_tools.basis import ablation
 from inception_tools.activations.pca import make_basis
 from inception_tools.activations.sample import sample_activations
 from inception_tools.classes.collect import collect
+from inception_tools.classes.config import ClassesConfig
 from inception_tools.classes.study import resolve_classes
 from inception_tools.data import load_dataset
 from inception_tools.models import load_model
@@ -65,7 +66,7 @@ def bench_classes(args, ray):
     dataset = load_dataset(args.data, model, limit=args.limit)
     classes = resolve_classes(model)
     hook = ray_classes.distributor(ray_classes.recipe_of(model, layers, args.data, limit=args.limit), ray)
-    runs = [timed(collect, model, dataset, layers, classes, tempfile.mkdtemp(dir=args.work), distribute=d)
+    runs = [timed(collect, model, dataset, ClassesConfig(tuple(layers)), classes, distribute=d)
             for d in (None, hook, hook)]
     same = all(r[0][layer].boot_sum.tobytes() == runs[0][1][0][layer].boot_sum.tobytes() and
                r[0][layer].m2.tobytes() == runs[0][1][0][layer].m2.tobytes() for _, r in runs[1:] for layer in layers)

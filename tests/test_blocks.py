@@ -234,3 +234,28 @@ def test_page_in_a_browser_hover_shows_the_dictionary_entry(page, acts):
         tab.hover("#layer-mixed3a .group[data-group='1']")
         assert tab.eval_on_selector_all("#layer-mixed3a .cell", backgrounds) != before
         assert errors == []
+
+
+def test_page_folder_on_the_runner_settings_rerun_refusal_and_lock(page, digit_png, capsys):
+    import filelock
+
+    folder = os.path.dirname(page[0])
+    with open(os.path.join(folder, "settings.json")) as f:
+        settings = json.load(f)
+    assert settings["stage"] == "blocks" and settings["config"]["layers"] == ["mixed3a", "mixed4a"]
+    assert settings["inputs"]["image"] == "digit.png" and len(settings["inputs"]["image_sha256"]) == 64
+    argv = ["blocks", "--image", digit_png, "--layers", "mixed3a,mixed4a", "--n-classes", "2", "--top-n", "3",
+            "--groups", "3", "--resize", "native", "--render-size", str(CHEAP.size), "--render-steps", str(CHEAP.steps),
+            "--render-cache", os.path.join(os.path.dirname(folder), "renders"), "--out", folder]
+    files = sorted(os.path.join(d, n) for d, _, names in os.walk(folder) for n in names)
+    before = {path: open(path, "rb").read() for path in files}
+    capsys.readouterr()
+    assert main(argv) == 0  # finished with these settings: computed again (renders cached), nothing rewritten
+    assert "0 rendered now" in capsys.readouterr().out
+    assert {path: open(path, "rb").read() for path in files} == before
+    assert main(argv[:-2] + ["--groups", "4", "--out", folder]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "was made with config=" in err[0] and "'n_groups': 4" in err[0]
+    with filelock.FileLock(os.path.join(folder, ".lock")):
+        assert main(argv) == 2
+    assert "another process is writing" in capsys.readouterr().err

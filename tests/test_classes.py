@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 from inception_tools.classes import ClassesConfig, class_study
-from inception_tools.classes.collect import PARTIAL_DIR, STATS_FILE, collect
+from inception_tools.classes.collect import CHECKPOINT, collect
+from inception_tools.runner import Checkpoint
 from inception_tools.classes.compare import cosine_similarity, jaccard_similarity, layer_summary, matrices, relative_distance
 from inception_tools.classes.stats import ClassAccumulator, unit_values
 from inception_tools.cli import main
@@ -52,7 +53,7 @@ def test_statistics_equal_a_brute_force_numpy_computation(request, tmp_path, whi
     dataset = load_dataset("embedded", model, limit=150)
     config = ClassesConfig(tuple(layers), threshold=0.9, position=position, active_threshold=active, replicates=0,
                            batch_size=40)
-    stats, seen, kept, _ = collect(model, dataset, config, DIGITS, str(tmp_path))
+    stats, seen, kept, _ = collect(model, dataset, config, DIGITS)
     *acts, probs = brute_force(model, dataset, layers)
     keep = kept_mask(probs, dataset.labels, 0.9)
     assert seen.tolist() == np.bincount(dataset.labels, minlength=10).tolist()
@@ -80,7 +81,7 @@ def test_threshold_filters_confident_correct_images(mlp, tmp_path):
     kept_by = {}
     for threshold in (0.0, 0.5, 0.99, 1.0):
         _, _, kept, config = collect(mlp, dataset, ClassesConfig(("dense2",), threshold=threshold, replicates=0),
-                                     DIGITS, str(tmp_path / str(threshold)))
+                                     DIGITS)
         assert config["threshold"] == threshold
         assert kept.tolist() == np.bincount(dataset.labels[kept_mask(probs, dataset.labels, threshold)],
                                             minlength=10).tolist()
@@ -165,23 +166,65 @@ class Interrupting:
 def test_resume_after_interruption_gives_identical_results(mlp, tmp_path):
     dataset = load_dataset("embedded", mlp, limit=200)
     args = dict(config=ClassesConfig(("dense1", "dense2"), replicates=20, batch_size=32), classes=DIGITS)
-    whole, *whole_tallies, _ = collect(mlp, dataset, out_dir=str(tmp_path / "whole"), **args)
+    whole, *whole_tallies, _ = collect(mlp, dataset, **args)
     out = tmp_path / "resumed"
+    out.mkdir()
     with pytest.raises(KeyboardInterrupt):
-        collect(mlp, Interrupting(dataset, after=4), out_dir=str(out), **args)
-    with np.load(out / PARTIAL_DIR / "state.npz") as state:
+        collect(mlp, Interrupting(dataset, after=4), checkpoint=Checkpoint(str(out)), **args)
+    with np.load(out / (CHECKPOINT + ".npz")) as state:
         assert int(state["next"]) == 96
-    assert not (out / STATS_FILE).exists()
-    resumed, *tallies, _ = collect(mlp, dataset, out_dir=str(out), **args)
-    assert not (out / PARTIAL_DIR).exists() and (out / STATS_FILE).is_file()
+    resumed, *tallies, _ = collect(mlp, dataset, checkpoint=Checkpoint(str(out)), **args)
     for a, b in zip(tallies, whole_tallies):
         np.testing.assert_array_equal(a, b)
     for layer in ("dense1", "dense2"):
         for field in ClassAccumulator.FIELDS:
             np.testing.assert_array_equal(getattr(resumed[layer], field), getattr(whole[layer], field))
     with pytest.raises(UserError, match="other settings"):
-        collect(mlp, dataset, out_dir=str(out), **dict(args, config=ClassesConfig(("dense1", "dense2"), threshold=0.5,
-                                                                                 replicates=20, batch_size=32)))
+        collect(mlp, dataset, checkpoint=Checkpoint(str(out)),
+                **dict(args, config=ClassesConfig(("dense1", "dense2"), threshold=0.5, replicates=20, batch_size=32)))
+
+
+class Killed(Exception):
+    pass
+
+
+def test_study_killed_and_rerun_continues_from_the_runner_checkpoint(mlp, tmp_path, monkeypatch):
+    from inception_tools.classes import collect as collect_module
+
+    dataset = load_dataset("embedded", mlp, limit=200)
+    config = ClassesConfig(("dense1", "dense2"), classes="1,7", replicates=5, batch_size=32)
+    whole = class_study(mlp, dataset, config, str(tmp_path / "whole"))
+    out = tmp_path / "resumed"
+    saves = []
+    real_save = Checkpoint.save
+
+    def save_then_die(self, name, **arrays):
+        real_save(self, name, **arrays)
+        saves.append(int(arrays["next"]))
+        if len(saves) == 3:
+            raise Killed
+
+    monkeypatch.setattr(Checkpoint, "save", save_then_die)
+    with pytest.raises(Killed):
+        class_study(mlp, dataset, config, str(out))
+    monkeypatch.undo()
+    assert not (out / "stats.npz").exists() and not (out / "settings.json").exists()
+    with np.load(out / ".partial" / (CHECKPOINT + ".npz")) as state:
+        assert int(state["next"]) == 96
+    with pytest.raises(UserError, match="holds an unfinished run made with config=.*'threshold': 0.5"):
+        class_study(mlp, dataset, ClassesConfig(("dense1", "dense2"), classes="1,7", threshold=0.5, replicates=5,
+                                                batch_size=32), str(out))
+    seen = []
+    monkeypatch.setattr(collect_module.log, "info", seen.append)
+    resumed = class_study(mlp, dataset, config, str(out))
+    assert seen == ["resuming at image 96 of 200"]
+    assert not (out / ".partial").exists()
+    for name in ("stats.npz", "classes.csv", "classes.json", "tables.md", "matrices/dense2_jaccard.csv"):
+        assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["stage"] == "classes" and settings["config"]["classes"] == "1,7"
+    assert settings["inputs"]["model"] == "embedded-mlp" and settings["inputs"]["n_images"] == 200
+    np.testing.assert_array_equal(resumed.mean["dense2"], whole.mean["dense2"])
 
 
 def one_error_line(capsys, *argv):
@@ -218,9 +261,12 @@ def test_command_writes_csv_matrices_heatmaps_and_page(capsys, tmp_path):
     assert "heatmaps/dense3.png" in page and "Contributing units" in page
     summary = json.loads((out / "classes.json").read_text())
     assert summary["settings"]["threshold"] == 0.9 and [c["class"] for c in summary["per_class"]] == [1, 7]
-    assert main(argv + ["--min-fraction", "0.5"]) == 0  # same pass, only the report changes
-    assert "resuming" not in capsys.readouterr().out
-    assert json.loads((out / "classes.json").read_text())["settings"]["min_fraction"] == 0.5
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert main(argv) == 0  # a finished folder is read back, nothing rewritten
+    assert "| layer | units | Euclid. of means" in capsys.readouterr().out
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    refused = one_error_line(capsys, *argv, "--min-fraction", "0.5")
+    assert "was made with config=" in refused and "'min_fraction': 0.5" in refused
 
 
 def test_class_restricted_importance_from_the_outcome_store(mlp, tmp_path):
@@ -280,6 +326,11 @@ def test_study_with_importance_adds_columns_and_table(mlp, tmp_path, capsys):
     header = (out / "classes.csv").read_text().splitlines()[0]
     assert header.endswith("class_mcnemar_p,class_mean_delta_logprob,class_delta_logprob_se")
     assert "Spearman" in (out / "tables.md").read_text() and "matter" in (out / "index.html").read_text()
+    first, again = class_study(mlp, dataset, config, str(out)), class_study(mlp, dataset, config, str(out))
+    assert again.summary == first.summary and again.importance_table == first.importance_table != ""
+    for name, columns in first.importance_columns.items():
+        for layer in ("dense2", "dense3"):
+            np.testing.assert_array_equal(again.importance_columns[name][layer], columns[layer])
     with pytest.raises(UserError, match="not a layer"):
         class_study(mlp, dataset, ClassesConfig(("dense2",), importance=(str(tmp_path / "dense3.csv"),)),
                     str(tmp_path / "other"))
@@ -290,3 +341,15 @@ def test_classes_has_the_defaults_of_the_other_commands(capsys, tmp_path, monkey
     assert main(["classes", "--limit", "60", "--bootstrap", "0"]) == 0
     assert (tmp_path / "outputs" / "embedded-mixed3a" / "classes" / "classes.csv").is_file()
     assert "wrote outputs/embedded-mixed3a/classes/index.html" in capsys.readouterr().out
+
+
+def test_a_folder_another_process_writes_is_refused_in_one_line(capsys, tmp_path):
+    import filelock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with filelock.FileLock(str(out / ".lock")):  # held as another process's runner holds it
+        line = one_error_line(capsys, "classes", "--model", "embedded-mlp", "--layers", "dense1", "--limit", "50",
+                              "--out", str(out))
+    assert "another process is writing" in line
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]

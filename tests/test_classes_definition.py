@@ -41,9 +41,8 @@ def test_path_weights_are_the_products_of_the_weight_matrices(mlp):
 def test_source_definition_zeroes_values_with_a_negative_path_weight(mlp, tmp_path):
     dataset = load_dataset("embedded", mlp)
     layers = ["dense1", "dense3"]
-    active, _, kept, _ = collect(mlp, dataset, ClassesConfig(tuple(layers), replicates=0), DIGITS, str(tmp_path / "a"))
-    source, _, kept2, _ = collect(mlp, dataset, ClassesConfig(tuple(layers), replicates=0, definition="source"), DIGITS,
-                                  str(tmp_path / "s"))
+    active, _, kept, _ = collect(mlp, dataset, ClassesConfig(tuple(layers), replicates=0), DIGITS)
+    source, _, kept2, _ = collect(mlp, dataset, ClassesConfig(tuple(layers), replicates=0, definition="source"), DIGITS)
     assert kept.tolist() == kept2.tolist()
     keep = keep_masks(mlp, layers)
     for layer in layers:
@@ -58,10 +57,8 @@ def test_source_definition_zeroes_values_with_a_negative_path_weight(mlp, tmp_pa
 def test_gradient_variant_equals_source_in_the_last_hidden_layer_and_differs_before(mlp, tmp_path):
     dataset = load_dataset("embedded", mlp)
     layers = ["dense1", "dense3"]
-    source, *_ = collect(mlp, dataset, ClassesConfig(tuple(layers), replicates=0, definition="source"), DIGITS,
-                         str(tmp_path / "s"))
-    grad, *_ = collect(mlp, dataset, ClassesConfig(tuple(layers), replicates=0, definition="source-gradient"), DIGITS,
-                       str(tmp_path / "g"))
+    source, *_ = collect(mlp, dataset, ClassesConfig(tuple(layers), replicates=0, definition="source"), DIGITS)
+    grad, *_ = collect(mlp, dataset, ClassesConfig(tuple(layers), replicates=0, definition="source-gradient"), DIGITS)
     np.testing.assert_allclose(grad["dense3"].mean, source["dense3"].mean, rtol=1e-6, atol=1e-9)
     assert (grad["dense1"].contributing() != source["dense1"].contributing()).any()
 

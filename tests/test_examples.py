@@ -9,6 +9,7 @@ import tensorflow as tf
 from PIL import Image
 
 from inception_tools.errors import UserError
+from inception_tools import runner
 from inception_tools.examples import (ExamplesConfig, LayerReader, StreamingTopK, crop_box, dataset_examples,
                                      single_pass)
 from inception_tools.receptive_field import Field, layer_field
@@ -88,20 +89,23 @@ def test_outputs_on_disk_and_rerun_skips_the_pass(embedded_model, digits, counti
     np.testing.assert_array_equal(strip[:, :28], (first * 255).round())
     assert {p.name for p in folder.glob("*.png")} == {
         f"channel_{c:04d}_{side}.png" for c in (2, 5) for side in ("top", "bottom")}
-    assert not (folder / ".partial.npz").exists()
+    assert not (folder / ".partial").exists()
+    settings = json.loads((folder / "settings.json").read_text())
+    assert settings["stage"] == "examples" and settings["inputs"]["layer"] == LAYER
+    assert settings["config"] == {"k": 8, "mode": "center", "batch_size": 16, "pixel_scaling": "once"}
 
     calls = counting_reader["calls"]
     dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=8, batch_size=16), channels=[7])
     assert counting_reader["calls"] == calls
     assert (folder / "channel_0007_bottom.png").is_file()
-    with pytest.raises(UserError, match="k=8"):
+    with pytest.raises(UserError, match="was made with config=.*'k': 8.*now .*'k': 4"):
         dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=4))
 
 
 def test_interrupted_pass_resumes_from_its_checkpoint(embedded_model, digits, counting_reader, tmp_path,
                                                       monkeypatch):
     monkeypatch.setattr(examples, "CHECKPOINT_EVERY", 2)
-    checkpoint = str(tmp_path / "partial.npz")
+    checkpoint = runner.Checkpoint(str(tmp_path))
     real_update = StreamingTopK.update
     updates = {"n": 0}
 
@@ -118,6 +122,7 @@ def test_interrupted_pass_resumes_from_its_checkpoint(embedded_model, digits, co
     counting_reader["calls"] = 0
     top, bottom = single_pass(embedded_model, LAYER, digits, batch_size=5, checkpoint=checkpoint)
     assert counting_reader["calls"] == 8  # batches 5..12 of 12: the checkpoint was after batch 4
+    assert (tmp_path / "examples.npz").is_file()
     clean_top, clean_bottom = single_pass(embedded_model, LAYER, digits, batch_size=5)
     np.testing.assert_array_equal(top.rows, clean_top.rows)
     np.testing.assert_array_equal(bottom.values, clean_bottom.values)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from inception_tools.classes.config import ClassesConfig
-from inception_tools.classes.collect import PARTIAL_DIR, STATS_FILE, collect
+from inception_tools.classes.collect import CHECKPOINT, collect
+from inception_tools.runner import Checkpoint
 from inception_tools.classes.stats import ClassAccumulator
 from inception_tools.cli import main
 from inception_tools.data import load_dataset
@@ -25,7 +26,8 @@ def digits(embedded_model):
 
 def _collect(model, dataset, out_dir, distribute=None):
     config = ClassesConfig(tuple(LAYERS), replicates=15, batch_size=40)
-    return collect(model, dataset, config, list(range(10)), str(out_dir), distribute)
+    os.makedirs(out_dir, exist_ok=True)
+    return collect(model, dataset, config, list(range(10)), Checkpoint(str(out_dir)), distribute)
 
 
 def _state(stats, seen, kept):
@@ -46,7 +48,7 @@ def test_ray_pass_resumes_a_saved_state_byte_identically_and_retries_a_killed_wo
 
     with pytest.raises(KeyboardInterrupt):
         _collect(embedded_model, digits, tmp_path / "ray", distribute=interrupted)
-    with np.load(tmp_path / "ray" / PARTIAL_DIR / "state.npz") as state:
+    with np.load(tmp_path / "ray" / (CHECKPOINT + ".npz")) as state:
         assert int(state["next"]) == 80
     runner = distributor(recipe_of(embedded_model, LAYERS, "embedded", limit=N_IMAGES), ray)
     sent = []
@@ -56,8 +58,7 @@ def test_ray_pass_resumes_a_saved_state_byte_identically_and_retries_a_killed_wo
     assert not crash.exists() and os.path.exists(f"{crash}.taken")
     assert sent[0][0] == (80, 120) and sent[0][-1] == (280, 300)
     assert _state(*spread_out[:3]) == _state(*one[:3])
-    assert (tmp_path / "ray" / STATS_FILE).read_bytes() == (tmp_path / "one" / STATS_FILE).read_bytes()
-    assert not (tmp_path / "ray" / PARTIAL_DIR).exists()
+    assert (tmp_path / "ray" / (CHECKPOINT + ".npz")).read_bytes() == (tmp_path / "one" / (CHECKPOINT + ".npz")).read_bytes()
 
 
 def test_cli_classes_with_ray_writes_the_same_files(local_ray, tmp_path, capsys):

@@ -64,12 +64,14 @@ def classes(model, dataset, layers: Sequence[str], out: Optional[str] = None, di
         holds: settings, per-class counts, per-layer distances and overlaps).
     """
     from inception_tools.classes import ClassesConfig, class_study
+    from inception_tools.classes.stage import compute
 
     config = ClassesConfig(tuple([layers] if isinstance(layers, str) else layers), **settings)
     _check_model(model)
     _check_dataset(dataset)
-    with _folder(out) as folder:
-        return class_study(model, dataset, config, folder, distribute=distribute)
+    if out is None:
+        return compute(model, dataset, config, distribute=distribute)
+    return class_study(model, dataset, config, out, distribute=distribute)
 
 
 def blocks(model, image: str, layers: Optional[Sequence[str]] = None, out: Optional[str] = None, **settings):
@@ -85,14 +87,14 @@ def blocks(model, image: str, layers: Optional[Sequence[str]] = None, out: Optio
     Returns:
         :class:`inception_tools.blocks.build.Blocks` (the image, the classes and each layer's numbers).
     """
-    from inception_tools.blocks.build import analyse, write_blocks
+    from inception_tools.blocks.build import analyse
     from inception_tools.blocks.config import BlocksConfig
+    from inception_tools.blocks.stage import blocks_page
 
     _check_model(model)
     if layers is None:
         layers = model.entry.blocks_layers.split(",")
     config = BlocksConfig(tuple([layers] if isinstance(layers, str) else layers), **settings)
-    result = analyse(model, image, config)
-    if out is not None:
-        write_blocks(model, image, result, config, out)
-    return result
+    if out is None:
+        return analyse(model, image, config)
+    return blocks_page(model, image, config, out).blocks

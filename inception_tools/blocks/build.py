@@ -1,8 +1,9 @@
 """One image's building blocks: every layer's dictionary, attributions and groups.
 
 :func:`analyse_layer` computes the numbers of one layer (no rendering);
-:func:`build_blocks` does every layer, renders the thumbnails the page shows
-through the shared render cache and writes the page (:mod:`.page`).
+:func:`analyse` does every layer and :func:`render_blocks` renders the
+thumbnails the page shows through the shared render cache; :mod:`.stage`
+runs them and writes the page (:mod:`.page`) through the study runner.
 """
 
 import dataclasses
@@ -17,7 +18,7 @@ from inception_tools.blocks.attribution import attribute
 from inception_tools.blocks.config import RESIZES
 from inception_tools.blocks.dictionary import semantic_dictionary
 from inception_tools.blocks.groups import neuron_groups
-from inception_tools.blocks.page import TABLE_ROWS, write_page
+from inception_tools.blocks.page import TABLE_ROWS
 from inception_tools.blocks.render_cache import Unit, ensure_renders
 from inception_tools.data import resize as resizing
 from inception_tools.data.dataset import is_placeholder
@@ -151,6 +152,16 @@ class Blocks:
     layers: list  # LayerBlocks, in the order asked
 
 
+def check(model, config):
+    """Refuse what ``model`` does not have: a layer without ``_pre_relu``, more classes than it has."""
+    for layer in config.layers:
+        model.check_pre_relu(layer)
+    n_real = len(real_classes(model))
+    if config.classes is None and not 1 <= config.n_classes <= n_real:
+        raise UserError(f"n_classes must be from 1 to {n_real}: {model.name} has {n_real} classes, "
+                        f"not {config.n_classes}")
+
+
 def analyse(model, image_path, config):
     """Every layer's :class:`LayerBlocks` of one image, in memory (nothing rendered or written).
 
@@ -162,12 +173,7 @@ def analyse(model, image_path, config):
     Returns:
         :class:`Blocks`.
     """
-    for layer in config.layers:
-        model.check_pre_relu(layer)
-    n_real = len(real_classes(model))
-    if config.classes is None and not 1 <= config.n_classes <= n_real:
-        raise UserError(f"n_classes must be from 1 to {n_real}: {model.name} has {n_real} classes, "
-                        f"not {config.n_classes}")
+    check(model, config)
     image = load_image(image_path, model, config.resize)
     means, baseline = dataset_means(model, config.layers, config.data, config.limit)
     classes = None if config.classes is None else list(config.classes)
@@ -186,29 +192,19 @@ def analyse(model, image_path, config):
     return Blocks(image, classes, analysed)
 
 
-def build_blocks(model, image_path, config, out_dir, render_root=None):
-    """Compute, render and write the building-blocks page of one image.
+def render_blocks(model, blocks, config, render_root=None, started=None):
+    """Render the thumbnails of analysed :class:`Blocks` through the render cache (:mod:`.render_cache`).
 
     Args:
-        model: a loaded model.
-        image_path: the photograph.
-        config: a :class:`~inception_tools.blocks.config.BlocksConfig`.
-        out_dir: the page folder (``index.html``, ``blocks.json``, ``renders/``, ``assets/``).
-        render_root: the render cache (see :mod:`.render_cache`).
+        model: the model analysed.
+        blocks: its :class:`Blocks`.
+        config: the :class:`~inception_tools.blocks.config.BlocksConfig` (``render``, ``per_call``).
+        render_root: the render cache (default: :func:`~inception_tools.blocks.render_cache.cache_root`).
+        started: ``time.monotonic()`` when the work began (for ``total_seconds``).
 
     Returns:
-        ``(index.html path, summary dict)``; the summary holds timings and render counts.
-    """
-    started = time.monotonic()
-    return write_blocks(model, image_path, analyse(model, image_path, config), config, out_dir, render_root,
-                        started)
-
-
-def write_blocks(model, image_path, blocks, config, out_dir, render_root=None, started=None):
-    """Render the thumbnails of analysed :class:`Blocks` (through the render cache) and write their page.
-
-    Returns:
-        ``(index.html path, summary dict)``.
+        ``(renders, summary)``: ``{layer: (units, {unit name: cached png path})}`` and the timings and
+        render counts ``blocks.json`` holds.
     """
     started = time.monotonic() if started is None else started
     renders, rendered, render_seconds = {}, 0, 0.0
@@ -226,5 +222,4 @@ def write_blocks(model, image_path, blocks, config, out_dir, render_root=None, s
         "total_seconds": round(time.monotonic() - started, 1),
         "render_settings": dataclasses.asdict(config.render),
     }
-    return write_page(out_dir, model, image_path, blocks.image, blocks.layers, renders, config.render,
-                      summary), summary
+    return renders, summary

@@ -11,7 +11,7 @@ RESIZES = ("center-crop", "squash", "native")
 
 @dataclasses.dataclass(frozen=True)
 class BlocksConfig:
-    """What :func:`inception_tools.blocks.build.build_blocks` computes and shows.
+    """What :func:`inception_tools.blocks.stage.blocks_page` computes and shows.
 
     Attributes:
         layers: layer names (post-ReLU mixed layers).

@@ -2,6 +2,6 @@
 
 from inception_tools.classes.config import ClassesConfig
 from inception_tools.classes.result import ClassStats
-from inception_tools.classes.study import class_study
+from inception_tools.classes.stage import class_study
 
 __all__ = ["ClassStats", "ClassesConfig", "class_study"]

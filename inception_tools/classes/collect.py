@@ -7,14 +7,12 @@ and the true class's probability is at least ``threshold`` (Teague's filter).
 Its unit values (see :func:`~inception_tools.classes.stats.unit_values`) are
 merged into that layer's :class:`~inception_tools.classes.stats.ClassAccumulator`.
 
-While the pass runs, ``<out>/classes.partial/`` holds its settings
-(``config.json``) and the statistics after the last finished batch
-(``state.npz``, replaced atomically after every batch); the same command,
-run again, checks the settings and goes on from there. The finished
-statistics are written atomically to ``<out>/stats.npz`` (with their
-settings) and the partial folder removed; a later run with the same settings
-reads them instead of passing over the data again, one with other settings is
-refused.
+The pass saves its state after every finished batch in the
+:class:`~inception_tools.runner.Checkpoint` it is given (group ``classes``:
+the statistics, the images done and the pass settings), so a killed run,
+started again by the study runner on the same folder, checks the settings and
+goes on from there. :func:`state_arrays` is also the form of the finished
+``stats.npz`` (written by :mod:`inception_tools.classes.stage`).
 
 Each batch's forward pass is a :class:`BlockJob`; with ``distribute`` the jobs
 run elsewhere (Ray workers, :mod:`inception_tools.scale.classes`) and their
@@ -24,13 +22,10 @@ state are those of one process.
 
 import json
 import logging
-import os
-import shutil
 
 import numpy as np
 
-from inception_tools import progress
-from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools import progress, runner
 from inception_tools.classes.contribution import TrueClassGradients, attribution_signs, keep_masks
 from inception_tools.classes.stats import ClassAccumulator, confident_correct, unit_values
 from inception_tools.data.dataset import batch_ranges
@@ -39,7 +34,7 @@ from inception_tools.importance.run import dataset_fingerprint
 from inception_tools.surgery import Network
 
 STATS_FILE = "stats.npz"
-PARTIAL_DIR = "classes.partial"
+CHECKPOINT = "classes"
 BOOTSTRAP_BUDGET = 256 << 20  # bytes of bootstrap sums across layers
 log = logging.getLogger(__name__)
 
@@ -72,25 +67,19 @@ def pass_config(model, dataset, config, classes, replicates):
     return settings
 
 
-def _save(path, config, next_image, stats, seen, kept):
+def state_arrays(config, next_image, stats, seen, kept):
+    """The pass's state as named arrays: images done, tallies, settings (JSON) and every layer's statistics."""
     arrays = {"next": np.int64(next_image), "seen": seen, "kept": kept, "config": json.dumps(config)}
     for layer, layer_stats in stats.items():
         arrays.update(layer_stats.state(layer))
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+    return arrays
 
 
-def _load(path, stats):
-    with np.load(path) as state:
-        for layer, layer_stats in stats.items():
-            layer_stats.load(state, layer)
-        return int(state["next"]), np.array(state["seen"]), np.array(state["kept"])
-
-
-def _saved_config(path):
-    with np.load(path) as state:
-        return json.loads(str(state["config"]))
+def load_state(state, stats):
+    """Fill ``stats`` from :func:`state_arrays`' form; return ``(next_image, seen, kept)``."""
+    for layer, layer_stats in stats.items():
+        layer_stats.load(state, layer)
+    return int(state["next"]), np.array(state["seen"]), np.array(state["kept"])
 
 
 def _refuse_other(where, saved, config):
@@ -134,12 +123,14 @@ class BlockJob:
         return values, confident
 
 
-def collect(model, dataset, config, classes, out_dir, distribute=None):
+def collect(model, dataset, config, classes, checkpoint=None, distribute=None):
     """Per-class statistics of ``config.layers`` over ``dataset``, resumable (see the module docstring).
 
     Args:
         config: a :class:`~inception_tools.classes.config.ClassesConfig` (its ``classes`` resolved to
             the output indices ``classes``).
+        checkpoint: a :class:`~inception_tools.runner.Checkpoint` the state is saved in after every batch
+            (default: one in memory).
         distribute: optional ``(job, dataset, batches) -> iterable of (batch, result)`` in batch order
             that runs the :class:`BlockJob` of each batch elsewhere, e.g.
             :func:`inception_tools.scale.classes.distributor` (Ray); the statistics take each result as
@@ -151,7 +142,11 @@ def collect(model, dataset, config, classes, out_dir, distribute=None):
     Returns:
         ``(stats, seen, kept, settings)``: ``{layer: ClassAccumulator}`` (rows in the order of ``classes``),
         images of each class seen and kept, and the pass settings.
+
+    Raises:
+        UserError: the checkpoint holds a pass made with other settings.
     """
+    checkpoint = checkpoint or runner.Checkpoint()
     layers = list(config.layers)
     for layer in layers:
         model.depth(layer)
@@ -160,25 +155,12 @@ def collect(model, dataset, config, classes, out_dir, distribute=None):
     keep = keep_masks(model, layers) if config.definition == "source" else None
     stats = {layer: ClassAccumulator(len(classes), model.depth(layer), config.active_threshold, replicates, config.seed)
              for layer in layers}
-    final = os.path.join(out_dir, STATS_FILE)
-    if os.path.isfile(final):
-        _refuse_other(final, _saved_config(final), settings)
-        next_image, seen, kept = _load(final, stats)
-        return stats, seen, kept, settings
-    partial = os.path.join(out_dir, PARTIAL_DIR)
-    config_path = os.path.join(partial, "config.json")
-    state_path = os.path.join(partial, "state.npz")
-    if os.path.isfile(config_path):
-        with open(config_path) as f:
-            _refuse_other(partial, json.load(f), settings)
-    else:
-        os.makedirs(partial, exist_ok=True)
-        with atomic_open(config_path) as f:
-            json.dump(settings, f, indent=1)
     seen, kept = np.zeros(len(classes), np.int64), np.zeros(len(classes), np.int64)
     next_image = 0
-    if os.path.isfile(state_path):
-        next_image, seen, kept = _load(state_path, stats)
+    saved = checkpoint.load(CHECKPOINT)
+    if saved is not None:
+        _refuse_other("the saved progress of the pass", json.loads(str(saved["config"])), settings)
+        next_image, seen, kept = load_state(saved, stats)
         log.info(f"resuming at image {next_image} of {len(dataset)}")
     position_of = np.full(model.num_classes, -1)
     position_of[list(classes)] = np.arange(len(classes))
@@ -196,11 +178,9 @@ def collect(model, dataset, config, classes, out_dir, distribute=None):
                 rows = np.arange(start, stop)
                 for layer, layer_values in zip(layers, values):
                     stats[layer].update(layer_values, which, rows)
-                _save(state_path, settings, stop, stats, seen, kept)
+                checkpoint.save(CHECKPOINT, **state_arrays(settings, stop, stats, seen, kept))
                 bar.update(stop - start)
     finally:
         if net is not None:
             net.close()
-    _save(final, settings, len(dataset), stats, seen, kept)
-    shutil.rmtree(partial)
     return stats, seen, kept, settings

@@ -148,6 +148,16 @@ def build_summary(stats, classes, labels, seen, kept, config, min_fraction):
             "layers": {layer: layer_summary(s, min_fraction) for layer, s in stats.items()}}
 
 
+def summarize(result):
+    """The ``classes.json`` summary of a :class:`~inception_tools.classes.result.ClassStats`."""
+    classes = result.classes.tolist()
+    summary = build_summary(result.stats, classes, dict(zip(classes, result.labels)), result.seen, result.kept,
+                            result.settings, result.min_fraction)
+    for layer, rows in (result.importance or {}).items():
+        summary["layers"][layer]["matter_vs_active"] = rows
+    return summary
+
+
 def _html_table(markdown_lines):
     rows = [line.strip("|").split("|") for line in markdown_lines if line and not line.startswith("|---")]
     head, body = rows[0], rows[1:]
@@ -206,16 +216,14 @@ def write_report(out_dir, result):
     """
     stats, classes, min_fraction, config = result.stats, result.classes.tolist(), result.min_fraction, result.settings
     labels = dict(zip(classes, result.labels))  # output index -> label name
-    importance, importance_table = result.importance, result.importance_table
+    importance_table = result.importance_table
     names = [labels[c] for c in classes]
     for layer, s in stats.items():
         mats = matrices(s, min_fraction)
         for name, m in mats.items():
             write_matrix(os.path.join(out_dir, "matrices", f"{layer}_{name}.csv"), m, names)
         heatmap(os.path.join(out_dir, "heatmaps", f"{layer}.png"), layer, mats, names)
-    summary = build_summary(stats, classes, labels, result.seen, result.kept, config, min_fraction)
-    for layer, rows in (importance or {}).items():
-        summary["layers"][layer]["matter_vs_active"] = rows
+    summary = summarize(result)
     depth_plot(os.path.join(out_dir, "depth.png"), summary["layers"], config["model"])
     write_csv(os.path.join(out_dir, "classes.csv"), stats, classes, labels, min_fraction, result.importance_columns)
     tables = tables_markdown(summary)

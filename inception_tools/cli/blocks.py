@@ -41,9 +41,10 @@ def run(args):
     import os
 
     from inception_tools import guards
-    from inception_tools.blocks.build import build_blocks, parse_classes
+    from inception_tools.blocks.build import parse_classes
     from inception_tools.blocks.config import BlocksConfig
     from inception_tools.blocks.render_cache import RenderSettings
+    from inception_tools.blocks.stage import blocks_page
     from inception_tools.models import catalog, load_model
 
     layers = [s.strip() for s in (args.layers or catalog.entry(args.model, args.card).blocks_layers).split(",") if s.strip()]
@@ -55,7 +56,8 @@ def run(args):
                          [("image", args.image), ("model file", model.path), ("dataset", args.data)])
     config = BlocksConfig(tuple(layers), classes, args.n_classes, args.top_n, args.groups, args.data, args.limit,
                           args.resize, RenderSettings(args.render_size, args.render_steps, args.seed), args.per_call)
-    index, summary = build_blocks(model, args.image, config, args.out, render_root=args.render_cache)
+    summary = blocks_page(model, args.image, config, args.out, render_root=args.render_cache).summary
+    index = os.path.join(args.out, "index.html")
     print(f"blocks: {index} ({summary['renders_shown']} thumbnails, {summary['renders_made']} rendered now, "
           f"{summary['total_seconds']} s)")
     return 0

@@ -23,7 +23,7 @@ run's own on-disk state as it arrives, exactly as a one-process run would:
 - class statistics (:mod:`.classes`): runs of whole image batches, each task
   returning the unit values of every layer and which images are confidently
   right; the driver folds them into the statistics in batch order and saves
-  ``classes.partial/`` after every batch, as one process does;
+  its checkpoint (the runner's ``.partial/``) after every batch, as one process does;
 - renders (:mod:`.render`): one task per ``render_vis`` call, formed as
   :func:`inception_tools.visualization.render_channels` forms them (same
   channels, same seed), saved by it as PNG + NPY.

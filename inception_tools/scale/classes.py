@@ -17,7 +17,7 @@ workers but in the driver, which takes each batch's values in batch order
 and folds them into the per-class counts, means, squared deviations,
 active counts and bootstrap sums exactly as one process does (the Chan et
 al. update and the float sums depend on that order). It saves
-``classes.partial/state.npz`` after every batch as before, so an
+its checkpoint (the runner's ``.partial/classes.npz``) after every batch, so an
 interrupted run, with or without Ray, resumes after the last batch saved.
 """
 
