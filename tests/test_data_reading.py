@@ -124,9 +124,10 @@ def test_a_stale_entry_is_one_line_and_not_read(tmp_path):
         load_dataset(folder, tiny_model(), reading=Reading(cache=str(cache)))
     assert "\n" not in str(e.value)
     (record,) = cache.glob("*.json")
-    record.write_text(json.dumps({"format": 0}))
-    with pytest.raises(UserError, match="is stale .*not format 1"):
-        load_dataset(folder, tiny_model(), reading=Reading(cache=str(cache)))
+    for foreign in ({"format": 0}, {"format": 1, "key": record.stem}, [1, 2]):
+        record.write_text(json.dumps(foreign))
+        with pytest.raises(UserError, match="is stale .*not format 1"):
+            load_dataset(folder, tiny_model(), reading=Reading(cache=str(cache)))
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")

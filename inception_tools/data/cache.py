@@ -90,7 +90,8 @@ class Entry:
             found = os.path.getsize(self.pixels)
         except (OSError, ValueError) as e:
             raise self.stale(f"cannot read it: {getattr(e, 'strerror', None) or e}") from None
-        if not isinstance(record, dict) or record.get("format") != FORMAT or record.get("key") != self.key:
+        if not isinstance(record, dict) or record.get("format") != FORMAT or record.get("key") != self.key \
+                or not all(isinstance(record.get(name), list) for name in ("kept", "skipped", "cut")):
             raise self.stale(f"its record is not format {FORMAT} of key {self.key}")
         expected = len(record["kept"]) * image_bytes
         if found != expected:
