@@ -40,7 +40,7 @@ def probe(decoder, paths):
         return header_size(decoder.folder / path)
     if decoder.workers == 1:
         return [one(path) for path in paths]
-    return list(decoder.pool().map(one, paths, chunksize=64))
+    return list(decoder.pool().map(one, paths))
 
 
 class StreamedPixels:
