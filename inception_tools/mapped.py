@@ -13,25 +13,34 @@ import numpy as np
 
 
 class MappedRows:
-    """The array in the ``.npy`` file at ``path``: ``rows[key]`` reads (a copy), ``rows.write(start, values)``."""
+    """An array in a file: ``rows[key]`` reads (a copy), ``rows.write(start, values)`` writes rows.
 
-    def __init__(self, path):
+    ``MappedRows(path)`` is the array of the ``.npy`` file at ``path``; with ``dtype`` and ``shape``, the
+    raw array in the file from byte ``offset``.
+    """
+
+    def __init__(self, path, dtype=None, shape=None, offset=0):
         self.path = path
-        mapped = np.load(path, mmap_mode="r")
-        self.shape, self.dtype = mapped.shape, mapped.dtype
-        del mapped
+        if shape is None:
+            mapped = np.load(path, mmap_mode="r")
+            dtype, shape, offset = mapped.dtype, mapped.shape, mapped.offset
+            del mapped
+        self.dtype, self.shape, self.offset = np.dtype(dtype), tuple(shape), offset
 
     @classmethod
     def create(cls, path, dtype, shape):
-        """A new zero-filled file of ``shape``."""
+        """A new zero-filled ``.npy`` file of ``shape``."""
         np.lib.format.open_memmap(path, "w+", dtype, shape).flush()
         return cls(path)
 
     def __len__(self):
         return self.shape[0]
 
+    def _mapped(self, mode):
+        return np.memmap(self.path, self.dtype, mode, self.offset, self.shape)
+
     def __getitem__(self, key):
-        mapped = np.load(self.path, mmap_mode="r")
+        mapped = self._mapped("r")
         try:
             return np.array(mapped[key])
         finally:
@@ -42,7 +51,7 @@ class MappedRows:
 
     def write(self, start, values):
         """Store ``values`` as rows ``start:start + len(values)``."""
-        mapped = np.load(self.path, mmap_mode="r+")
+        mapped = self._mapped("r+")
         try:
             mapped[start:start + len(values)] = values
             mapped.flush()

@@ -35,6 +35,7 @@ from inception_tools import progress
 from inception_tools.atomic import atomic_open
 from inception_tools.data import resize as resizing
 from inception_tools.errors import UserError
+from inception_tools.mapped import MappedRows
 
 FORMAT = 1
 CHUNK = 256
@@ -50,23 +51,11 @@ def entry_key(folder, files, mode, image_shape):
     return digest.hexdigest()[:32]
 
 
-class CachedPixels:
-    """uint8 [n, h, w, 3] read from an entry's pixel file, one mapping per read."""
+class CachedPixels(MappedRows):
+    """uint8 [n, h, w, 3] read from an entry's raw pixel file, one mapping per read."""
 
     def __init__(self, path, shape):
-        self.path = path
-        self.shape = tuple(shape)
-        self.dtype = np.dtype(np.uint8)
-
-    def __len__(self):
-        return self.shape[0]
-
-    def __getitem__(self, key):
-        mapped = np.memmap(self.path, np.uint8, "r", shape=self.shape)
-        try:
-            return np.array(mapped[key])
-        finally:
-            del mapped
+        super().__init__(path, np.uint8, shape)
 
 
 class Entry:

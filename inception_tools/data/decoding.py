@@ -74,19 +74,19 @@ class Decoder:
         self._pool = None
         self._lock = threading.Lock()
 
-    def pool(self):
+    def map(self, function, items):
+        """``function(item)`` for each of ``items``, in their order, on the threads."""
+        if self.workers == 1 or len(items) == 1:
+            return [function(item) for item in items]
         with self._lock:
             if self._pool is None:
                 self._pool = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="decode")
-            return self._pool
+        return list(self._pool.map(function, items))
 
     def decode(self, paths):
         """``[(pixels or None, cut)]`` for the relative ``paths``, in their order."""
-        def one(path):
-            return decode_prepared(self.folder / path, self.mode, self.image_shape, path.as_posix())
-        if self.workers == 1 or len(paths) == 1:
-            return [one(path) for path in paths]
-        return list(self.pool().map(one, paths))
+        return self.map(lambda path: decode_prepared(self.folder / path, self.mode, self.image_shape,
+                                                     path.as_posix()), paths)
 
     def close(self):
         with self._lock:

@@ -36,11 +36,7 @@ def header_size(path):
 
 def probe(decoder, paths):
     """The header size (or None) of each of ``paths`` (relative to the decoder's folder), in order."""
-    def one(path):
-        return header_size(decoder.folder / path)
-    if decoder.workers == 1:
-        return [one(path) for path in paths]
-    return list(decoder.pool().map(one, paths))
+    return decoder.map(lambda path: header_size(decoder.folder / path), paths)
 
 
 class StreamedPixels:
