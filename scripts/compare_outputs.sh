@@ -5,6 +5,7 @@
 # expected; anything else is a change of output.
 #
 #   bash scripts/compare_outputs.sh BEFORE_REV [AFTER_REV] [WORK]   (AFTER_REV default: the working tree)
+#   BEFORE_TREE=DIR bash scripts/compare_outputs.sh - [AFTER_REV] [WORK]   (compare with a tree made before)
 #
 # ~5 minutes per version on 2 cores; run it through `flock /work/heavy.lock` on a shared machine.
 set -euo pipefail
@@ -41,7 +42,11 @@ code() {  # code REV DIR: the package at REV (the working tree when REV is empty
   if [ -z "$1" ]; then cp -r inception_tools "$2/"; else git archive "$1" inception_tools | tar -x -C "$2"; fi
 }
 
-code "$before" "$work/before-code"; jobs "$work/before-code" "$work/before"
+if [ -n "${BEFORE_TREE:-}" ]; then
+  rm -rf "$work/before"; cp -r "$BEFORE_TREE" "$work/before"
+else
+  code "$before" "$work/before-code"; jobs "$work/before-code" "$work/before"
+fi
 code "$after" "$work/after-code"; jobs "$work/after-code" "$work/after"
 total=$(cd "$work/before" && find . -type f ! -name "*.log" | wc -l)
 differ=$(diff -rq "$work/before" "$work/after" | grep -v "\.log " || true)
