@@ -54,24 +54,46 @@ LOCK = ".lock"
 class Stage:
     """What the runner needs to know of a stage.
 
+    Every file name below may hold ``{name}``, which :func:`run` fills with its
+    ``name`` (default: the stage's name), so that several runs of a stage keep
+    their files side by side in one folder (``{name}.csv``, ``{name}.partial``).
+
     Attributes:
         name: the stage's name, stored in the settings manifest.
         compute: ``compute(**inputs, config=config, checkpoint=checkpoint) -> result``.
         write: ``write(result, folder: Folder)``: every file through the folder's atomic writers.
-        outputs: the files ``write`` makes (relative to the folder); all present = finished.
-        read: ``read(folder: Folder) -> result`` for a finished folder (None: compute again, write nothing).
+        outputs: the files ``write`` makes (relative to the folder), or ``outputs(config) -> names`` when
+            they depend on the config; all present = finished.
+        read: ``read(folder: Folder) -> result`` for a finished folder (None: compute again, write nothing);
+            for a stage that ``collects``, ``read(folder, config)``: the items ``config`` asks for.
+        collects: config fields whose values a folder gathers over time (the channels rendered): left out
+            of the manifest, so later runs with other values add to the same folder.
+        todo: ``todo(config, folder) -> config or None``: ``config`` narrowed to what the folder lacks
+            (None: nothing). Default: ``config`` while an output is missing.
+        manifest, partial, lock: the settings manifest, the checkpoint folder and the lock file.
     """
 
     name: str
     compute: Callable[..., Any]
     write: Callable[[Any, "Folder"], None]
-    outputs: tuple
-    read: Optional[Callable[["Folder"], Any]] = None
+    outputs: Any
+    read: Optional[Callable[..., Any]] = None
+    collects: tuple = ()
+    todo: Optional[Callable[[Any, "Folder"], Any]] = None
+    manifest: str = layout.SETTINGS_JSON
+    partial: str = PARTIAL
+    lock: str = LOCK
+
+    def output_names(self, config) -> tuple:
+        """The files ``write`` makes for ``config``."""
+        return tuple(self.outputs(config) if callable(self.outputs) else self.outputs)
 
 
-def config_dict(config) -> dict:
-    """A config dataclass as JSON values (tuples become lists), the form stored in ``settings.json``."""
-    return json.loads(json.dumps(dataclasses.asdict(config)))
+def config_dict(config, leave_out: Iterable[str] = ()) -> dict:
+    """A config dataclass as JSON values (tuples become lists), less the fields ``leave_out``: the form
+    stored in ``settings.json``."""
+    values = {key: value for key, value in dataclasses.asdict(config).items() if key not in leave_out}
+    return json.loads(json.dumps(values))
 
 
 def config_from_dict(cls, values: Mapping):
@@ -125,6 +147,11 @@ class Checkpoint:
         with np.load(path, allow_pickle=False) as saved:
             return {key: saved[key] for key in saved.files}
 
+    def path(self, name: str) -> Optional[str]:
+        """A path inside the checkpoint folder for files a stage keeps itself (memory-mapped arrays, say);
+        None when the checkpoint lives in memory."""
+        return None if self.folder is None else os.path.join(self.folder, name)
+
     def save(self, name: str, **arrays) -> None:
         """Save ``arrays`` as ``name`` (replacing what was saved under that name)."""
         if self.folder is None:
@@ -138,12 +165,13 @@ class Checkpoint:
 class Folder:
     """A stage's output folder: paths inside it and atomic writers."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, name: str = ""):
         self.path = os.fspath(path)
+        self.name = name
 
     def file(self, name: str) -> str:
-        """The path of ``name`` inside the folder."""
-        return os.path.join(self.path, name)
+        """The path of ``name`` inside the folder (``{name}`` in it filled with the run's name)."""
+        return os.path.join(self.path, name.replace("{name}", self.name))
 
     def open(self, name: str, mode: str = "w", **kwargs):
         """Open ``name`` for writing; it appears whole when the block ends (a context manager)."""
@@ -171,21 +199,23 @@ class Folder:
 
 
 def settings(stage: Stage, config, inputs: Mapping) -> dict:
-    """What ``settings.json`` holds for ``stage`` run with ``config`` on ``inputs`` (see :func:`identity`)."""
-    return {"stage": stage.name, "config": config_dict(config), "inputs": dict(inputs)}
+    """What the manifest holds for ``stage`` run with ``config`` on ``inputs`` (see :func:`identity`); the
+    fields the stage ``collects`` are left out."""
+    return {"stage": stage.name, "config": config_dict(config, stage.collects), "inputs": dict(inputs)}
 
 
-def check_not_inputs(stage: Stage, folder: str, reads: Iterable[str]) -> None:
+def check_not_inputs(stage: Stage, config, folder: "Folder", reads: Iterable[str]) -> None:
     """Refuse a folder whose outputs (or settings) would replace one of the files the stage reads."""
-    targets = {os.path.realpath(os.path.join(folder, name)) for name in (*stage.outputs, layout.SETTINGS_JSON)}
+    names = (*stage.output_names(config), stage.manifest)
+    targets = {os.path.realpath(folder.file(name)) for name in names}
     for path in reads:
         if path is not None and os.path.realpath(os.fspath(path)) in targets:
-            raise UserError(f"the output folder {folder} would overwrite {path}, an input of {stage.name}: "
+            raise UserError(f"the output folder {folder.path} would overwrite {path}, an input of {stage.name}: "
                             "choose another output folder")
 
 
 def run(stage: Stage, config, folder: str, inputs_identity: Optional[Mapping] = None, reads: Iterable[str] = (),
-        **inputs):
+        name: Optional[str] = None, **inputs):
     """Run ``stage`` with ``config`` on ``inputs`` into ``folder``, or read it back if it is finished there.
 
     Args:
@@ -195,67 +225,81 @@ def run(stage: Stage, config, folder: str, inputs_identity: Optional[Mapping] = 
         inputs_identity: what identifies the inputs in the manifest (default: :func:`identity` of the
             ``model`` and ``dataset`` inputs).
         reads: files the stage reads, which its outputs must not replace.
+        name: fills ``{name}`` in the stage's file names (default: the stage's name).
         **inputs: passed to ``stage.compute`` (``model=``, ``dataset=``, ``distribute=`` ...).
 
     Returns:
-        The stage's result.
+        The stage's result (for a stage that collects: everything ``config`` asks for, read back).
 
     Raises:
         UserError: the folder holds a result made with other settings, another process writes it, or an
             output would replace an input.
     """
-    folder = os.fspath(folder)
+    folder = Folder(folder, stage.name if name is None else name)
     if inputs_identity is None:
         inputs_identity = identity(inputs.get("model"), inputs.get("dataset"))
     wanted = settings(stage, config, inputs_identity)
-    check_not_inputs(stage, folder, reads)
+    check_not_inputs(stage, config, folder, reads)
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(folder.path, exist_ok=True)
     except OSError as e:
-        raise UserError(f"cannot write {folder}: {e.strerror or e}") from None
-    lock = filelock.FileLock(os.path.join(folder, LOCK))
+        raise UserError(f"cannot write {folder.path}: {e.strerror or e}") from None
+    lock = filelock.FileLock(folder.file(stage.lock))
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:
-        raise UserError(f"another process is writing {folder}; wait for it to finish or choose another "
+        raise UserError(f"another process is writing {folder.path}; wait for it to finish or choose another "
                         "output folder") from None
     try:
-        return _run_locked(stage, config, Folder(folder), wanted, inputs)
+        return _run_locked(stage, config, folder, wanted, inputs)
     finally:
         lock.release()
 
 
+def _todo(stage, config, folder):
+    if stage.todo is not None:
+        return stage.todo(config, folder)
+    return None if all(os.path.exists(folder.file(n)) for n in stage.output_names(config)) else config
+
+
+def _read(stage, config, folder, inputs):
+    if stage.read is None:
+        return stage.compute(**inputs, config=config, checkpoint=Checkpoint())
+    return stage.read(folder, config) if stage.collects else stage.read(folder)
+
+
 def _run_locked(stage, config, folder, wanted, inputs):
-    manifest, partial = folder.file(layout.SETTINGS_JSON), folder.file(PARTIAL)
+    manifest, partial = folder.file(stage.manifest), folder.file(stage.partial)
     pending_manifest = os.path.join(partial, layout.SETTINGS_JSON)
     stored = read_manifest(manifest)
+    todo = config
     if stored is not None:
         _refuse_other(folder.path, stored, wanted, "was made with")
-        if all(os.path.exists(folder.file(name)) for name in stage.outputs):
-            if stage.read is not None:
-                return stage.read(folder)
-            return stage.compute(**inputs, config=config, checkpoint=Checkpoint())
+        todo = _todo(stage, config, folder)
+        if todo is None:
+            return _read(stage, config, folder, inputs)
     else:
         pending = read_manifest(pending_manifest)
         if pending is not None:
             _refuse_other(folder.path, pending, wanted, "holds an unfinished run made with")
-        elif any(os.path.exists(folder.file(name)) for name in stage.outputs):
-            raise UserError(f"{folder.path} holds {stage.name} files without {layout.SETTINGS_JSON}, so their "
-                            "settings are unknown; delete them or choose another output folder")
+        elif any(os.path.exists(folder.file(n)) for n in stage.output_names(config)):
+            raise UserError(f"{folder.path} holds {stage.name} files without "
+                            f"{os.path.basename(folder.file(stage.manifest))}, so "
+                            "their settings are unknown; delete them or choose another output folder")
     os.makedirs(partial, exist_ok=True)
     if not os.path.isfile(pending_manifest):
         Folder(partial).write_json(layout.SETTINGS_JSON, wanted)
     try:
-        result = stage.compute(**inputs, config=config, checkpoint=Checkpoint(partial))
+        result = stage.compute(**inputs, config=todo, checkpoint=Checkpoint(partial))
     except BaseException:
         if os.listdir(partial) == [layout.SETTINGS_JSON]:  # nothing saved yet: leave no trace
             shutil.rmtree(partial, ignore_errors=True)
         raise
     stage.write(result, folder)
     if stored is None:
-        folder.write_json(layout.SETTINGS_JSON, wanted)
+        folder.write_json(stage.manifest, wanted)
     shutil.rmtree(partial, ignore_errors=True)
-    return result
+    return _read(stage, config, folder, inputs) if stage.collects else result
 
 
 def _refuse_other(where, stored, wanted, made):

@@ -1,6 +1,7 @@
 """The study runner: settings manifest, lock, resume, atomic writes and inputs kept safe, on a toy stage."""
 
 import dataclasses
+import functools
 import json
 import os
 
@@ -154,3 +155,59 @@ def test_config_round_trips_through_the_manifest_form():
     assert runner.config_from_dict(SquaresConfig, runner.config_dict(config)) == config
     with pytest.raises(UserError, match="unknown SquaresConfig settings: size"):
         runner.config_from_dict(SquaresConfig, {"size": 3})
+
+
+# A stage that collects: one file per item, later runs add items to the same folder.
+
+@dataclasses.dataclass(frozen=True)
+class PowersConfig:
+    items: tuple = (1, 2)
+    power: int = 2
+
+
+def compute_powers(config, checkpoint, calls):
+    calls.extend(config.items)
+    return {i: np.asarray(i ** config.power) for i in config.items}
+
+
+def write_powers(result, folder):
+    for i, value in result.items():
+        folder.write_npy(f"{{name}}_{i}.npy", value)
+
+
+def read_powers(folder, config):
+    return {i: np.load(folder.file(f"{{name}}_{i}.npy")) for i in config.items}
+
+
+def powers_todo(config, folder):
+    missing = tuple(i for i in config.items if not os.path.exists(folder.file(f"{{name}}_{i}.npy")))
+    return dataclasses.replace(config, items=missing) if missing else None
+
+
+POWERS = runner.Stage("powers", compute_powers, write_powers, read=read_powers, collects=("items",),
+                      todo=powers_todo, outputs=lambda c: tuple(f"{{name}}_{i}.npy" for i in c.items),
+                      manifest="{name}.settings.json", partial="{name}.partial", lock="{name}.lock")
+
+
+def test_a_collecting_stage_adds_only_the_missing_items_and_reads_back_all(tmp_path):
+    calls = []
+    run_powers = functools.partial(runner.run, POWERS, inputs_identity=IDENTITY, calls=calls)
+    assert {k: int(v) for k, v in run_powers(PowersConfig((1, 2)), tmp_path, name="sq").items()} == {1: 1, 2: 4}
+    manifest = json.loads((tmp_path / "sq.settings.json").read_text())
+    assert manifest["config"] == {"power": 2}  # the collected field is left out
+    calls.clear()
+    assert {k: int(v) for k, v in run_powers(PowersConfig((2, 3)), tmp_path, name="sq").items()} == {2: 4, 3: 9}
+    assert calls == [3]
+    calls.clear()
+    run_powers(PowersConfig((3,)), tmp_path, name="sq")
+    assert calls == []
+    with pytest.raises(UserError, match="power"):
+        run_powers(PowersConfig((4,), power=3), tmp_path, name="sq")
+    run_powers(PowersConfig((1,), power=3), tmp_path, name="cube")  # another name: its own files beside
+    assert sorted(os.listdir(tmp_path)) == ["cube.lock", "cube.settings.json", "cube_1.npy", "sq.lock",
+                                            "sq.settings.json", "sq_1.npy", "sq_2.npy", "sq_3.npy"]
+
+
+def test_a_checkpoint_gives_a_path_only_in_a_folder(tmp_path):
+    assert runner.Checkpoint().path("store") is None
+    assert runner.Checkpoint(str(tmp_path)).path("store") == str(tmp_path / "store")
