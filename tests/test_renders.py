@@ -222,3 +222,32 @@ def test_what_the_model_lacks_is_refused_before_any_file(embedded_model, tmp_pat
         with pytest.raises(UserError, match=message):
             renders.compute(embedded_model, config)
     assert os.listdir(tmp_path) == []
+
+
+def test_cli_interrupted_then_rerun_continues_with_the_same_bytes(tmp_path, capsys, monkeypatch):
+    from inception_tools.cli import main
+
+    real = visualization.render
+    calls = []
+
+    def interrupted_second_call(model, layer, channels, *args):
+        calls.append(list(channels))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(model, layer, channels, *args)
+
+    base = ["visualize", "--channels", "0-3", "--steps", "2", "--size", "16", "--per-call", "2"]
+    monkeypatch.setattr(visualization, "render", interrupted_second_call)
+    assert main(base + ["--out", str(tmp_path / "cut")]) == 130
+    assert not list(folder_of(tmp_path / "cut").glob("channel_*"))
+    calls.clear()
+    assert main(base + ["--out", str(tmp_path / "cut")]) == 0
+    assert calls == [[2, 3]]
+    monkeypatch.setattr(visualization, "render", real)
+    assert main(base + ["--out", str(tmp_path / "whole")]) == 0
+    assert files(tmp_path / "cut") == files(tmp_path / "whole") and len(files(tmp_path / "whole")) == 8
+    capsys.readouterr()
+    assert main(["visualize", "--channels", "96", "--out", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "out of range" in err
+    assert not (tmp_path / "bad").exists()
