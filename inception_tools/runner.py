@@ -32,6 +32,7 @@ without a folder.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import hashlib
 import json
 import os
@@ -287,6 +288,7 @@ def _run_locked(stage, config, folder, wanted, inputs):
                             f"{os.path.basename(folder.file(stage.manifest))}, so "
                             "their settings are unknown; delete them or choose another output folder")
     os.makedirs(partial, exist_ok=True)
+    _remove_stale_temporaries(stage, config, folder, partial)
     if not os.path.isfile(pending_manifest):
         Folder(partial).write_json(layout.SETTINGS_JSON, wanted)
     try:
@@ -300,6 +302,18 @@ def _run_locked(stage, config, folder, wanted, inputs):
         folder.write_json(stage.manifest, wanted)
     shutil.rmtree(partial, ignore_errors=True)
     return _read(stage, config, folder, inputs) if stage.collects else result
+
+
+def _remove_stale_temporaries(stage, config, folder, partial):
+    """The temporaries of atomic writes (``.<file>.*.tmp``) a killed run left beside the outputs and in the
+    checkpoint (safe: the lock says no one else writes them)."""
+    stale = glob.glob(os.path.join(glob.escape(partial), "**", ".*.tmp"), recursive=True)
+    for name in (*stage.output_names(config), stage.manifest):
+        path = folder.file(name)
+        stale += glob.glob(os.path.join(glob.escape(os.path.dirname(path)),
+                                        "." + glob.escape(os.path.basename(path)) + ".*.tmp"))
+    for path in stale:
+        os.remove(path)
 
 
 def _refuse_other(where, stored, wanted, made):
