@@ -208,7 +208,7 @@ def test_a_grown_scan_resumes_without_redoing_exact_work(embedded_model, tmp_pat
     with pytest.raises(KeyboardInterrupt):
         _score(embedded_model, ds, tmp_path / "t.csv",
                distribute=lambda e: first.append(_Counting(e, fail_after=2)) or first[-1], **until)
-    assert (tmp_path / "t.csv.partial").is_dir()
+    assert (tmp_path / "t.partial").is_dir()
     again = []
     resumed = _score(embedded_model, ds, tmp_path / "t.csv", distribute=lambda e: again.append(_Counting(e))
                      or again[-1], **until)
