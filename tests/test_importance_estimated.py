@@ -247,10 +247,13 @@ def test_cli_control_variate_until_reliable_and_again(tmp_path, capsys):
     assert "until reliable (control-variate): " in printed
     line = [s for s in printed.splitlines() if s.startswith("until reliable: ")][-1]
     assert "images ablated exactly, the control on all 120" in line
-    assert main(args) == 0  # the same settings again replace the table
-    capsys.readouterr()
+    written = {name: (tmp_path / name).stat().st_mtime_ns for name in ("u.csv", "u.json", "u.first_order.npz")}
+    assert main(args) == 0  # the same settings again: read back, nothing rewritten
+    assert line in capsys.readouterr().out
+    assert {name: (tmp_path / name).stat().st_mtime_ns for name in written} == written
     assert main(args[:-2] + ["--exact-fraction", "0.5", "--out", out]) == 2
-    assert "was made with estimator=" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "was made with config=" in error and "'exact_fraction': 0.5" in error and error.count("\n") == 1
 
 
 def test_cli_components_with_an_estimator(tmp_path, capsys):
