@@ -19,7 +19,8 @@ work with the one already there; an exclusive lock, so that a second process
 on the same folder is refused in one line; resume (a finished folder is read
 back, an interrupted one continues from its checkpoint in ``.partial/``, whose
 own manifest keeps other settings out; a run that fails before saving anything
-leaves no trace); atomic writes, the manifest last; and a refusal to write over
+leaves no trace; the temporaries of atomic writes a killed run left are removed); atomic writes, the
+manifest last; and a refusal to write over
 one of the stage's own inputs. Ray distribution passes
 through ``inputs`` (``distribute=``): the config is what a worker needs.
 

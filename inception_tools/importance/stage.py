@@ -16,8 +16,8 @@ writers, named after the table (``{name}`` below; ``importance`` in a study):
 - ``{name}.first_order.npz``, an estimated scan's controls (:mod:`.estimated`);
 - ``{name}.basis.npz``, a direction scan's principal components.
 
-:func:`run` (and :func:`score_layer`, its form for a CSV path) gives the stage
-its folder through :func:`inception_tools.runner.run`: the settings manifest
+:func:`score_layer` gives the stage the folder of a CSV path through
+:func:`inception_tools.runner.run`, the files named after the CSV's stem: the settings manifest
 ``{name}.settings.json`` (the config, the model, layer, pixel scaling and the
 images' fingerprint), the lock ``{name}.lock``, the checkpoint ``{name}.partial/``;
 a finished folder is read back (:func:`read`), one made with other settings is
@@ -170,41 +170,32 @@ def inputs_identity(net, dataset) -> dict:
                            fingerprint=dataset_fingerprint(net.model, dataset))
 
 
-def run(net, dataset, config, folder, name: str = "importance", reads=(), meta=None, report=None,
-        distribute=None) -> Importance:
-    """The scan of :func:`compute` in ``folder``, its files named ``name`` (see the module docstring).
+def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribute=None, reads=()) -> Importance:
+    """The scan of :func:`compute` through the study runner, into the folder of ``out_csv``, every file named
+    after its stem (``X.csv``: ``X.json``, ``X.settings.json``, ...; see the module docstring).
 
     Args:
-        folder: the output folder; name: the table's stem (``importance``: ``importance.csv``, ...).
-        reads: files the scan reads (the model file, the data), which its outputs must not replace.
+        out_csv: the table to write (``.csv``).
         meta, report, distribute: as :func:`compute`.
+        reads: files the scan reads (the model file, the data), which its outputs must not replace.
 
     Returns:
-        :class:`Importance` (read back when ``folder`` holds it finished).
+        :class:`Importance` (read back when the folder holds it finished).
 
     Raises:
-        UserError: bad settings for the model, other settings in ``folder``, an output that is a folder or
-            an input, another process writing the folder.
-    """
-    scan = plan(net, dataset, config)  # the model's checks, before the folder is made
-    where = runner.Folder(folder, name)
-    for output in outputs(config):
-        if os.path.isdir(where.file(output)):
-            raise UserError(f"cannot write {where.file(output)}: it is a folder")
-    identity = inputs_identity(net, dataset)
-    legacy.adopt(where, runner.settings(STAGE, config, identity), scan, config)
-    return runner.run(STAGE, config, folder, inputs_identity=identity, reads=reads, name=name, net=net,
-                      dataset=dataset, meta=meta, report=report, distribute=distribute)
-
-
-def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribute=None, reads=()) -> Importance:
-    """:func:`run` into the folder of ``out_csv``, the files named after its stem (``X.csv``: ``X.json``, ...).
-
-    Raises:
-        UserError: ``out_csv`` does not end in ``.csv``; as :func:`run`.
+        UserError: ``out_csv`` does not end in ``.csv``, bad settings for the model, other settings in the
+            folder, an output that is a folder or an input, another process writing the folder.
     """
     folder, base = os.path.split(os.fspath(out_csv))
     stem, suffix = os.path.splitext(base)
     if suffix != ".csv" or not stem:
         raise UserError(f"the importance table {out_csv} must be a .csv file")
-    return run(net, dataset, config, folder or os.curdir, stem, reads, meta, report, distribute)
+    scan = plan(net, dataset, config)  # the model's checks, before the folder is made
+    where = runner.Folder(folder or os.curdir, stem)
+    for output in outputs(config):
+        if os.path.isdir(where.file(output)):
+            raise UserError(f"cannot write {where.file(output)}: it is a folder")
+    identity = inputs_identity(net, dataset)
+    legacy.adopt(where, runner.settings(STAGE, config, identity), scan, config)
+    return runner.run(STAGE, config, where.path, inputs_identity=identity, reads=reads, name=stem, net=net,
+                      dataset=dataset, meta=meta, report=report, distribute=distribute)
