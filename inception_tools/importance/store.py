@@ -5,7 +5,8 @@ Each record is 13 bytes (:data:`RECORD`): ``outcome`` (0 = not computed yet,
 ``delta_logprob``, ``kl`` and ``l1`` of :mod:`.measures`. 50,000 images x 832
 channels take 541 MB.
 
-While a scan runs, its partial folder holds ``outcomes.npy`` for every channel
+While a scan runs, its checkpoint's ``store/`` folder (the study runner's
+``importance.partial/store/``) holds ``outcomes.npy`` for every channel
 of the layer (so any channel list resumes from it), ``images.npz`` with the
 per-image baseline and ``base_logp.npy``, the unablated log-probabilities over
 the real classes that KL and L1 compare against (read a batch at a time:
@@ -13,7 +14,8 @@ the real classes that KL and L1 compare against (read a batch at a time:
 records' pages in this process (they stay in the file), so a scan's memory
 does not grow with the number of images. Engines write values first
 and the ``outcome`` byte last, so a killed scan leaves finished records
-marked and unfinished ones pending.
+marked and unfinished ones pending. A scan that keeps nothing on disk (an
+in-memory checkpoint) holds the same arrays in memory (:meth:`OutcomeStore.in_memory`).
 
 A finished scan leaves beside ``importance.csv``:
 
