@@ -185,3 +185,24 @@ def test_a_folder_made_before_the_runner_with_other_settings_is_refused_in_one_l
     assert str(error.value).startswith(f"{folder / 'importance.csv'} was made with ")
     assert message in str(error.value) and "\n" not in str(error.value)
     assert snapshot(folder) == before and sorted(os.listdir(folder)) == sorted(before)
+
+
+def test_a_study_folder_made_before_the_runner_keeps_its_scan_in_the_pipeline(embedded_model, tmp_path):
+    from inception_tools.pipeline import importance_stage
+
+    dataset = load_dataset("embedded", embedded_model, limit=100)
+    path = str(tmp_path / "importance.csv")
+    lines = []
+    importance_stage(embedded_model, LAYER, dataset, path, 1, 100, "once", lines.append)
+    for name in ("importance.settings.json", "importance.lock"):  # as an earlier version left the folder
+        (tmp_path / name).unlink()
+    before = snapshot(tmp_path)
+    lines.clear()
+    importance_stage(embedded_model, LAYER, dataset, path, 1, 100, "once", lines.append)
+    assert lines == [f"1/6 importance: {path} exists, kept (same settings)"]
+    assert (tmp_path / "importance.settings.json").is_file()
+    (tmp_path / "importance.settings.json").unlink()
+    assert snapshot(tmp_path) == before
+    with pytest.raises(UserError, match=r"importance.csv was made with top_k=1 \(now 2\); delete it"):
+        importance_stage(embedded_model, LAYER, dataset, path, 2, 100, "once", lines.append)
+    assert snapshot(tmp_path) == before and not (tmp_path / "importance.settings.json").exists()
