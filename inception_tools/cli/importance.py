@@ -43,7 +43,9 @@ def add_parser(subparsers):
                         "--until-reliable the share it starts from)")
     p.add_argument("--estimator-seed", type=options.seed, default=0, help="--estimator control-variate: seed of the exact images")
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
-    p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv)")
+    p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv); beside X.csv: X.json "
+                                 "(summary), X.outcomes.npy and X.images.npz (per-image outcomes), X.settings.json "
+                                 "(settings), X.lock, and X.partial/ while the scan runs")
     add_ray_arguments(p, "channel shards")
     p.set_defaults(func=run)
 
