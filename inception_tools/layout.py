@@ -12,6 +12,18 @@ ANSWERS_CSV = "answers.csv"
 SETTINGS_JSON = "settings.json"
 EXAMPLES_JSON = "examples.json"
 
+# An importance scan's files in its folder, ``{name}`` being its table's stem (``importance`` in a study;
+# the study runner fills it in): the table, its summary, the per-image outcomes, a direction scan's
+# components, an estimated scan's first-order controls, and the runner's settings, checkpoint and lock.
+IMPORTANCE_TABLE = "{name}.csv"
+IMPORTANCE_SUMMARY = "{name}.json"
+IMPORTANCE_OUTCOMES = ("{name}.outcomes.npy", "{name}.images.npz")
+IMPORTANCE_DIRECTIONS = "{name}.basis.npz"
+IMPORTANCE_FIRST_ORDER = "{name}.first_order.npz"
+IMPORTANCE_SETTINGS = "{name}.settings.json"
+IMPORTANCE_PARTIAL = "{name}.partial"
+IMPORTANCE_LOCK = "{name}.lock"
+
 
 def importance_csv(study_dir):
     return os.path.join(study_dir, IMPORTANCE_CSV)

@@ -13,7 +13,8 @@ before anything is overwritten:
 5. importance histogram and the gallery              -> importance_hist.png, gallery/
 6. neuron basis vs principal components of the layer -> basis/ (see :mod:`inception_tools.basis.stage`)
 
-Stage 1's settings are those ``importance.json`` records; stage 2 compares
+Stage 1 keeps the study runner's ``importance.settings.json`` (:mod:`inception_tools.importance.stage`;
+a study folder made before it is adopted when ``importance.json`` records the same settings); stage 2 compares
 groups.csv itself with the groups these settings choose; stages 3 and 4 keep
 ``settings.json`` in their folders; stage 5 is rebuilt every time; stage 6 keeps its own settings (:mod:`inception_tools.basis.stage`).
 """
@@ -31,9 +32,7 @@ from inception_tools.errors import UserError
 from inception_tools.examples import ExamplesConfig, dataset_examples
 from inception_tools.gallery import build_gallery
 from inception_tools.importance import ImportanceConfig, score_layer
-from inception_tools.importance.run import dataset_fingerprint
 from inception_tools.importance.summary import score_warning
-from inception_tools.manifest import require_settings
 from inception_tools.plots import importance_histogram
 from inception_tools.selection import group_means, select_groups
 from inception_tools.surgery import Network
@@ -42,21 +41,19 @@ from inception_tools.tables import read_groups, write_groups
 log = logging.getLogger(__name__)
 
 
-def importance_settings(model, layer, dataset, top_k, pixel_scaling):
-    """What importance.json must record for stage 1's importance.csv to be reused."""
-    return dict(model=model.name, layer=layer, top_k=top_k, ablation="mean", pixel_scaling=pixel_scaling,
-                resize=dataset.resize, n_images=len(dataset), fingerprint=dataset_fingerprint(model, dataset))
-
-
 def importance_stage(model, layer, dataset, path, top_k, batch_size, pixel_scaling, report):
-    if os.path.isfile(path):
-        require_settings(layout.summary_json(path), importance_settings(model, layer, dataset, top_k, pixel_scaling),
-                         path)
+    """Stage 1 through the study runner (:func:`inception_tools.importance.stage.score_layer`): a finished
+    ``path`` is read back, one made with other settings refused in one line."""
+    kept = os.path.isfile(path)
+    net = Network(model, layer, pixel_scaling=pixel_scaling)
+    try:
+        summary = score_layer(net, dataset, ImportanceConfig(top_k=top_k, batch_size=batch_size), path,
+                              meta={"data": dataset.source}, report=report, reads=[model.path]).summary
+    finally:
+        net.close()
+    if kept:
         report(f"1/6 importance: {path} exists, kept (same settings)")
         return
-    net = Network(model, layer, pixel_scaling=pixel_scaling)
-    summary = score_layer(net, dataset, ImportanceConfig(top_k=top_k, batch_size=batch_size), path,
-                          meta={"data": dataset.source}, report=report).summary
     acc = summary["accuracy"]
     report(f"1/6 importance: {len(dataset)} images, unablated top-1 {acc['top1']:.1%}, top-5 {acc['top5']:.1%}, "
            f"top-10 {acc['top10']:.1%}; importance uses top-{top_k}; wrote {path}")

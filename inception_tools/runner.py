@@ -19,7 +19,8 @@ work with the one already there; an exclusive lock, so that a second process
 on the same folder is refused in one line; resume (a finished folder is read
 back, an interrupted one continues from its checkpoint in ``.partial/``, whose
 own manifest keeps other settings out; a run that fails before saving anything
-leaves no trace, nor a folder it made); atomic writes, the manifest last; and a refusal to write over
+leaves no trace, nor a folder it made; the temporaries of atomic writes a killed run left are removed);
+atomic writes, the manifest last; and a refusal to write over
 one of the stage's own inputs. Ray distribution passes
 through ``inputs`` (``distribute=``): the config is what a worker needs.
 
@@ -32,6 +33,7 @@ without a folder.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import hashlib
 import json
 import os
@@ -294,6 +296,7 @@ def _run_locked(stage, config, folder, wanted, inputs):
                             f"{os.path.basename(folder.file(stage.manifest))}, so "
                             "their settings are unknown; delete them or choose another output folder")
     os.makedirs(partial, exist_ok=True)
+    _remove_stale_temporaries(stage, config, folder, partial)
     if not os.path.isfile(pending_manifest):
         Folder(partial).write_json(layout.SETTINGS_JSON, wanted)
     try:
@@ -307,6 +310,18 @@ def _run_locked(stage, config, folder, wanted, inputs):
         folder.write_json(stage.manifest, wanted)
     shutil.rmtree(partial, ignore_errors=True)
     return _read(stage, config, folder, inputs) if stage.collects else result
+
+
+def _remove_stale_temporaries(stage, config, folder, partial):
+    """The temporaries of atomic writes (``.<file>.*.tmp``) a killed run left beside the outputs and in the
+    checkpoint (safe: the lock says no one else writes them)."""
+    stale = glob.glob(os.path.join(glob.escape(partial), "**", ".*.tmp"), recursive=True)
+    for name in (*stage.output_names(config), stage.manifest):
+        path = folder.file(name)
+        stale += glob.glob(os.path.join(glob.escape(os.path.dirname(path)),
+                                        "." + glob.escape(os.path.basename(path)) + ".*.tmp"))
+    for path in stale:
+        os.remove(path)
 
 
 def _refuse_other(where, stored, wanted, made):

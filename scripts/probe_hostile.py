@@ -593,10 +593,10 @@ def _():
     first = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     try:
         deadline = time.time() + 60
-        while not os.path.exists(path("cc", "importance.csv.partial", "config.json")) and time.time() < deadline:
+        while not os.path.exists(path("cc", "importance.partial", "settings.json")) and time.time() < deadline:
             time.sleep(0.5)
         second = subprocess.run(argv, capture_output=True, text=True, env=ENV)
-        assert second.returncode == 2 and "another scan is writing" in second.stderr, second.stderr[-300:]
+        assert second.returncode == 2 and "another process is writing" in second.stderr, second.stderr[-300:]
     finally:
         first.kill()
         first.wait()

@@ -79,7 +79,9 @@ def test_scan_writes_every_channel(embedded_model, digits, tmp_path):
     assert summary["accuracy"]["top1"] > 0.9
     assert set(summary["reliability"]["measures"]) == {"importance", "delta-logprob", "kl", "l1"}
     assert json.load(open(tmp_path / "importance.json"))["n_images"] == 300
-    assert not os.path.exists(str(out) + ".partial")
+    assert not (tmp_path / "importance.partial").exists()
+    assert sorted(os.listdir(tmp_path)) == ["importance.csv", "importance.images.npz", "importance.json",
+                                            "importance.lock", "importance.outcomes.npy", "importance.settings.json"]
 
 
 def test_most_important_channels_matter_more_than_random_ones(embedded_model, tmp_path):
@@ -115,7 +117,7 @@ def _cli(*args, **kwargs):
 def _records_done(partial):
     """Outcome records already computed in a scan's partial folder."""
     try:
-        return int((np.load(partial / "outcomes.npy", mmap_mode="r")["outcome"] != 0).sum())
+        return int((np.load(partial / "store" / "outcomes.npy", mmap_mode="r")["outcome"] != 0).sum())
     except (OSError, ValueError):
         return 0
 
@@ -132,7 +134,7 @@ def test_kill_and_resume_gives_the_identical_csv(tmp_path, method, enough):
     assert _cli(*common, "--out", str(whole)).returncode == 0
 
     resumed = tmp_path / "resumed.csv"
-    partial = tmp_path / "resumed.csv.partial"
+    partial = tmp_path / "resumed.partial"
     proc = subprocess.Popen([sys.executable, "-m", "inception_tools", *common, "--out", str(resumed)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
@@ -151,11 +153,12 @@ def test_kill_and_resume_gives_the_identical_csv(tmp_path, method, enough):
 
 def test_resume_with_other_settings_is_refused(tmp_path):
     out = tmp_path / "i.csv"
-    partial = tmp_path / "i.csv.partial"
+    partial = tmp_path / "i.partial"
     partial.mkdir()
-    (partial / "config.json").write_text(json.dumps({"model": "embedded", "layer": LAYER, "top_k": 5}))
+    (partial / "settings.json").write_text(json.dumps({"stage": "importance", "config": {"top_k": 5}}))
     result = _cli("importance", "--limit", "50", "--out", str(out))
-    assert result.returncode != 0 and "other settings" in result.stderr
+    assert result.returncode == 2 and "holds an unfinished run made with config={'top_k': 5}" in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["i.lock", "i.partial"] and os.listdir(partial) == ["settings.json"]
 
 
 def _one_error_line(result):

@@ -208,7 +208,7 @@ def test_a_grown_scan_resumes_without_redoing_exact_work(embedded_model, tmp_pat
     with pytest.raises(KeyboardInterrupt):
         _score(embedded_model, ds, tmp_path / "t.csv",
                distribute=lambda e: first.append(_Counting(e, fail_after=2)) or first[-1], **until)
-    assert (tmp_path / "t.csv.partial").is_dir()
+    assert (tmp_path / "t.partial").is_dir()
     again = []
     resumed = _score(embedded_model, ds, tmp_path / "t.csv", distribute=lambda e: again.append(_Counting(e))
                      or again[-1], **until)
@@ -247,10 +247,13 @@ def test_cli_control_variate_until_reliable_and_again(tmp_path, capsys):
     assert "until reliable (control-variate): " in printed
     line = [s for s in printed.splitlines() if s.startswith("until reliable: ")][-1]
     assert "images ablated exactly, the control on all 120" in line
-    assert main(args) == 0  # the same settings again replace the table
-    capsys.readouterr()
+    written = {name: (tmp_path / name).stat().st_mtime_ns for name in ("u.csv", "u.json", "u.first_order.npz")}
+    assert main(args) == 0  # the same settings again: read back, nothing rewritten
+    assert line in capsys.readouterr().out
+    assert {name: (tmp_path / name).stat().st_mtime_ns for name in written} == written
     assert main(args[:-2] + ["--exact-fraction", "0.5", "--out", out]) == 2
-    assert "was made with estimator=" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "was made with config=" in error and "'exact_fraction': 0.5" in error and error.count("\n") == 1
 
 
 def test_cli_components_with_an_estimator(tmp_path, capsys):

@@ -12,8 +12,8 @@ import pytest
 from inception_tools.data import load_dataset
 from inception_tools.errors import UserError
 from inception_tools.importance import ImportanceConfig, OutcomeStore, score_layer
-from inception_tools.importance.outcomes import channel_means
-from inception_tools.importance.run import Partial, _config, engine_for, new_store
+from inception_tools.importance.stage import compute
+from inception_tools.runner import Checkpoint
 from inception_tools.importance.store import RECORD
 from inception_tools.importance.table import COLUMNS
 from inception_tools.surgery import Network
@@ -60,18 +60,20 @@ def test_a_foreign_outcome_file_is_refused(scanned, tmp_path):
 
 
 def test_a_changed_channel_list_keeps_earlier_progress(embedded_model, digits, tmp_path):
-    """Records computed for one channel list are reused by a scan of another."""
+    """Records computed for one channel list are reused by a scan of another from the same checkpoint (the
+    store holds every channel of the layer); through the runner, another channel list is other settings."""
     net = Network(embedded_model, LAYER)
-    out = tmp_path / "importance.csv"
-    partial = Partial(str(out), _config(net, digits, 1, "mean", "dataset"))
-    store, _ = new_store(partial.dir, net, digits, 1, 64)
-    values = channel_means(net, digits, 64)
-    partial.save_state(values=values, accuracy=np.zeros(3))
-    engine_for("fast", net, digits, values, 1, 64).fill(store, [0, 1, 2], 0, len(digits))
-    partial.release()
+    checkpoint = Checkpoint(str(tmp_path / "checkpoint"))
+    first = compute(net, digits, ImportanceConfig((0, 1, 2), 1, batch_size=64), checkpoint, report=lambda line: None)
     messages = []
-    score_layer(net, digits, ImportanceConfig((0, 1, 2, 3, 4), 1, batch_size=64), str(out), report=messages.append)
+    again = compute(net, digits, ImportanceConfig((0, 1, 2, 3, 4), 1, batch_size=64), checkpoint,
+                    report=messages.append)
     assert f"resuming: {3 * 200} of {5 * 200} channel-images already scored" in messages
+    assert [r["importance"] for r in again.rows[:3]] == [r["importance"] for r in first.rows]
+    assert np.array_equal(again.store.records[:3], first.store.records)
+    score_layer(net, digits, ImportanceConfig((0, 1, 2), 1, batch_size=64), str(tmp_path / "importance.csv"))
+    with pytest.raises(UserError, match=r"was made with config=\{'channels': \[0, 1, 2\]"):
+        score_layer(net, digits, ImportanceConfig((0, 1, 2, 3, 4), 1, batch_size=64), str(tmp_path / "importance.csv"))
 
 
 def _cli(*args):
@@ -80,21 +82,19 @@ def _cli(*args):
 
 def test_a_second_scan_of_the_same_out_is_refused_in_one_line(tmp_path):
     out = tmp_path / "importance.csv"
-    partial = tmp_path / "importance.csv.partial"
-    partial.mkdir()
-    with filelock.FileLock(str(partial / "lock")):
+    with filelock.FileLock(str(tmp_path / "importance.lock")):
         result = _cli("importance", "--layer", LAYER, "--limit", "50", "--out", str(out))
     assert result.returncode == 2
-    assert result.stderr.strip().startswith("error: another scan is writing") and result.stderr.count("\n") == 1
+    assert result.stderr.strip().startswith("error: another process is writing") and result.stderr.count("\n") == 1
     assert not out.exists()
 
 
 def test_temporaries_left_by_a_killed_run_are_removed(tmp_path):
     out = tmp_path / "importance.csv"
-    partial = tmp_path / "importance.csv.partial"
-    partial.mkdir()
+    partial = tmp_path / "importance.partial"
+    (partial / "store").mkdir(parents=True)
     stale = [tmp_path / ".importance.csv.x1y2.tmp", tmp_path / ".importance.outcomes.npy.abc.tmp",
-             partial / ".state.npz.q.tmp"]
+             partial / ".state.npz.q.tmp", partial / "store" / ".images.npz.r.tmp"]
     for path in stale:
         path.write_text("left by kill -9")
     other = tmp_path / ".someone-else.csv.z.tmp"
@@ -128,11 +128,11 @@ def test_until_reliable_that_is_never_reached_uses_every_image(tmp_path):
                   "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "did not reach 0.99 for importance after 200 of 200 images" in result.stdout
-    assert not os.path.exists(str(out) + ".partial")
+    assert not (tmp_path / "importance.partial").exists()
 
 
 def test_an_out_that_is_a_folder_is_refused_before_scanning(tmp_path):
     (tmp_path / "importance.csv").mkdir()
     result = _cli("importance", "--layer", LAYER, "--limit", "50", "--out", str(tmp_path / "importance.csv"))
     assert result.returncode == 2 and "it is a folder" in result.stderr
-    assert not (tmp_path / "importance.csv.partial").exists()  # refused before any work
+    assert sorted(os.listdir(tmp_path)) == ["importance.csv"]  # refused before any work

@@ -3,10 +3,8 @@ gallery, survey answers and their analysis."""
 
 from __future__ import annotations
 
-import tempfile
 from typing import Optional, Sequence
 
-from inception_tools import layout
 from inception_tools.errors import UserError
 from inception_tools.api._support import _check_dataset, _check_model, _refuse_overwrite
 
@@ -75,10 +73,11 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
             the layer's principal components, PC 1 = row 0, instead of channels)...
 
     Returns:
-        :class:`inception_tools.importance.run.ScanResult`: ``rows``, ``columns`` (name -> array, in
-        channel order), ``summary`` (accuracy, reliability, ...) and ``store`` (per-image outcomes).
+        :class:`inception_tools.importance.stage.Importance`: ``rows``, ``columns`` (name -> array, in
+        channel order), ``summary`` (accuracy, reliability, ...) and ``store`` (per-image outcomes; in memory
+        without ``out``).
     """
-    from inception_tools.importance import ImportanceConfig, score_layer
+    from inception_tools.importance import ImportanceConfig, compute, score_layer
     from inception_tools.surgery import Network
 
     _check_model(model).check_layer(layer, "ablate")
@@ -93,10 +92,9 @@ def importance(model, layer: str, dataset, channels: Optional[Sequence[int]] = N
     net = Network(model, layer)
     try:
         if out is not None:
-            return score_layer(net, dataset, config, out, report=report, distribute=distribute)
-        with tempfile.TemporaryDirectory(prefix="inception_tools-") as folder:
-            return score_layer(net, dataset, config, layout.importance_csv(folder), report=report,
-                               distribute=distribute).in_memory()
+            return score_layer(net, dataset, config, out, report=report, distribute=distribute,
+                               reads=[model.path])
+        return compute(net, dataset, config, distribute=distribute, report=report)
     finally:
         net.close()
 

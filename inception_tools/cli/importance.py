@@ -43,7 +43,9 @@ def add_parser(subparsers):
                         "--until-reliable the share it starts from)")
     p.add_argument("--estimator-seed", type=options.seed, default=0, help="--estimator control-variate: seed of the exact images")
     p.add_argument("--verify", action="store_true", help="check that imputing the original values changes nothing")
-    p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv)")
+    p.add_argument("--out", help="CSV to write (default outputs/<model>-<layer>/importance.csv); beside X.csv: X.json "
+                                 "(summary), X.outcomes.npy and X.images.npz (per-image outcomes), X.settings.json "
+                                 "(settings), X.lock, and X.partial/ while the scan runs")
     add_ray_arguments(p, "channel shards")
     p.set_defaults(func=run)
 
@@ -78,7 +80,6 @@ def run(args):
                               args.estimator, args.exact_fraction, args.estimator_seed)
     data = options.data_of(args)
     dataset = load_dataset(data, model, resize=args.resize, limit=args.limit, reading=options.reading_of(args))
-    _refuse_other_settings(out, model, layer, dataset, args, config)
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     if args.verify:
         _, images = next(iter(dataset.batches(args.batch_size)))
@@ -87,7 +88,7 @@ def run(args):
     top_k = model.default_top_k if args.top_k is None else args.top_k
     with importance_hook(args, model, layer, data) as distribute:
         result = score_layer(net, dataset, config, out, meta=_meta(data, args.limit), report=print,
-                             distribute=distribute)
+                             distribute=distribute, reads=[model.path, data])
     summary = result.summary
     acc = summary["accuracy"]
     print(f"{model.name} on {summary['n_images_used']} images ({dataset.resize}, pixel scaling {args.pixel_scaling}): "
@@ -107,37 +108,6 @@ def run(args):
     print(f"wrote {out} ({scored} {what} of {layer}, top-{top_k}, {args.ablation} ablation) "
           "and its per-image outcomes beside it")
     return 0
-
-
-def _refuse_other_settings(out, model, layer, dataset, args, config):
-    """An existing ``out`` is replaced only by a scan under the settings that made it (as ``run`` does)."""
-    import os
-
-    import numpy as np
-
-    from inception_tools.importance.estimated import estimator_settings
-    from inception_tools.layout import summary_json
-    from inception_tools.manifest import differences, read_manifest, require_settings
-    from inception_tools.importance.run import dataset_fingerprint
-
-    if not os.path.isfile(out):
-        return
-    if args.until_reliable is not None and args.estimator == "exact":
-        dataset = dataset.reordered(np.random.default_rng(args.shuffle_seed).permutation(len(dataset)))
-    settings = dict(model=model.name, layer=layer, top_k=model.default_top_k if args.top_k is None else args.top_k,
-                    ablation=args.ablation, pixel_scaling=args.pixel_scaling, resize=dataset.resize,
-                    n_images=len(dataset), fingerprint=dataset_fingerprint(model, dataset))
-    if config.channels is not None:
-        settings["channels"] = len(config.channels)
-    require_settings(summary_json(out), settings, out)
-    # importance.json's estimator entry adds what the scan found (exact images, median r) to its settings
-    wanted = None if args.estimator == "exact" else estimator_settings(config)
-    stored = read_manifest(summary_json(out)).get("estimator")
-    if isinstance(stored, dict):
-        stored = {key: stored[key] for key in ("kind", "exact_fraction", "seed", "grows") if key in stored}
-    changed = differences({"estimator": stored}, {"estimator": wanted})
-    if changed:
-        raise UserError(f"{out} was made with {changed[0]}; delete it or choose another output folder")
 
 
 def _meta(data, limit):

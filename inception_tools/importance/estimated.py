@@ -13,7 +13,7 @@ correctness, not an integer); ``newly_wrong``, ``newly_right`` and ``mcnemar_p``
 subsample; extra columns name the estimator, the exact images and, per measure, ``r_<column>`` (the
 control's correlation with the exact outcomes) and ``n_eff_<column>`` (the images an exact scan would
 need for the same variance). The first-order contributions are kept beside the CSV
-(``importance.first_order.npz``).
+(``importance.first_order.npz``, written by :mod:`.stage`).
 
 With ``until`` (control-variate only) the exact subsample grows: the images are taken in a seeded
 random order (:func:`.control_variate.nested_order`, ``estimator_seed``), the first
@@ -27,39 +27,35 @@ plays no part.
 
 With ``basis`` the rows are principal components (:mod:`.directions`), the control their
 first-order change (:mod:`.first_order`), the exact ablation the direction engines'.
+
+Progress goes to the :class:`inception_tools.runner.Checkpoint` it is given (the study runner's
+``importance.partial/`` or memory): the groups ``values`` and ``first_order``, the exact subsample's
+store in ``store/``.
 """
 
-import json
-import os
 import time
 
 import numpy as np
 
-from inception_tools import layout, progress, runner
-from inception_tools.atomic import atomic_open, atomic_path
+from inception_tools import layout, progress
 from inception_tools.importance import control_variate as cv
 from inception_tools.importance import reliability as rel
 from inception_tools.importance.first_order import CLASSES, first_order_pass
 from inception_tools.importance.measures import contributions
 from inception_tools.importance.outcomes import baseline, real_classes
 from inception_tools.importance.store import OutcomeStore
-from inception_tools.importance.table import DIRECTION_COLUMNS, ESTIMATOR_COLUMNS, channel_rows, write_csv
+from inception_tools.importance.table import channel_rows
 from inception_tools.errors import UserError
 from inception_tools.mapped import MappedRows
 from inception_tools.tables import MEASURES
 
 
 def _load(path):
-    if not os.path.isfile(path):
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return {key: saved[key] for key in saved.files}
+    except FileNotFoundError:
         return None
-    with np.load(path, allow_pickle=False) as saved:
-        return {key: saved[key] for key in saved.files}
-
-
-def _save(path, **arrays):
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
 
 
 def estimator_settings(config):
@@ -75,9 +71,9 @@ def controls(checkpoint, net, dataset, state, batch_size):
     and the unablated top-1/5/10 accuracy (saved in ``checkpoint``, a :class:`inception_tools.runner.Checkpoint`)."""
     saved = checkpoint.load("first_order")
     if saved is None:
-        base = baseline(net, dataset, 1, batch_size, None if checkpoint.folder is None else MappedRows.create(
-            os.path.join(checkpoint.folder, "first_order_base_logp.npy"), np.float64,
-            (len(dataset), int(real_classes(net.model).sum()))))
+        kept = checkpoint.path("first_order_base_logp.npy")
+        base = baseline(net, dataset, 1, batch_size, None if kept is None else MappedRows.create(
+            kept, np.float64, (len(dataset), int(real_classes(net.model).sum()))))
         saved = {name.replace("-", "_"): values for name, values in first_order_pass(
             net, dataset, base.real_logp, state["values"], batch_size, state.get("vectors")).items()}
         saved["accuracy"] = np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])
@@ -131,12 +127,13 @@ def grow(engine, store, channels, control, order, config, report):
     return done, trajectory
 
 
-def _exact_engine(folder, net, exact, config, settings, state, distribute):
-    """The outcome store of the exact images ``exact`` in ``folder`` (made once) and the engine that fills it."""
-    from inception_tools.importance.run import _engine, new_store
+def _exact_engine(checkpoint, net, exact, config, settings, state, distribute):
+    """The outcome store of the exact images ``exact`` in ``checkpoint`` (made once) and the engine that fills it."""
+    from inception_tools.importance.run import STORE, _engine, new_store
 
     directions = settings.get("basis")
-    store = OutcomeStore.resume(folder)
+    folder = checkpoint.path(STORE)
+    store = None if folder is None else OutcomeStore.resume(folder)
     if store is None:
         rows = directions["components"] if directions else None
         store, _ = new_store(folder, net, exact, settings["top_k"], config.batch_size, rows)
@@ -145,21 +142,20 @@ def _exact_engine(folder, net, exact, config, settings, state, distribute):
     return (distribute(engine) if distribute is not None else engine), store
 
 
-def score(net, dataset, config, out_csv, settings, report, meta=None, distribute=None):
-    """The estimated scan (see the module docstring) of ``config``'s channels or components; ``settings``: the
-    partial folder's (as an exact scan's, with :func:`estimator_settings`).
+def estimate(net, plan, config, checkpoint, report, meta=None, distribute=None):
+    """The estimated scan (see the module docstring) of ``plan``'s channels or components
+    (:func:`inception_tools.importance.run.plan`, whose settings hold :func:`estimator_settings`).
 
     Returns:
-        ``(rows, summary)``; the exact subsample's outcomes are saved beside ``out_csv`` (not for ``first-order``).
+        ``(rows, summary, store, directions, first_order)``: as :func:`inception_tools.importance.run.exact`
+        (``store``: the exact subsample's outcomes, None for ``first-order``), and the arrays of
+        ``importance.first_order.npz``.
     """
-    from inception_tools.importance.run import Partial, describe_directions, scan
+    from inception_tools.importance.run import describe_directions, directions_arrays, scan
 
+    dataset, settings = plan.dataset, plan.settings
     started = time.time()
-    directions = settings.get("basis")
-    depth = directions["components"] if directions else net.model.depth(net.layer)
-    channels = list(range(depth)) if config.channels is None else list(config.channels)
-    partial = Partial(out_csv, settings)
-    checkpoint = runner.Checkpoint(partial.dir)
+    directions, channels = plan.directions, plan.channels
     state = _state(checkpoint, net, dataset, config, directions)
     every, accuracy = controls(checkpoint, net, dataset, state, config.batch_size)
     control = {name: array[channels] for name, array in every.items()}
@@ -173,7 +169,7 @@ def score(net, dataset, config, out_csv, settings, report, meta=None, distribute
             order = cv.subsample(n, config.exact_fraction, config.estimator_seed)
         else:
             order = cv.nested_order(n, config.estimator_seed)
-        engine, store = _exact_engine(partial.dir, net, dataset.reordered(order), config, settings, state,
+        engine, store = _exact_engine(checkpoint, net, dataset.reordered(order), config, settings, state,
                                       distribute)
         if config.until is None:
             report(f"exact ablation on {len(order)} of {n} images (seed {config.estimator_seed}); "
@@ -211,21 +207,13 @@ def score(net, dataset, config, out_csv, settings, report, meta=None, distribute
     if trajectory is not None:
         summary["until_reliable"] = {"target": config.until, "score": config.score, "chunk": config.chunk,
                                      "trajectory": trajectory}
-    extra = list(ESTIMATOR_COLUMNS)
     if directions:
-        describe_directions(state, directions, rows, summary, out_csv)
-        extra += DIRECTION_COLUMNS
-    _save(layout.first_order_file(out_csv), channels=np.asarray(channels), exact_columns=columns,
-          **{name.replace("-", "_"): control[name] for name in MEASURES})
-    if view is not None:
-        view.save(out_csv, channels, view.n_images)
-    write_csv(rows, out_csv, extra)
-    with atomic_open(layout.summary_json(out_csv)) as f:
-        json.dump(summary, f, indent=1)
-    partial.remove()
+        describe_directions(state, directions, rows, summary)
+    first_order = dict(channels=np.asarray(channels), exact_columns=columns,
+                       **{name.replace("-", "_"): control[name] for name in MEASURES})
     for name in reliability["measures"]:
         report(f"reliability ({config.estimator}): " + rel.summary_line(reliability, name))
-    return rows, summary
+    return rows, summary, view, directions_arrays(state, directions) if directions else None, first_order
 
 
 def reassess(csv_path, splits=20, seed=0, resamples=1000, top=None):

@@ -1,49 +1,46 @@
-"""A resumable importance scan of a layer, its table and its reliability.
+"""The exact importance scan of a layer: its plan, engines, outcome store, table and reliability.
 
-:func:`scan` fills the per-image outcome store of a scan (:mod:`.store`) in
-``<out>.partial/``: settings (``config.json``), channel means and accuracy
-(``state.npz``) and the records. The same call, run again, checks the settings
-match and computes only the missing records, whatever channel list it is
-given. A lock keeps a second scan out of the same partial folder.
+:func:`plan` checks what ``config`` asks of the model (the layer, top-k, the
+principal components, the channels) before any long work, and records the
+scan's settings: those ``importance.json`` keeps (:func:`settings`). :func:`exact`
+fills the per-image outcome store (:mod:`.store`) in the checkpoint it is given
+(:class:`inception_tools.runner.Checkpoint`): in a folder (the study runner's
+``importance.partial/``: the channel means and accuracy as the group ``state``,
+the store's memory-mapped files in ``store/``), a scan run again computes only the
+missing records, whatever channel list it is given; in memory, it keeps nothing.
 
 With ``until`` (a reliability target) the images are taken in a seeded
 shuffled order, ``chunk`` at a time, and the scan stops once the split-half
 reliability of the ``score`` measure, projected by Spearman-Brown to the
 images done, reaches the target (or the images run out).
 
-:func:`score_layer` runs the scan, then tabulates (:mod:`.table`), measures
-reliability (:mod:`.reliability`), writes ``importance.csv``, its ``.json``
-summary and the outcome files atomically, and removes the partial folder, so
-an interrupted-and-resumed scan ends with the same files as an uninterrupted one.
+The table (:mod:`.table`), reliability (:mod:`.reliability`) and summary are
+then made from the store; :mod:`.stage` writes them.
 """
 
 import dataclasses
 import functools
-import glob
 import hashlib
-import json
 import logging
 import os
-import shutil
 import time
+from typing import Optional
 
-import filelock
 import numpy as np
 
 from inception_tools import progress
-from inception_tools import layout
-from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.importance import reliability as rel
-from inception_tools.activations.pca import Basis, check_components, save_basis
+from inception_tools.activations.pca import check_components
 from inception_tools.importance.directions import (DirectionEngine, ReferenceDirectionEngine, check_basis,
                                                    principal_directions)
 from inception_tools.importance.measures import contributions
 from inception_tools.importance.outcomes import baseline, channel_means, real_classes
 from inception_tools.importance.store import OutcomeStore
-from inception_tools.importance.table import COLUMNS, DIRECTION_COLUMNS, channel_rows, write_csv
+from inception_tools.importance.table import channel_rows
 
 log = logging.getLogger(__name__)
+STORE = "store"  # the checkpoint's folder of the outcome store's memory-mapped files
 
 
 def dataset_fingerprint(model, dataset):
@@ -57,7 +54,9 @@ def dataset_fingerprint(model, dataset):
     return digest.hexdigest()
 
 
-def _config(net, dataset, top_k, ablation, order, directions=None):
+def settings(net, dataset, top_k, ablation, order, directions=None):
+    """What a scan's results depend on, as ``importance.json`` records them (and a folder made before the
+    study runner is compared with: :mod:`.legacy`)."""
     return {
         "model": net.model.name,
         "layer": net.layer,
@@ -72,62 +71,6 @@ def _config(net, dataset, top_k, ablation, order, directions=None):
     }
 
 
-class Partial:
-    """The partial folder of one scan, locked while this object lives."""
-
-    def __init__(self, out_csv, config):
-        self.dir = os.fspath(out_csv) + ".partial"
-        os.makedirs(self.dir, exist_ok=True)
-        self._lock = filelock.FileLock(os.path.join(self.dir, "lock"))
-        try:
-            self._lock.acquire(timeout=0)
-        except filelock.Timeout:
-            raise UserError(f"another scan is writing {self.dir}; wait for it to finish or choose another output") \
-                from None
-        self._remove_stale_temporaries(out_csv)
-        config_path = os.path.join(self.dir, "config.json")
-        if os.path.isfile(config_path):
-            with open(config_path) as f:
-                saved = json.load(f)
-            if saved != config:
-                changed = sorted(k for k in {**saved, **config} if saved.get(k) != config.get(k))
-                self.release()
-                raise UserError(f"{self.dir} holds an unfinished scan with other settings ({', '.join(changed)}); "
-                                "delete it or choose another output")
-        else:
-            with atomic_open(config_path) as f:
-                json.dump(config, f, indent=1)
-
-    def _remove_stale_temporaries(self, out_csv):
-        """Temporary files a killed run left (safe: the lock says no one else writes these)."""
-        stale = glob.glob(os.path.join(glob.escape(self.dir), ".*.tmp"))
-        folder = os.path.dirname(os.path.abspath(out_csv))
-        for target in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv),
-                       layout.directions_file(out_csv)):
-            stale += glob.glob(os.path.join(glob.escape(folder), "." + glob.escape(os.path.basename(target)) + ".*.tmp"))
-        for path in stale:
-            os.remove(path)
-
-    def load_state(self):
-        path = os.path.join(self.dir, "state.npz")
-        if not os.path.isfile(path):
-            return None
-        with np.load(path, allow_pickle=False) as state:
-            return {key: state[key] for key in state.files}
-
-    def save_state(self, **arrays):
-        with atomic_path(os.path.join(self.dir, "state.npz")) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-
-    def release(self):
-        self._lock.release()
-
-    def remove(self):
-        self.release()
-        shutil.rmtree(self.dir)
-
-
 def _ablation_values(ablation, net, dataset, batch_size):
     """The values an ablated channel takes: its dataset mean, or zero (``ablation``, checked by the config)."""
     if ablation == "mean":
@@ -136,7 +79,7 @@ def _ablation_values(ablation, net, dataset, batch_size):
 
 
 def new_store(folder, net, dataset, top_k, batch_size, n_rows=None):
-    """An empty outcome store in ``folder``, after the unablated pass.
+    """An empty outcome store in ``folder`` (None: in memory), after the unablated pass.
 
     Args:
         n_rows: rows of the store (default: every channel of ``net.layer``; directions: one per direction).
@@ -144,13 +87,17 @@ def new_store(folder, net, dataset, top_k, batch_size, n_rows=None):
     Returns:
         ``(store, baseline)``.
     """
-    base = baseline(net, dataset, top_k, batch_size, OutcomeStore.real_logp_file(folder, len(dataset),
-                                                                               int(real_classes(net.model).sum())))
+    real_logp = None
+    if folder is not None:
+        os.makedirs(folder, exist_ok=True)
+        real_logp = OutcomeStore.real_logp_file(folder, len(dataset), int(real_classes(net.model).sum()))
+    base = baseline(net, dataset, top_k, batch_size, real_logp)
     n_rows = net.model.depth(net.layer) if n_rows is None else n_rows
-    store = OutcomeStore.create(folder, n_rows, {
-        "labels": dataset.labels, "base_correct": base.correct, "base_logprob": base.logprob,
-        "image_index": dataset.order, "ids": np.asarray(dataset.ids, dtype=str)})
-    return store, base
+    arrays = {"labels": dataset.labels, "base_correct": base.correct, "base_logprob": base.logprob,
+              "image_index": dataset.order, "ids": np.asarray(dataset.ids, dtype=str)}
+    if folder is None:
+        return OutcomeStore.in_memory(n_rows, arrays, base.real_logp), base
+    return OutcomeStore.create(folder, n_rows, arrays), base
 
 
 def engine_for(name, net, dataset, values, top_k, batch_size, **options):
@@ -165,15 +112,17 @@ def engine_for(name, net, dataset, values, top_k, batch_size, **options):
     raise UserError(f"unknown method {name!r}; use fast or reference")
 
 
-def _start(partial, net, dataset, top_k, ablation, batch_size, principal=None, values=None):
-    """The scan's state and store: loaded, or computed once (means, principal components, unablated pass).
+def _start(checkpoint, net, dataset, top_k, ablation, batch_size, principal=None, values=None):
+    """The scan's state and store: loaded from ``checkpoint``, or computed once (means, principal components,
+    unablated pass).
 
     ``principal``: for a direction scan, a callable that computes the principal directions (called only
     when the state is computed). ``values``: the ablated channels' values when they come from elsewhere
     (an estimated scan's whole dataset).
     """
-    state = partial.load_state()
-    store = OutcomeStore.resume(partial.dir)
+    folder = checkpoint.path(STORE)
+    state = checkpoint.load("state")
+    store = None if folder is None else OutcomeStore.resume(folder)
     if state is None or store is None:
         values = _ablation_values(ablation, net, dataset, batch_size) if values is None else values
         state = {"values": values}
@@ -182,9 +131,9 @@ def _start(partial, net, dataset, top_k, ablation, batch_size, principal=None, v
             state.update(vectors=pcs.vectors, variances=pcs.variances, total_variance=pcs.total_variance,
                          sample_center=pcs.center)
         n_rows = state["vectors"].shape[1] if principal is not None else None
-        store, base = new_store(partial.dir, net, dataset, top_k, batch_size, n_rows)
+        store, base = new_store(folder, net, dataset, top_k, batch_size, n_rows)
         state["accuracy"] = np.array([base.accuracy[f"top{k}"] for k in (1, 5, 10)])
-        partial.save_state(**state)
+        checkpoint.save("state", **state)
     return state, store
 
 
@@ -211,50 +160,22 @@ def _directions(basis, components, basis_seed, net, dataset):
             "sample": "layer output, one random position per image"}
 
 
-def save_directions(state, directions, csv_path):
-    """The principal components of a direction scan, beside its CSV (:func:`inception_tools.activations.pca.load_basis`)."""
-    return save_basis(Basis(directions["kind"], state["vectors"], state["variances"], float(state["total_variance"]),
-                            state["sample_center"]), layout.directions_file(csv_path), mean=state["values"])
+def directions_arrays(state, directions):
+    """The principal components a direction scan scored, as saved beside its table
+    (:func:`inception_tools.activations.pca.load_basis` reads them; ``mean``: the centre the rows are ablated to)."""
+    return {"kind": np.asarray(directions["kind"]), "vectors": state["vectors"], "variances": state["variances"],
+            "total_variance": np.asarray(float(state["total_variance"])), "center": state["sample_center"],
+            "mean": state["values"]}
 
 
-def describe_directions(state, directions, rows, summary, csv_path):
-    """A direction scan's extra columns in ``rows``, its ``summary["basis"]``, and its components saved."""
+def describe_directions(state, directions, rows, summary):
+    """A direction scan's extra columns in ``rows`` and its ``summary["basis"]``."""
     explained = np.cumsum(state["variances"]) / float(state["total_variance"])
     summary["basis"] = dict(directions, explained_variance=float(explained[-1]))
     for row in rows:
         k = row["feature_ind"]
         row.update(basis=directions["kind"], variance=repr(float(state["variances"][k])),
                    explained_variance_ratio=repr(float(state["variances"][k] / state["total_variance"])))
-    save_directions(state, directions, csv_path)
-
-
-@dataclasses.dataclass
-class ScanResult:
-    """A finished scan: its table rows, its summary (importance.json) and its per-image outcomes."""
-
-    rows: list
-    summary: dict
-    store: OutcomeStore
-
-    def column(self, name):
-        """One CSV column as a float array, in channel order."""
-        return np.array([float(r[name]) for r in sorted(self.rows, key=lambda r: r["feature_ind"])])
-
-    @property
-    def columns(self):
-        """Every numeric CSV column: name -> float array, in channel order."""
-        return {name: self.column(name) for name in COLUMNS if name not in ("model", "layer")}
-
-    def in_memory(self):
-        """The same result with its per-image outcomes copied into memory (its files may then go)."""
-        store = self.store
-        if store is None:
-            return self
-        copied = OutcomeStore(np.array(store.records), store.channels, {
-            "labels": store.labels, "base_correct": store.base_correct, "base_logprob": store.base_logprob,
-            "image_index": store.image_index, "ids": store.ids},
-            None if store.base_real_logp is None else np.asarray(store.base_real_logp))
-        return dataclasses.replace(self, store=copied)
 
 
 def scan(engine, store, channels, until=None, score="importance", chunk=250, splits=20, report=None):
@@ -281,78 +202,95 @@ def scan(engine, store, channels, until=None, score="importance", chunk=250, spl
     return trajectory
 
 
-def score_layer(net, dataset, config, out_csv, meta=None, report=None, distribute=None):
-    """Score the channels ``config`` names of ``net.layer`` over ``dataset``; write ``out_csv``, its summary
-    and outcomes.
+@dataclasses.dataclass
+class Plan:
+    """What a scan will do, checked against the model before any long work.
 
-    Args:
-        config: an :class:`~inception_tools.importance.config.ImportanceConfig`.
-        meta: extra entries for the summary.
-        report: callable for one-line messages (default: this module's logger).
-        distribute: optional ``engine -> engine`` wrapper whose ``fill`` spreads the work, e.g.
-            :func:`inception_tools.scale.importance.distributor` (Ray).
-
-    Returns:
-        :class:`ScanResult`.
+    Attributes:
+        settings: what the results depend on (:func:`settings`; an estimated scan adds its ``estimator``).
+        channels: the rows scored (channels, or principal components with ``directions``).
+        directions: a direction scan's settings (None for channels).
+        dataset: the images in the order they are scanned; sample: the images the principal components
+            are computed from (the dataset's own order).
     """
-    report = report or log.info
+
+    settings: dict
+    channels: list
+    directions: Optional[dict]
+    dataset: object
+    sample: object
+
+    @property
+    def top_k(self):
+        return self.settings["top_k"]
+
+
+def plan(net, dataset, config):
+    """The :class:`Plan` of ``config`` on ``net.layer`` over ``dataset``: every check that needs the model or
+    the data (layer, top-k, components, channels) is made here, before any pass over the images.
+
+    Raises:
+        UserError: the layer cannot be ablated, top-k exceeds the classes, or a channel or component is out
+            of range.
+    """
     model = net.model
     model.check_layer(net.layer, "ablate")
     top_k = model.check_top_k(model.default_top_k if config.top_k is None else config.top_k)
-    for path in (out_csv, layout.summary_json(out_csv), *layout.outcome_files(out_csv)):
-        if os.path.isdir(path):
-            raise UserError(f"cannot write {path}: it is a folder")
     directions = _directions(config.basis, config.components, config.basis_seed, net, dataset)
-    channels = None if config.channels is None else list(config.channels)
-    if channels is None:
-        channels = list(range(directions["components"] if directions else model.depth(net.layer)))
-    if directions and max(channels) >= directions["components"]:
-        raise UserError(f"component {max(channels)} out of range: {directions['components']} components")
-    sample_dataset = dataset
-    order = "dataset"
+    depth = directions["components"] if directions else model.depth(net.layer)
+    channels = list(range(depth)) if config.channels is None else list(config.channels)
+    bad = [c for c in channels if not 0 <= c < depth]
+    if bad and directions:
+        raise UserError(f"component {bad[0]} out of range: {depth} components")
+    if bad:
+        raise UserError(f"channel {bad[0]} out of range: {net.layer} has channels 0-{depth - 1}")
+    sample, order = dataset, "dataset"
     if config.until is not None and config.estimator == "exact":  # an estimator grows its own exact subsample
         dataset = dataset.reordered(np.random.default_rng(config.shuffle_seed).permutation(len(dataset)))
         order = f"shuffled, seed {config.shuffle_seed}"
-    settings = _config(net, dataset, top_k, config.ablation, order, directions)
+    found = settings(net, dataset, top_k, config.ablation, order, directions)
     if config.estimator != "exact":
-        from inception_tools.importance import estimated
+        from inception_tools.importance.estimated import estimator_settings
 
-        settings["estimator"] = estimated.estimator_settings(config)
-        rows, summary = estimated.score(net, dataset, config, out_csv, settings, report, meta, distribute)
-        store = OutcomeStore.open(out_csv) if config.estimator == "control-variate" else None
-        return ScanResult(rows, summary, store)
-    partial = Partial(out_csv, settings)
+        found["estimator"] = estimator_settings(config)
+    return Plan(found, channels, directions, dataset, sample)
+
+
+def exact(net, plan, config, checkpoint, report, meta=None, distribute=None):
+    """The exact scan of ``plan`` (see the module docstring), resumable from ``checkpoint``.
+
+    Returns:
+        ``(rows, summary, store, directions)``: the table's rows, ``importance.json``'s contents, the
+        outcomes of the scored rows and images, and a direction scan's components (:func:`directions_arrays`;
+        None for channels).
+    """
+    dataset, channels, directions, top_k = plan.dataset, plan.channels, plan.directions, plan.top_k
     started = time.time()
     principal = None if not directions else functools.partial(
-        principal_directions, net, sample_dataset, directions["components"], directions["seed"], config.batch_size)
-    state, store = _start(partial, net, dataset, top_k, config.ablation, config.batch_size, principal)
-    runner = _engine(config.engine, net, dataset, state, top_k, config.batch_size, config.shortcut, directions)
+        principal_directions, net, plan.sample, directions["components"], directions["seed"], config.batch_size)
+    state, store = _start(checkpoint, net, dataset, top_k, config.ablation, config.batch_size, principal)
+    engine = _engine(config.engine, net, dataset, state, top_k, config.batch_size, config.shortcut, directions)
     if distribute is not None:
-        runner = distribute(runner)
+        engine = distribute(engine)
     rows = [store.row_of[c] for c in channels]
     already = len(channels) * len(dataset) - store.n_pending(rows, 0, len(dataset))
     if already:
         report(f"resuming: {already} of {len(channels) * len(dataset)} channel-images already scored")
-    report(runner.describe(len(channels), len(dataset)))
-    trajectory = scan(runner, store, channels, config.until, config.score, config.chunk, config.splits, report)
+    report(engine.describe(len(channels), len(dataset)))
+    trajectory = scan(engine, store, channels, config.until, config.score, config.chunk, config.splits, report)
     n_used = trajectory[-1]["images"] if trajectory else len(dataset)
     view = store.view(channels, n_used)
     reliability, bounds = rel.assess(view, config.splits, config.seed, config.resamples)
-    summary = dict(settings, n_images_used=n_used,
+    summary = dict(plan.settings, n_images_used=n_used,
                    dataset_skipped=getattr(dataset, "skipped", 0), channels=len(channels),
                    accuracy=dict(zip(("top1", "top5", "top10"), map(float, state["accuracy"]))),
                    method=config.engine, seconds=round(time.time() - started, 1), reliability=reliability, **(meta or {}))
     if config.until is not None:
         summary["until_reliable"] = {"target": config.until, "score": config.score, "chunk": config.chunk,
                                      "trajectory": trajectory}
-    result_rows = channel_rows(view, model.name, net.layer, bounds)
+    result_rows = channel_rows(view, net.model.name, net.layer, bounds)
     if directions:
-        describe_directions(state, directions, result_rows, summary, out_csv)
-    view.save(out_csv, channels, n_used)
-    write_csv(result_rows, out_csv, DIRECTION_COLUMNS if directions else ())
-    with atomic_open(layout.summary_json(out_csv)) as f:
-        json.dump(summary, f, indent=1)
-    partial.remove()
+        describe_directions(state, directions, result_rows, summary)
     for name in reliability["measures"]:
         report("reliability: " + rel.summary_line(reliability, name))
-    return ScanResult(result_rows, summary, OutcomeStore.open(out_csv))
+    return result_rows, summary, view, directions_arrays(state, directions) if directions else None

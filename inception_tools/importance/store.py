@@ -5,7 +5,8 @@ Each record is 13 bytes (:data:`RECORD`): ``outcome`` (0 = not computed yet,
 ``delta_logprob``, ``kl`` and ``l1`` of :mod:`.measures`. 50,000 images x 832
 channels take 541 MB.
 
-While a scan runs, its partial folder holds ``outcomes.npy`` for every channel
+While a scan runs, its checkpoint's ``store/`` folder (the study runner's
+``importance.partial/store/``) holds ``outcomes.npy`` for every channel
 of the layer (so any channel list resumes from it), ``images.npz`` with the
 per-image baseline and ``base_logp.npy``, the unablated log-probabilities over
 the real classes that KL and L1 compare against (read a batch at a time:
@@ -13,7 +14,8 @@ the real classes that KL and L1 compare against (read a batch at a time:
 records' pages in this process (they stay in the file), so a scan's memory
 does not grow with the number of images. Engines write values first
 and the ``outcome`` byte last, so a killed scan leaves finished records
-marked and unfinished ones pending.
+marked and unfinished ones pending. A scan that keeps nothing on disk (an
+in-memory checkpoint) holds the same arrays in memory (:meth:`OutcomeStore.in_memory`).
 
 A finished scan leaves beside ``importance.csv``:
 
@@ -38,6 +40,7 @@ from inception_tools.mapped import MappedRows, release_pages
 RECORD = np.dtype([("outcome", "u1"), ("delta_logprob", "<f4"), ("kl", "<f4"), ("l1", "<f4")])
 PENDING, WRONG, RIGHT = 0, 1, 2
 BASE_FIELDS = ("labels", "base_correct", "base_logprob", "image_index", "ids")
+FILES = layout.IMPORTANCE_OUTCOMES  # a finished scan's records and images, named after its table
 
 
 class OutcomeStore:
@@ -126,6 +129,13 @@ class OutcomeStore:
         return cls.resume(folder)
 
     @classmethod
+    def in_memory(cls, n_channels, base, real_logp):
+        """An empty store of a scan that keeps nothing on disk: records, baseline and the unablated
+        log-probabilities ``real_logp`` [images, real classes] all in memory."""
+        records = np.zeros((n_channels, len(base["labels"])), RECORD)
+        return cls(records, range(n_channels), base, np.asarray(real_logp))
+
+    @classmethod
     def resume(cls, folder):
         """The partial store in ``folder``, or None when the scan has not got that far."""
         images_path = os.path.join(folder, "images.npz")
@@ -146,15 +156,18 @@ class OutcomeStore:
         self.records["outcome"][rows, columns] = np.where(outcomes["correct"], RIGHT, WRONG)
 
     def flush(self):
-        """Write the records to their file and let go of the pages they held in this process's memory."""
-        self.records.flush()
-        release_pages(self.records)
+        """Write the records to their file and let go of the pages they held in this process's memory
+        (nothing to do for records in memory)."""
+        if isinstance(self.records, np.memmap):
+            self.records.flush()
+            release_pages(self.records)
 
-    def save(self, csv_path, channels, n_images):
-        """Write the final outcome files beside ``csv_path``: rows ``channels``, the first ``n_images`` columns."""
-        records_path, images_path = layout.outcome_files(csv_path)
+    def save(self, folder, channels, n_images):
+        """Write the final outcome files (:data:`FILES`) into ``folder`` (a :class:`inception_tools.runner.Folder`):
+        rows ``channels``, the first ``n_images`` columns."""
+        records_name, images_name = FILES
         rows = [self.row_of[c] for c in channels]
-        with atomic_path(records_path) as tmp:
+        with folder.temporary(records_name) as tmp:
             out = np.lib.format.open_memmap(tmp, "w+", RECORD, (len(rows), n_images))
             for i, row in enumerate(rows):
                 out[i] = self.records[row, :n_images]
@@ -163,10 +176,8 @@ class OutcomeStore:
         base = {"channels": np.asarray(channels, np.int64), "labels": self.labels[:n_images],
                 "base_correct": self.base_correct[:n_images], "base_logprob": self.base_logprob[:n_images],
                 "image_index": self.image_index[:n_images], "ids": np.asarray(self.ids[:n_images], dtype=str)}
-        with atomic_path(images_path) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, **base)
-        return records_path, images_path
+        with folder.open(images_name, "wb") as f:
+            np.savez(f, **base)
 
     def view(self, channels, n_images):
         """A read-only store of rows ``channels`` and the first ``n_images`` columns (no copy of records)."""

@@ -11,7 +11,6 @@ import numpy as np
 
 from inception_tools.tables import MEASURES
 from inception_tools.importance.stats import mcnemar_p
-from inception_tools.tables import write_table
 
 SCORE_COLUMNS = ["importance", "newly_wrong", "newly_right", "mcnemar_p",
                  "mean_delta_logprob", "mean_kl", "mean_abs_prob_change"]
@@ -73,7 +72,3 @@ def channel_rows(store, model_name, layer, bounds, estimate=None, channels=None)
         rows.append(row)
     return rows
 
-
-def write_csv(rows, path, extra_columns=()):
-    """Write ``rows`` atomically, sorted by channel (never an empty table: see ``tables.write_table``)."""
-    write_table(path, COLUMNS + list(extra_columns), sorted(rows, key=lambda r: r["feature_ind"]))

@@ -1,6 +1,6 @@
 """An importance scan's channels as Ray tasks, merged into the scan's partial store.
 
-:func:`distributor` returns the hook :func:`inception_tools.importance.run.score_layer`
+:func:`distributor` returns the hook :func:`inception_tools.importance.stage.compute`
 takes as ``distribute``: it wraps the scan's engine in a :class:`RayEngine`, whose
 ``fill`` does what the engine's own does, piece by piece on Ray workers.
 
@@ -204,5 +204,5 @@ class RayEngine:
 
 
 def distributor(recipe: Recipe, ray, blocks_per_shard: int = BLOCKS_PER_SHARD):
-    """The ``distribute`` hook of ``score_layer``: wraps its engine in a :class:`RayEngine`."""
+    """The ``distribute`` hook of :func:`inception_tools.importance.stage.compute`: wraps its engine in a :class:`RayEngine`."""
     return lambda engine: RayEngine(engine, recipe, ray, blocks_per_shard)
