@@ -106,7 +106,7 @@ def test_cli_basis_with_ray_writes_the_same_files(local_ray, tmp_path, capsys):
     assert "image batches as Ray tasks on 2 CPUs" in capsys.readouterr().out
     names = assert_same_bytes(tmp_path / "one", tmp_path / "ray")
     assert "ablation.outcomes.npz" in names and "strips/pca_0001.png" in names
-    assert not (tmp_path / "ray" / "ablation.partial").exists()
+    assert not (tmp_path / "ray" / ".partial").exists()
 
 
 @pytest.mark.slow
