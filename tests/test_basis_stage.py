@@ -3,6 +3,7 @@ other settings are refused, folders made before the runner are taken over or ref
 
 import json
 import os
+import shutil
 import tempfile
 
 import numpy as np
@@ -151,3 +152,29 @@ def test_a_folder_made_before_the_runner_with_other_settings_is_refused(net, dig
     with open(os.path.join(out, "settings.json")) as f:
         assert f.read() == before
     assert sorted(os.listdir(out)) == ["ablation.partial", "settings.json"]
+
+
+def finished_old_folder(finished, out):
+    """The finished folder as the old code left it: the same files, the old flat manifest."""
+    shutil.copytree(finished[0], out)
+    with open(os.path.join(out, "settings.json"), "w") as f:
+        json.dump(finished[1].summary["settings"], f, indent=1)
+
+
+def test_a_finished_folder_made_before_the_runner_is_read_back(net, digits, finished, tmp_path, monkeypatch):
+    out = str(tmp_path / "old")
+    finished_old_folder(finished, out)
+    monkeypatch.setattr(steps, "sample_activations", lambda *a: pytest.fail("a finished folder was computed again"))
+    again = stage.basis_study(net, digits, out, CONFIG)
+    assert again.summary == finished[1].summary
+    assert tree(out) == tree(finished[0])  # the manifest now in the runner's form, nothing else touched
+
+
+def test_old_curves_of_other_k_values_are_refused(net, digits, finished, tmp_path):
+    out = str(tmp_path / "old")
+    finished_old_folder(finished, out)
+    before = tree(out)
+    with pytest.raises(UserError, match=r"ablation.csv was made \(by an older version\) with ks=\[0, 1, 4\] "
+                                        r"\(now \[0, 1, 8\]\)"):
+        stage.basis_study(net, digits, out, BasisConfig(**{**vars(CONFIG), "ks": (1, 8)}))
+    assert tree(out) == before

@@ -79,8 +79,7 @@ def compute(net, dataset, config, checkpoint=None, distribute=None):
                "n_sampled": len(sample.layer)}
     curves, seconds = None, {}
     if c.ablate:
-        subset = dataset if not c.ablation_images or c.ablation_images >= len(dataset) else \
-            steps.spread(dataset, c.ablation_images)
+        subset = steps.ablated(dataset, c)
         curves, seconds["ablation"] = steps.curves(net, subset, bases, sample.mean, c, c.top_k,
                                                    checkpoint.path("ablation"), distribute)
         summary.update(ablation_images=len(subset), pca_minus_neuron_top1=steps.claim_check(curves))
@@ -90,6 +89,16 @@ def compute(net, dataset, config, checkpoint=None, distribute=None):
     summary = json.loads(json.dumps(summary, default=str))  # as basis.json reads back
     return BasisStudy(net.model.name, net.layer, config, sample, bases, explained, curves, drawn, rendered, summary,
                       ranking, seconds)
+
+
+def curves_settings(net, dataset, config):
+    """What ``ablation.csv`` records of ``config`` (``top_k`` resolved): its k values, images and top-k
+    (None without ``ablate``)."""
+    if not config.ablate:
+        return None
+    depth = net.model.depth(net.layer)
+    return {"ks": steps.ablation_ks(config, depth, config.components or depth),
+            "n_images": len(steps.ablated(dataset, config)), "top_k": config.top_k}
 
 
 STAGE = runner.Stage("basis", compute, write, outputs=output_names, read=read)
@@ -122,8 +131,9 @@ def basis_study(net, dataset, out_dir, config, distribute=None):
             writing it.
     """
     config = resolved(net.model, config)
-    check(net, dataset, config)  # before the folder is made
+    checked = check(net, dataset, config)  # before the folder is made
     identity = runner.identity(net.model, dataset, layer=net.layer, pixel_scaling=net.pixel_scaling)
-    legacy.adopt(out_dir, summary_settings(net, dataset, config), runner.settings(STAGE, config, identity))
+    legacy.adopt(out_dir, summary_settings(net, dataset, config), runner.settings(STAGE, config, identity),
+                 curves_settings(net, dataset, checked))
     return runner.run(STAGE, config, out_dir, inputs_identity=identity, reads=[config.importance], net=net,
                       dataset=dataset, distribute=distribute)

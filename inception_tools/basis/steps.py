@@ -76,11 +76,19 @@ def explained(sample, bases, components):
     return rows, summary
 
 
-def ablation_ks(config, bases):
-    """The k values of the curves: ``config.ks`` with 0, or the log grid up to the smaller basis."""
+def ablation_ks(config, d, components):
+    """The k values of the curves: ``config.ks`` with 0, or the log grid up to the smaller basis (``d``
+    neurons, ``components`` principal components)."""
     if config.ks is not None:
         return sorted(set(config.ks) | {0})
-    return ablation.log_grid(min(bases["neuron"].dim, len(bases["pca"])), config.points_per_octave)
+    return ablation.log_grid(min(d, components), config.points_per_octave)
+
+
+def ablated(dataset, config):
+    """The images the curves are measured on: ``config.ablation_images`` of ``dataset`` evenly spaced, or all."""
+    if not config.ablation_images or config.ablation_images >= len(dataset):
+        return dataset
+    return spread(dataset, config.ablation_images)
 
 
 def curves(net, dataset, bases, mean, config, top_k, workdir=None, distribute=None):
@@ -99,7 +107,7 @@ def curves(net, dataset, bases, mean, config, top_k, workdir=None, distribute=No
         ``(Curves, seconds)``.
     """
     started = time.time()
-    variants = ablation.make_variants(bases, ablation_ks(config, bases))
+    variants = ablation.make_variants(bases, ablation_ks(config, bases["neuron"].dim, len(bases["pca"])))
     outcomes = ablation.batched_outcomes(net, dataset, ablation.Ablator(bases, variants, mean), top_k,
                                          config.ablation_batch, workdir=workdir, distribute=distribute)
     rows = ablation.curve_rows(variants, outcomes, top_k)
