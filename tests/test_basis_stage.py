@@ -12,6 +12,7 @@ import pytest
 from inception_tools import runner
 from inception_tools.basis import files, stage, steps
 from inception_tools.basis.config import BasisConfig
+from inception_tools.basis.result import BasisStudy
 from inception_tools.data import load_dataset
 from inception_tools.errors import UserError
 from inception_tools.surgery import Network
@@ -178,3 +179,21 @@ def test_old_curves_of_other_k_values_are_refused(net, digits, finished, tmp_pat
                                         r"\(now \[0, 1, 8\]\)"):
         stage.basis_study(net, digits, out, BasisConfig(**{**vars(CONFIG), "ks": (1, 8)}))
     assert tree(out) == before
+
+
+def test_api_basis_writes_only_with_out_and_then_through_the_runner(embedded_model, digits, tmp_path, monkeypatch):
+    import inception_tools as it
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    memory = it.basis(embedded_model, "mixed3a", digits, ablate=False, vectors=(1,), strip_points=2, strip_k=1)
+    assert isinstance(memory, BasisStudy) and os.listdir(tmp_path) == []
+    folder = it.basis(embedded_model, "mixed3a", digits, out="b", ablate=False, vectors=(1,), strip_points=2,
+                      strip_k=1)
+    with open(tmp_path / "b" / "settings.json") as f:
+        manifest = json.load(f)
+    assert manifest["stage"] == "basis" and manifest["config"]["vectors"] == [1]
+    assert manifest["inputs"]["layer"] == "mixed3a" and manifest["inputs"]["n_images"] == 120
+    assert folder.summary == memory.summary and folder.strips[1][1] == memory.strips[1][1]
+    assert (folder.strips[1][0] == memory.strips[1][0]).all() and folder.curves is None
+    assert sorted(os.listdir(tmp_path)) == ["b"]
