@@ -45,6 +45,7 @@ class BasisStudy:
             size and, with the curves, the images ablated and top-1 after PCs minus after neurons per k.
         ranking: the importance table that orders the gallery (not read back from a folder).
         seconds: wall time of the ablation (not written).
+        where: what ran the ablation's batches when they were distributed (e.g. the Ray hook; not written).
     """
 
     model: str
@@ -59,6 +60,7 @@ class BasisStudy:
     summary: dict
     ranking: object = None
     seconds: dict = dataclasses.field(default_factory=dict)
+    where: str = ""
 
     @property
     def basis(self) -> Basis:
@@ -73,6 +75,7 @@ class BasisStudy:
                 f"{q:.0%}: {ks['pcs'][str(q)]} PCs vs {ks['neurons'][str(q)]} neurons" for q in FRACTIONS))
         if self.curves is not None:
             took = f" in {self.seconds['ablation']:.0f} s" if "ablation" in self.seconds else ""
+            took += f", {self.where}" if self.where else ""
             lines.append(f"ablation: {len(self.curves.variants)} variants x {self.curves.outcomes.top1.shape[1]} "
                          f"images{took}")
         return lines

@@ -88,7 +88,7 @@ def compute(net, dataset, config, checkpoint=None, distribute=None):
     rendered = render_vectors(net.model, net.layer, basis, c, checkpoint) if c.vectors and c.render else {}
     summary = json.loads(json.dumps(summary, default=str))  # as basis.json reads back
     return BasisStudy(net.model.name, net.layer, config, sample, bases, explained, curves, drawn, rendered, summary,
-                      ranking, seconds)
+                      ranking, seconds, str(distribute) if c.ablate and distribute is not None else "")
 
 
 def curves_settings(net, dataset, config):
