@@ -123,6 +123,13 @@ class Examples:
     def __len__(self):
         return len(self.channels)
 
+    def select(self, channels):
+        """The same examples for ``channels`` only, in that order."""
+        rows = [self.index(c) for c in channels]
+        fields = {f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)
+                  if f.name not in ("layer", "mode")}
+        return dataclasses.replace(self, **fields)
+
     def index(self, channel):
         """The row of ``channel`` in the arrays."""
         found = np.flatnonzero(self.channels == channel)
@@ -324,7 +331,7 @@ def dataset_examples(model, layer, dataset, out_dir, config=ExamplesConfig(), ch
             covers every channel of the layer.
 
     Returns:
-        The ``examples.json`` table (:meth:`Examples.table`).
+        The :class:`Examples` of every channel of ``layer`` (those of ``examples.json``).
     """
     k, mode = config.k, config.mode
     if k > len(dataset):
@@ -333,15 +340,15 @@ def dataset_examples(model, layer, dataset, out_dir, config=ExamplesConfig(), ch
     channels = model.check_channels(layer, range(model.depth(layer)) if channels is None else channels)
     folder = examples_dir(out_dir, layer, mode)
     identity = runner.identity(model, dataset, layer=layer)
-    table = runner.run(STAGE, config, folder, inputs_identity=identity, model=model, layer=layer,
-                       dataset=dataset).table()
+    found = runner.run(STAGE, config, folder, inputs_identity=identity, model=model, layer=layer, dataset=dataset)
+    table = found.table()
     fields = None
     if mode == "max" and not is_dense(model, layer):
         h, w = model.image_shape[:2]
         fields = tuple(layer_field(model.graph_def, layer, model.input_name, n, axis)
                        for n, axis in ((h, 1), (w, 2)))
     write_strips(dataset, table, folder, channels, fields)
-    return table
+    return found
 
 
 def write_strips(dataset, table, folder, channels, fields=None):

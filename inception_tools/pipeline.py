@@ -23,7 +23,7 @@ import logging
 import os
 from typing import Optional
 
-from inception_tools import layout
+from inception_tools import layout, renders, runner
 from inception_tools.basis.config import BasisConfig
 from inception_tools.basis.stage import basis_study
 from inception_tools.errors import UserError
@@ -37,7 +37,6 @@ from inception_tools.plots import importance_histogram
 from inception_tools.selection import group_means, select_groups
 from inception_tools.surgery import Network
 from inception_tools.tables import read_groups, write_groups
-from inception_tools.visualization import RenderConfig, render_channels
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +117,10 @@ def run_study(model, dataset, config, study_dir, report=None):
     dataset_examples(model, c.layer, dataset, study_dir,
                      ExamplesConfig(batch_size=c.batch_size, pixel_scaling=c.pixel_scaling))
     report(f"3/6 dataset examples: every channel of {c.layer}")
-    render_channels(model, c.layer, channels, study_dir,
-                    RenderConfig(steps=c.steps, size=c.size, seed=c.seed, per_call=c.per_call))
+    folder = layout.visualization_dir(study_dir, c.layer)
+    renders_config = renders.RendersConfig(c.layer, tuple(channels), steps=c.steps, size=c.size, seed=c.seed,
+                                           per_call=c.per_call)
+    runner.run(renders.STAGE, renders.prepare(model, renders_config, folder), folder, model=model)
     report(f"4/6 visualizations: {len(channels)} channels, {c.steps} steps")
     histogram = layout.histogram_png(study_dir)
     importance_histogram(importance_csv, histogram, groups_csv)

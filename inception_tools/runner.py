@@ -19,7 +19,7 @@ work with the one already there; an exclusive lock, so that a second process
 on the same folder is refused in one line; resume (a finished folder is read
 back, an interrupted one continues from its checkpoint in ``.partial/``, whose
 own manifest keeps other settings out; a run that fails before saving anything
-leaves no trace); atomic writes, the manifest last; and a refusal to write over
+leaves no trace, nor a folder it made); atomic writes, the manifest last; and a refusal to write over
 one of the stage's own inputs. Ray distribution passes
 through ``inputs`` (``distribute=``): the config is what a worker needs.
 
@@ -240,11 +240,13 @@ def run(stage: Stage, config, folder: str, inputs_identity: Optional[Mapping] = 
         inputs_identity = identity(inputs.get("model"), inputs.get("dataset"))
     wanted = settings(stage, config, inputs_identity)
     check_not_inputs(stage, config, folder, reads)
+    created = not os.path.isdir(folder.path)
     try:
         os.makedirs(folder.path, exist_ok=True)
     except OSError as e:
         raise UserError(f"cannot write {folder.path}: {e.strerror or e}") from None
-    lock = filelock.FileLock(folder.file(stage.lock))
+    lock_path = folder.file(stage.lock)
+    lock = filelock.FileLock(lock_path)
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:
@@ -252,6 +254,11 @@ def run(stage: Stage, config, folder: str, inputs_identity: Optional[Mapping] = 
                         "output folder") from None
     try:
         return _run_locked(stage, config, folder, wanted, inputs)
+    except BaseException:
+        if created and os.listdir(folder.path) == [os.path.basename(lock_path)]:  # a failed start: no trace
+            os.remove(lock_path)
+            os.rmdir(folder.path)
+        raise
     finally:
         lock.release()
 

@@ -1,4 +1,4 @@
-"""Lucid feature visualizations of the channels of a layer, cached on disk.
+"""Lucid feature visualizations of the channels of a layer: the objectives and the render itself.
 
 Method (the study's, with Lucid's defaults): for channel ``c`` of layer ``L``,
 Lucid (``lucid.optvis.render``) optimizes a batch of four images,
@@ -39,28 +39,24 @@ Any other Lucid objective (composed with Lucid's arithmetic, a callable, or
 ``"layer:n"``): :func:`render_objective` runs the same parameterisation,
 transforms and loop on it as given (``it.render(model, objective)``).
 
-Results: ``<out>/visualizations/<layer>[-<objective>]/channel_<cccc>.png``
-(four images side by side) and ``.npy`` (float32 [4, S, S, 3] in [0, 1]),
-plus ``settings.json``; a rerun skips channels already on disk and refuses
-to mix settings in one folder.
+On disk: the ``visualizations`` stage (:mod:`inception_tools.renders`, on the study runner) writes
+``<out>/visualizations/<layer>[-<objective>]/channel_<cccc>.png`` (four images side by side) and
+``.npy`` (float32 [4, S, S, 3] in [0, 1]), plus ``settings.json``; a rerun renders only the channels
+not on disk and refuses to mix settings in one folder. :func:`load_channel` reads one back.
 """
 
 import dataclasses
-import os
 from typing import Optional
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.python.util import deprecation
 
-from inception_tools import progress
-from inception_tools.atomic import atomic_path
 from inception_tools.errors import UserError
-from inception_tools.imagefiles import save_strip
+from inception_tools.imagefiles import save_strip  # noqa: F401 (basis.render takes it from here)
 from inception_tools.render_memory import check_render_memory
-from inception_tools.layout import channel_file, settings_json, visualization_dir
+from inception_tools.layout import channel_file, visualization_dir
 from inception_tools.lucid_compat import import_lucid
-from inception_tools.manifest import check_settings, read_manifest
 from inception_tools.render_engine import DEFAULT_ENGINE, check_engine, diversity as engine_diversity, optimize
 
 IMAGES_PER_CHANNEL = 4
@@ -79,8 +75,8 @@ class RenderConfig:
         objective: a recipe of :data:`OBJECTIVES`.
         diversity_weight: the weight of the diversity term (None: the model's, :func:`model_diversity_weight`).
         engine: one of :data:`inception_tools.render_engine.ENGINES`; None: :func:`render` uses
-            :data:`~inception_tools.render_engine.DEFAULT_ENGINE`, :func:`render_channels` the folder's.
-        per_call: channels optimized together in one call (:func:`render_channels`).
+            :data:`~inception_tools.render_engine.DEFAULT_ENGINE` (the visualizations stage, the folder's).
+        per_call: channels optimized together in one call (the visualizations stage, :mod:`inception_tools.renders`).
     """
 
     steps: int = 512
@@ -250,65 +246,6 @@ def render_objective(model, objective, steps=512, size=None, seed=0, batch=IMAGE
             raise
         raise UserError(f"the objective names a tensor that {model.name} lacks: {error.args[0]}") from None
     return images.astype(np.float32)
-
-
-def render_in_turn(model, layer, calls, config=RenderConfig()):
-    """Yield ``(call, images)`` for each call of ``calls`` in turn, rendered here by :func:`render`."""
-    for call in calls:
-        yield call, render(model, layer, call, config)
-
-
-def render_channels(model, layer, channels, out_dir, config=RenderConfig(), render_calls=None):
-    """Render and save every channel of ``channels`` not yet on disk; return the PNG paths.
-
-    ``config.per_call`` channels share one optimization; calls are formed from
-    ``channels`` in the order given, so a rerun of the same command forms the
-    same calls and the images of a channel depend only on the settings.
-
-    Args:
-        model, layer, channels: what to render.
-        out_dir: the study folder (``visualizations/<layer>[-<objective>]/``).
-        config: a :class:`RenderConfig`; its ``engine`` None: the folder's engine if it has images
-            (``render_vis`` if it predates the record), else :data:`~inception_tools.render_engine.DEFAULT_ENGINE`.
-        render_calls: ``render_calls(model, layer, calls, config)`` yields ``(call, images)`` in any order
-            (default :func:`render_in_turn`; :func:`inception_tools.scale.render.ray_renderer` spreads them).
-
-    Returns:
-        The PNG paths, in the order of ``channels``.
-    """
-    steps, size, seed, objective, per_call = config.steps, config.size, config.seed, config.objective, config.per_call
-    diversity_weight, engine = config.diversity_weight, config.engine
-    if objective not in OBJECTIVES:
-        raise UserError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
-    if steps < 1 or per_call < 1 or (size is not None and size < 8):
-        raise UserError("steps and per-call must be at least 1, size at least 8 pixels")
-    model.check_pre_relu(layer)
-    channels = model.check_channels(layer, channels)
-    size = size or model.image_shape[0]
-    check_render_memory(model, size, IMAGES_PER_CHANNEL * min(per_call, len(channels)))  # before any file
-    folder = visualization_dir(out_dir, layer, objective)
-    stored = read_manifest(settings_json(folder))
-    if engine is None:
-        engine = DEFAULT_ENGINE if stored is None else stored.get("engine", "render_vis")
-    check_engine(engine)
-    settings = dict(model=model.name, layer=layer, objective=objective, steps=steps, size=size, seed=seed,
-                    per_call=per_call, diversity_weight=model_diversity_weight(model, diversity_weight), engine=engine)
-    if engine == "render_vis" and stored is not None and "engine" not in stored:
-        del settings["engine"]  # a folder from before the engine was recorded holds render_vis's images
-    check_settings(settings_json(folder), settings)
-    calls = [channels[i:i + per_call] for i in range(0, len(channels), per_call)]
-    todo = [call for call in calls if not all(os.path.isfile(channel_file(folder, c, ".png")) for c in call)]
-    with progress.bar(total=len(channels), initial=len(channels) - sum(map(len, todo)), desc=f"render {layer}",
-                      unit="channel") as bar:
-        resolved = dataclasses.replace(config, size=size, engine=engine)
-        for call, call_images in (render_calls or render_in_turn)(model, layer, todo, resolved):
-            for c, images in zip(call, call_images):
-                with atomic_path(channel_file(folder, c, ".npy")) as tmp:
-                    with open(tmp, "wb") as f:
-                        np.save(f, images)
-                save_strip(images, channel_file(folder, c, ".png"))
-                bar.update(1)
-    return [channel_file(folder, c, ".png") for c in channels]
 
 
 def load_channel(out_dir, layer, channel, objective="diversity"):

@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from inception_tools import renders, runner
 from inception_tools.cli.options import parse_channels
 from inception_tools.data import load_dataset
 from inception_tools.importance.outcomes import baseline, channel_means
@@ -32,7 +33,6 @@ from inception_tools.scale.importance import RayEngine
 from inception_tools.scale.recipe import Recipe
 from inception_tools.scale.render import ray_renderer
 from inception_tools.surgery import Network
-from inception_tools.visualization import RenderConfig, render_channels
 
 
 def timed(function, *args, **kwargs):
@@ -73,11 +73,15 @@ def bench_importance(args, model, ray):
 
 def bench_render(args, model, ray):
     channels = list(range(args.render_channels))
-    settings = RenderConfig(steps=args.steps, size=args.size)
-    t_one, _ = timed(render_channels, model, args.layer, channels, os.path.join(args.work, "r1"), settings)
-    hook = ray_renderer(Recipe(model.name, model.path, args.layer), ray)
-    t_ray, _ = timed(render_channels, model, args.layer, channels, os.path.join(args.work, "r2"), settings,
-                     render_calls=hook)
+    config = renders.RendersConfig(args.layer, tuple(channels), steps=args.steps, size=args.size)
+
+    def render_into(out, distribute=None):
+        folder = visualization_dir(os.path.join(args.work, out), args.layer, "diversity")
+        return runner.run(renders.STAGE, renders.prepare(model, config, folder), folder, model=model,
+                          distribute=distribute)
+
+    t_one, _ = timed(render_into, "r1")
+    t_ray, _ = timed(render_into, "r2", ray_renderer(Recipe(model.name, model.path, args.layer), ray))
 
     def files(out):
         folder = visualization_dir(os.path.join(args.work, out), args.layer, "diversity")

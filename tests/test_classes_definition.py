@@ -75,6 +75,7 @@ def test_gradient_variant_runs_on_a_convnet_and_source_is_refused_there(tmp_path
     dataset = load_dataset("embedded", conv, limit=64)
     with pytest.raises(UserError, match="source-gradient"):
         class_study(conv, dataset, ClassesConfig(("mixed4a",), definition="source", replicates=0), str(tmp_path / "s"))
+    assert not (tmp_path / "s").exists()  # refused before the folder is made
     summary = class_study(conv, dataset, ClassesConfig(("mixed4a",), definition="source-gradient", replicates=0),
                           str(tmp_path / "g")).summary
     active = class_study(conv, dataset, ClassesConfig(("mixed4a",), replicates=0), str(tmp_path / "a")).summary

@@ -62,7 +62,7 @@ def brute_force(acts, k, mode):
 @pytest.mark.parametrize("mode", ["center", "max"])
 def test_one_pass_matches_brute_force_for_every_channel(embedded_model, digits, counting_reader, tmp_path, mode):
     table = dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=8, mode=mode, batch_size=7),
-                             channels=[0, 83])
+                             channels=[0, 83]).table()
     assert counting_reader == {"calls": 9, "images": 60}  # ceil(60 / 7) model calls in all, for 96 channels
 
     reader = LayerReader(embedded_model, LAYER)
@@ -212,5 +212,12 @@ def test_the_api_returns_typed_examples_equal_to_the_files(embedded_model, digit
         result.index(5)
     assert not any(tmp_path.iterdir())  # the API writes nothing
     table = dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=4, mode="max", batch_size=16),
-                             channels=[0])
+                             channels=[0]).table()
     assert result.table() == {c: table[c] for c in ("83", "0")}
+    written = it.examples(embedded_model, LAYER, digits, channels=[83, 0], k=4, mode="max", batch_size=16,
+                          out=tmp_path)  # the same folder: read back, the strips of 83 added
+    assert written.table() == result.table()
+    folder = tmp_path / "examples" / f"{LAYER}-max"
+    assert (folder / "channel_0083_top.png").is_file() and (folder / "channel_0000_bottom.png").is_file()
+    with pytest.raises(UserError, match="was made with config=.*'k': 4.*'k': 3"):
+        it.examples(embedded_model, LAYER, digits, k=3, mode="max", batch_size=16, out=tmp_path)

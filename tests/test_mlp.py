@@ -118,7 +118,8 @@ def test_importance_on_dense1_fast_equals_reference(mlp, tmp_path):
 
 def test_examples_on_dense1_rank_whole_images_by_the_unit(mlp, tmp_path):
     dataset = load_dataset("embedded", mlp, limit=120)
-    table = dataset_examples(mlp, "dense1", dataset, str(tmp_path), ExamplesConfig(k=4, batch_size=50), channels=[3])
+    table = dataset_examples(mlp, "dense1", dataset, str(tmp_path), ExamplesConfig(k=4, batch_size=50),
+                             channels=[3]).table()
     net = Network(mlp, "dense1")
     try:
         pre = net.run(net.T("dense1_pre_relu"), dataset.images())

@@ -99,7 +99,11 @@ def test_an_unfinished_run_keeps_other_settings_out_and_a_failed_start_leaves_no
         run(tmp_path / "out", SquaresConfig(n=7))
     with pytest.raises(Interrupt):
         run(tmp_path / "fails", stop_after=0)
-    assert sorted(os.listdir(tmp_path / "fails")) == [".lock"]
+    assert not (tmp_path / "fails").exists()  # the folder it made is gone with its lock
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(Interrupt):
+        run(tmp_path / "kept", stop_after=0)
+    assert sorted(os.listdir(tmp_path / "kept")) == [".lock"]  # a folder that was there stays
     assert run(tmp_path / "fails", SquaresConfig(n=2)).values.tolist() == [1, 2]
 
 

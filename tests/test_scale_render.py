@@ -2,15 +2,15 @@
 
 import pytest
 
+from inception_tools import renders, runner
 from inception_tools.cli import main
 from inception_tools.layout import channel_file, visualization_dir
 from inception_tools.scale.recipe import Recipe
 from inception_tools.scale.render import ray_renderer
-from inception_tools.visualization import RenderConfig, render_channels
 
 LAYER = "mixed3a"
-CHANNELS = [5, 1, 2, 7, 3]
-SETTINGS = RenderConfig(steps=6, size=24, per_call=2)
+CHANNELS = (5, 1, 2, 7, 3)
+RECIPE = dict(steps=6, size=24, per_call=2)
 
 
 def _bytes(out_dir, channels):
@@ -18,12 +18,18 @@ def _bytes(out_dir, channels):
     return [open(channel_file(folder, c, ext), "rb").read() for c in channels for ext in (".png", ".npy")]
 
 
+def _run(model, out_dir, channels, distribute=None):
+    folder = visualization_dir(out_dir, LAYER, "diversity")
+    config = renders.prepare(model, renders.RendersConfig(LAYER, channels, **RECIPE), folder)
+    return runner.run(renders.STAGE, config, folder, model=model, distribute=distribute)
+
+
 def test_ray_renders_are_byte_identical_to_one_process_and_resume(embedded_model, local_ray, tmp_path):
     ray, _ = local_ray
-    render_channels(embedded_model, LAYER, CHANNELS, tmp_path / "one", SETTINGS)
+    _run(embedded_model, tmp_path / "one", CHANNELS)
     hook = ray_renderer(Recipe(embedded_model.name, embedded_model.path, LAYER), ray)
-    render_channels(embedded_model, LAYER, CHANNELS[:2], tmp_path / "ray", SETTINGS, render_calls=hook)
-    render_channels(embedded_model, LAYER, CHANNELS, tmp_path / "ray", SETTINGS, render_calls=hook)
+    _run(embedded_model, tmp_path / "ray", CHANNELS[:2], hook)
+    _run(embedded_model, tmp_path / "ray", CHANNELS, hook)
     assert _bytes(tmp_path / "one", CHANNELS) == _bytes(tmp_path / "ray", CHANNELS)
 
 

@@ -1,17 +1,13 @@
-"""Lucid visualizations of channels: they work, are reproducible, and are cached on disk."""
+"""Lucid visualizations of channels: they work and are reproducible (on disk: test_renders.py)."""
 
-import json
 import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
 
-from inception_tools import visualization
-from inception_tools.errors import UserError
 from inception_tools.examples import LayerReader
-from inception_tools.visualization import RenderConfig, load_channel, render, render_channels
+from inception_tools.visualization import RenderConfig, render
 
 tf1 = tf.compat.v1
 
@@ -136,77 +132,6 @@ def test_channels_sharing_a_call_each_follow_their_own_objective(embedded_model)
     acts = activations(embedded_model, images.reshape(8, 28, 28, 3)).mean(axis=(1, 2))
     assert acts[:4, a].min() > acts[4:, a].max()
     assert acts[4:, b].min() > acts[:4, b].max()
-
-
-def test_render_channels_writes_strips_and_arrays_and_resumes(embedded_model, tmp_path, monkeypatch):
-    calls = []
-    real_render = visualization.render
-
-    def counting_render(model, layer, channels, *args):
-        calls.append(list(channels))
-        return real_render(model, layer, channels, *args)
-
-    monkeypatch.setattr(visualization, "render", counting_render)
-    paths = render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, RenderConfig(steps=4, size=24, per_call=2))
-    assert calls == [[3, 1], [2]]
-    assert [p.split("/")[-1] for p in paths] == ["channel_0003.png", "channel_0001.png", "channel_0002.png"]
-    strip = np.asarray(Image.open(paths[0]))
-    saved = load_channel(tmp_path, LAYER, 3)
-    assert strip.shape == (24, 96, 3)
-    assert saved.shape == (4, 24, 24, 3) and saved.dtype == np.float32
-    np.testing.assert_array_equal(strip, (saved.transpose(1, 0, 2, 3).reshape(24, 96, 3) * 255).round())
-    settings = json.loads((tmp_path / "visualizations" / LAYER / "settings.json").read_text())
-    assert settings["steps"] == 4 and settings["size"] == 24 and settings["objective"] == "diversity"
-    assert settings["engine"] == "fast"
-
-    calls.clear()
-    render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, RenderConfig(steps=4, size=24, per_call=2))
-    assert calls == []
-    (tmp_path / "visualizations" / LAYER / "channel_0002.png").unlink()
-    render_channels(embedded_model, LAYER, [3, 1, 2], tmp_path, RenderConfig(steps=4, size=24, per_call=2))
-    assert calls == [[2]]
-    with pytest.raises(UserError, match="steps=4"):
-        render_channels(embedded_model, LAYER, [3], tmp_path, RenderConfig(steps=8, size=24, per_call=2))
-    with pytest.raises(UserError, match="engine='fast'"):  # a folder never mixes the engines' pixels
-        render_channels(embedded_model, LAYER, [3], tmp_path,
-                        RenderConfig(steps=4, size=24, per_call=2, engine="render_vis"))
-
-
-def test_a_folder_from_before_the_engines_were_recorded_continues_only_with_render_vis(embedded_model, tmp_path):
-    render_channels(embedded_model, LAYER, [3], tmp_path, RenderConfig(steps=2, size=16, engine="render_vis"))
-    path = tmp_path / "visualizations" / LAYER / "settings.json"
-    settings = json.loads(path.read_text())
-    del settings["engine"]
-    path.write_text(json.dumps(settings))
-    with pytest.raises(UserError, match="engine=None"):
-        render_channels(embedded_model, LAYER, [3, 4], tmp_path, RenderConfig(steps=2, size=16, engine="fast"))
-    assert not (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
-    render_channels(embedded_model, LAYER, [3, 4], tmp_path, RenderConfig(steps=2, size=16))  # its engine: render_vis
-    assert (tmp_path / "visualizations" / LAYER / "channel_0004.png").exists()
-    assert "engine" not in json.loads(path.read_text())
-
-
-def test_without_an_engine_a_folder_continues_with_its_own(embedded_model, tmp_path):
-    render_channels(embedded_model, LAYER, [3], tmp_path, RenderConfig(steps=2, size=16, engine="render_vis"))
-    render_channels(embedded_model, LAYER, [4], tmp_path, RenderConfig(steps=2, size=16))
-    settings = json.loads((tmp_path / "visualizations" / LAYER / "settings.json").read_text())
-    assert settings["engine"] == "render_vis"
-    np.testing.assert_array_equal(load_channel(tmp_path, LAYER, 4),
-                                  render(embedded_model, LAYER, [4],
-                                         RenderConfig(steps=2, size=16, engine="render_vis"))[0])
-
-
-def test_bad_layers_and_settings_are_user_errors(embedded_model, tmp_path):
-    with pytest.raises(UserError, match="unknown layer"):
-        render_channels(embedded_model, "mixed9z", [0], tmp_path)
-    with pytest.raises(UserError, match="softmax2_pre_relu"):
-        render_channels(embedded_model, "softmax2", [0], tmp_path)
-    with pytest.raises(UserError, match="out of range"):
-        render_channels(embedded_model, LAYER, [96], tmp_path)
-    with pytest.raises(UserError, match="objective"):
-        render_channels(embedded_model, LAYER, [0], tmp_path, RenderConfig(objective="dream"))
-    with pytest.raises(UserError, match="render engine"):
-        render_channels(embedded_model, LAYER, [0], tmp_path, RenderConfig(engine="eager"))
 
 
 @pytest.mark.slow

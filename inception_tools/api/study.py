@@ -189,7 +189,7 @@ def render(model, layer=None, channel: Optional[int] = None, *, steps: int = 512
 
 
 def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, k: int = 8,
-             mode: str = "center", batch_size: int = 32):
+             mode: str = "center", batch_size: int = 32, out: Optional[str] = None):
     """The ``k`` most and least activating dataset images of each channel, in one pass over ``dataset``.
 
     Args:
@@ -199,12 +199,14 @@ def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = Non
         mode: ``center`` (the activation at the centre position, the study's) or ``max`` (the spatial
             maximum, and the minimum for the bottom examples).
         batch_size: images per ``session.run``.
+        out: a study folder to write ``examples/<layer>[-max]/`` into (``examples.json`` of every channel,
+            the PNG strips of ``channels``; a finished folder is read back); default: nothing is written.
 
     Returns:
         :class:`inception_tools.examples.Examples`: per channel (row ``result.index(c)``) the ``top_ids``,
         ``top_values``, ``top_positions``, ``top_rows`` (dataset indices) and the same for ``bottom``.
     """
-    from inception_tools.examples import Examples, ExamplesConfig, single_pass
+    from inception_tools.examples import Examples, ExamplesConfig, dataset_examples, single_pass
 
     config = ExamplesConfig(k=k, mode=mode, batch_size=batch_size)
     _check_model(model).check_layer(layer, "visualize")
@@ -213,6 +215,8 @@ def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = Non
         raise UserError(f"cannot pick {k} examples from {len(dataset)} images")
     depth = model.depth(layer)
     channels = list(range(depth)) if channels is None else model.check_channels(layer, channels)
+    if out is not None:
+        return dataset_examples(model, layer, dataset, out, config, channels).select(channels)
     kept = single_pass(model, layer, dataset, k=config.k, mode=config.mode, batch_size=config.batch_size)
     return Examples.from_pass(layer, config.mode, kept, dataset.ids, channels)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from inception_tools import runner
 from inception_tools.classes.collect import STATS_FILE, collect, load_state, state_arrays
+from inception_tools.classes.contribution import path_weights
 from inception_tools.classes.importance import COLUMNS, class_importance, matter_vs_active
 from inception_tools.classes.report import CSV_COLUMNS, importance_markdown, summarize, tables_markdown, write_report
 from inception_tools.classes.result import ClassStats
@@ -63,6 +64,8 @@ def check(model, config):
     """Refuse what ``model`` does not have (a layer, a class, a scan of it); return the classes and scans."""
     for layer in config.layers:
         model.check_layer(layer, "activations")
+    if config.definition == "source":
+        path_weights(model, config.layers)  # refuses layers without a dense path to the logits
     return resolve_classes(model, config.classes), open_scans(model, list(config.layers), config.importance)
 
 

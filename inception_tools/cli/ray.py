@@ -63,7 +63,7 @@ def importance_hook(args, model, layer, data):
 
 
 def render_hook(args, model, layer):
-    """The ``render_calls`` hook of ``render_channels`` for ``args`` (None without ``--ray``)."""
+    """The ``distribute`` hook of the visualizations stage for ``args`` (None without ``--ray``)."""
     def make(ray):
         from inception_tools.scale.render import ray_renderer
 

@@ -33,10 +33,10 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from inception_tools import renders, runner
     from inception_tools.models import load_model
     from inception_tools.layout import visualization_dir
     from inception_tools.tables import read_groups
-    from inception_tools.visualization import RenderConfig, render_channels
 
     layer = options.layer_of(args)
     model = load_model(args.model, args.model_path, card=args.card, layers=[layer])
@@ -48,9 +48,12 @@ def run(args):
     else:
         channels = options.parse_channels(args.channels, model.depth(layer))
     out = args.out or options.default_out(args, "")
-    with render_hook(args, model, layer) as render_calls:
-        config = RenderConfig(steps=args.steps, size=args.size, seed=args.seed, objective=args.objective,
-                              diversity_weight=args.diversity_weight, engine=args.engine, per_call=args.per_call)
-        render_channels(model, layer, channels, out, config, render_calls=render_calls)
-    print(f"{len(channels)} channels of {model.name} {layer} in {visualization_dir(out, layer, args.objective)}")
+    folder = visualization_dir(out, layer, args.objective)
+    config = renders.RendersConfig(layer, tuple(channels), steps=args.steps, size=args.size, seed=args.seed,
+                                   objective=args.objective, diversity_weight=args.diversity_weight,
+                                   engine=args.engine, per_call=args.per_call)
+    config = renders.prepare(model, config, folder)  # before Ray starts
+    with render_hook(args, model, layer) as distribute:
+        runner.run(renders.STAGE, config, folder, model=model, distribute=distribute)
+    print(f"{len(channels)} channels of {model.name} {layer} in {folder}")
     return 0

@@ -24,9 +24,9 @@ run's own on-disk state as it arrives, exactly as a one-process run would:
   returning the unit values of every layer and which images are confidently
   right; the driver folds them into the statistics in batch order and saves
   its checkpoint (the runner's ``.partial/``) after every batch, as one process does;
-- renders (:mod:`.render`): one task per ``render_vis`` call, formed as
-  :func:`inception_tools.visualization.render_channels` forms them (same
-  channels, same seed), saved by it as PNG + NPY.
+- renders (:mod:`.render`): one task per render call, formed as the
+  visualizations stage (:mod:`inception_tools.renders`) forms them (same
+  channels, same seed), checkpointed by it as each arrives and saved as PNG + NPY.
 
 Nothing but the recipe, the imputed values and the per-image baseline (for
 the one-pass scans: the job, e.g. the ablation's projections, and the image
