@@ -20,7 +20,6 @@ groups.csv itself with the groups these settings choose; stages 3 and 4 keep
 """
 
 import dataclasses
-import json
 import logging
 import os
 from typing import Optional
@@ -129,16 +128,14 @@ def run_study(model, dataset, config, study_dir, report=None):
 
 
 def basis_stage(model, dataset, config, out_dir, report):
-    """PCA vs neuron basis: explained variance, ablation curves, strip and render of PC 1."""
+    """PCA vs neuron basis: explained variance, ablation curves, strip and render of PC 1 (through the runner)."""
     c = config
     net = Network(model, c.layer, pixel_scaling=c.pixel_scaling)
     try:
         basis = BasisConfig(seed=c.seed, top_k=c.top_k, batch_size=c.batch_size, vectors=(0,), render=True,
                             steps=c.steps, size=c.size)
-        basis_study(net, dataset, out_dir, basis, report=lambda line: None)
+        k = basis_study(net, dataset, out_dir, basis).summary["explained_variance_k"]["layer"]
     finally:
         net.close()
-    with open(os.path.join(out_dir, "basis.json")) as f:
-        k = json.load(f)["explained_variance_k"]["layer"]
     report(f"6/6 basis: 80% of the variance in {k['pcs']['0.8']} PCs vs {k['neurons']['0.8']} neurons; "
            f"ablation curves, strip and render of PC 1 in {out_dir}")

@@ -19,7 +19,7 @@ import numpy as np
 from inception_tools.basis import ablation
 from inception_tools.activations.pca import neuron_basis, pca_basis
 from inception_tools.activations.sample import sample_activations
-from inception_tools.basis.stage import spread
+from inception_tools.basis.steps import spread
 from inception_tools.data import load_dataset
 from inception_tools.models import load_model
 from inception_tools.surgery import Network

@@ -8,7 +8,7 @@ import pytest
 from inception_tools.basis import ablation
 from inception_tools.activations.pca import make_basis, neuron_basis, pca_basis
 from inception_tools.activations.sample import sample_activations
-from inception_tools.basis.stage import spread
+from inception_tools.basis.steps import spread
 from inception_tools.basis.strip import line_points, nearest_patches
 from inception_tools.cli import main
 from inception_tools.data import load_dataset
@@ -171,7 +171,7 @@ def test_cli_writes_the_study(tmp_path, capsys):
         assert os.path.isfile(os.path.join(out, name)), name
     before = os.path.getmtime(os.path.join(out, "pca.npz"))
     code, _, err = _cli(capsys, "--limit", "300", "--seed", "1", "--out", out)  # other settings: refused
-    assert code == 2 and "seed=0" in err
+    assert code == 2 and "'seed': 0" in err and "(now {'seed': 1" in err
     assert os.path.getmtime(os.path.join(out, "pca.npz")) == before
     for name in ("index.html", "pca_0001.html"):
         assert os.path.isfile(os.path.join(out, "gallery", name)), name

@@ -9,7 +9,7 @@ import pytest
 from inception_tools.basis import ablation
 from inception_tools.activations.pca import neuron_basis, pca_basis
 from inception_tools.activations.sample import sample_activations
-from inception_tools.basis.stage import spread
+from inception_tools.basis.steps import spread
 from inception_tools.cli import main
 from inception_tools.data import load_dataset
 from inception_tools.data.dataset import batch_ranges
@@ -106,7 +106,7 @@ def test_cli_basis_with_ray_writes_the_same_files(local_ray, tmp_path, capsys):
     assert "image batches as Ray tasks on 2 CPUs" in capsys.readouterr().out
     names = assert_same_bytes(tmp_path / "one", tmp_path / "ray")
     assert "ablation.outcomes.npz" in names and "strips/pca_0001.png" in names
-    assert not (tmp_path / "ray" / "ablation.partial").exists()
+    assert not (tmp_path / "ray" / ".partial").exists()
 
 
 @pytest.mark.slow

@@ -3,36 +3,32 @@ statistics (Teague), one image's building blocks (Olah et al.)."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from typing import Optional, Sequence
 
-from inception_tools.api._support import _check_dataset, _check_model, _folder, _read_json
+from inception_tools.api._support import _check_dataset, _check_model
+from inception_tools.basis.result import BasisStudy
 
 
-@dataclasses.dataclass
-class BasisStudy:
-    """Neuron basis vs principal components of a layer: the bases, the sample and the summary."""
-
-    bases: dict  # "pca" / "neuron" -> inception_tools.activations.pca.Basis
-    sample: object  # inception_tools.activations.sample.Sample (the sampled activation vectors)
-    summary: dict  # what basis.json holds: explained variance, ablation curves' claim check...
-
-
-def basis(model, layer: str, dataset, out: Optional[str] = None, distribute=None, **settings):
+def basis(model, layer: str, dataset, out: Optional[str] = None, distribute=None, **settings) -> BasisStudy:
     """Neuron basis vs principal components of ``layer`` (Dey et al.): explained variance, ablation curves.
 
     Args:
-        settings: fields of :class:`inception_tools.basis.config.BasisConfig` (``seed``, ``components``,
-            ``ablate``, ``vectors``, ``render``...).
-        out: folder for basis.json, the curves and the basis gallery (default: nothing is written).
+        model: a loaded model (:func:`inception_tools.load_model`).
+        layer: the layer studied (its output; ``<layer>_pre_relu`` too when the model has it).
+        dataset: the labelled images (:func:`inception_tools.load_dataset`).
+        out: the study folder (settings.json, basis.json, the curves, strips, renders and the basis gallery),
+            through the study runner: a finished folder is read back, an interrupted one continues. Default:
+            nothing is written.
         distribute: runs the ablation's image batches as Ray tasks (:func:`inception_tools.scale.basis.distributor`).
+        **settings: fields of :class:`inception_tools.basis.config.BasisConfig` (``seed``, ``components``,
+            ``ablate``, ``vectors``, ``render``...).
 
     Returns:
-        :class:`BasisStudy`.
+        :class:`inception_tools.basis.result.BasisStudy`: the sample, both bases, the explained-variance
+        rows, the ablation curves and per-image outcomes, strips, renders and ``summary`` (what basis.json holds).
     """
     from inception_tools.basis.config import BasisConfig
-    from inception_tools.basis.stage import basis_study
+    from inception_tools.basis.stage import basis_study, compute
     from inception_tools.surgery import Network
 
     config = BasisConfig(**settings)
@@ -40,10 +36,9 @@ def basis(model, layer: str, dataset, out: Optional[str] = None, distribute=None
     _check_dataset(dataset)
     net = Network(model, layer)
     try:
-        with _folder(out) as folder:
-            bases, sample = basis_study(net, dataset, folder, config, report=lambda line: None,
-                                        distribute=distribute)
-            return BasisStudy(bases, sample, _read_json(os.path.join(folder, "basis.json")))
+        if out is None:
+            return compute(net, dataset, config, distribute=distribute)
+        return basis_study(net, dataset, out, config, distribute=distribute)
     finally:
         net.close()
 

@@ -11,7 +11,7 @@ from inception_tools.tables import measure
 
 @dataclasses.dataclass(frozen=True)
 class BasisConfig:
-    """Neuron basis vs principal components of a layer (:func:`inception_tools.basis.stage.basis_study`).
+    """Neuron basis vs principal components of a layer (:func:`inception_tools.basis.stage.compute`).
 
     Attributes:
         seed: seed of the one random position per image (and of the renders).

@@ -1,6 +1,6 @@
 """A static gallery of a basis: its vectors ranked by variance or by importance, a page per vector.
 
-``build_basis_gallery(out_dir, basis, title, ranking=None)`` writes ``<out_dir>/gallery/``:
+``build_basis_gallery(folder, basis, title, ranking=None)`` writes ``gallery/`` in the study folder:
 ``index.html`` (rank, render and strip thumbnails, variance, explained and
 cumulative explained variance, the neurons with the largest loadings) and
 ``<basis>_<vvvv>.html`` per vector (its render, its distance-minimizing strip
@@ -20,13 +20,12 @@ import os
 import numpy as np
 
 from inception_tools import layout
-from inception_tools.atomic import atomic_open
 from inception_tools.activations.pca import load_basis
 from inception_tools.errors import UserError
 from inception_tools.tables import measure
 from inception_tools.tables import read_importance
 from inception_tools.basis.strip import vector_name
-from inception_tools.gallery import _web_file, make_thumbnail, write_if_changed
+from inception_tools.gallery import _web_file, make_thumbnail
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,">
@@ -81,14 +80,23 @@ def _score_cells(table, v):
     return f"{float(row[chosen.column]):.3g}{interval}"
 
 
-def build_basis_gallery(out_dir, basis, title, vectors=None, ranking=None):
+def build_basis_gallery(folder, basis, title, vectors=None, ranking=None):
     """Write the gallery of ``vectors`` (0-based; default: those with a strip or render) and return index.html.
 
     Args:
+        folder: the study folder (a :class:`~inception_tools.runner.Folder`) holding ``strips/`` and the renders.
+        basis: the :class:`~inception_tools.activations.pca.Basis` of the vectors.
+        title: the page's title (model and layer).
+        vectors: 0-based vectors to show (default: those with a strip or render in ``folder``).
         ranking: an :func:`importance_ranking` table: order by its score instead of variance.
+
+    Returns:
+        The path of ``gallery/index.html``.
     """
+    out_dir = folder.path
     out = os.path.join(out_dir, "gallery")
-    write_if_changed(os.path.join(out, "assets", "gallery.css"), _web_file("gallery.css"))
+    with folder.open("gallery/assets/gallery.css", "wb") as f:
+        f.write(_web_file("gallery.css"))
     if vectors is None:
         vectors = [v for v in range(len(basis)) if os.path.isfile(os.path.join(out_dir, "strips", vector_name(basis, v) + ".png"))
                    or os.path.isfile(_render_png(out_dir, vector_name(basis, v)))]
@@ -135,14 +143,14 @@ def build_basis_gallery(out_dir, basis, title, vectors=None, ranking=None):
                 f'<figure>{_img(out, render, "render")}<figcaption>Lucid render of the direction '
                 f'(direction objective with diversity, 4 images)</figcaption></figure>'
                 f'<figure>{_img(out, strip, "strip")}<figcaption>{html.escape(caption)}</figcaption></figure>')
-        with atomic_open(os.path.join(out, name + ".html")) as f:
+        with folder.open(f"gallery/{name}.html") as f:
             f.write(PAGE.format(title=html.escape(f"{title}: {basis.kind} vector {v + 1}"), nav=nav, body=body))
     score_heads = f'<th>rank by {ranking.score}</th><th>{ranking.score} [95% interval]</th>' if rank else ""
     table = (f'<table><thead><tr>{score_heads}<th>rank by variance</th><th>render</th><th>strip</th><th>variance</th><th>explained</th>'
              '<th>cumulative</th><th>largest loadings (channel, weight)</th></tr></thead><tbody>'
              + "\n".join(rows) + "</tbody></table>")
     index = os.path.join(out, "index.html")
-    with atomic_open(index) as f:
+    with folder.open("gallery/index.html") as f:
         order = f"by {ranking.score} (from {os.path.basename(ranking.path)})" if rank else "by variance"
         f.write(PAGE.format(title=html.escape(f"{title}: {basis.kind} basis {order}"), nav="", body=table))
     return index

@@ -8,18 +8,14 @@ four images per direction, seeded as :mod:`inception_tools.visualization`
 does. Each engine's renders go to their own folder.
 """
 
-import os
-
 import numpy as np
 from tensorflow.python.util import deprecation
 
-from inception_tools.atomic import atomic_path
 from inception_tools.basis.strip import vector_name
 from inception_tools.errors import UserError
 from inception_tools.lucid_compat import import_lucid
 from inception_tools.render_engine import DEFAULT_ENGINE, diversity, optimize
-from inception_tools.visualization import (IMAGES_PER_CHANNEL, call_seed, model_diversity_weight, save_strip,
-                                           seeded_image_param)
+from inception_tools.visualization import IMAGES_PER_CHANNEL, call_seed, model_diversity_weight, seeded_image_param
 
 
 def direction_objective(layer, vector, diversity_weight, engine=DEFAULT_ENGINE):
@@ -45,29 +41,33 @@ def render_direction(model, layer, vector, steps=256, size=None, seed=0, diversi
     return images.astype(np.float32)
 
 
-def write_renders(model, layer, basis, out_dir, config, engine=DEFAULT_ENGINE):
-    """Render ``config.vectors`` (0-based columns of ``basis``) not on disk yet; returns their PNG paths.
+def render_folder(steps, size, engine=DEFAULT_ENGINE):
+    """The folder of a study's renders: ``renders-<steps>steps-<size>px-<engine>``."""
+    return f"renders-{steps}steps-{size}px-{engine}"
+
+
+def render_vectors(model, layer, basis, config, checkpoint, engine=DEFAULT_ENGINE):
+    """Renders of ``config.vectors`` (0-based columns of ``basis``), each saved in ``checkpoint`` when done.
 
     Args:
         model, layer: the basis's model and layer.
         basis: the :class:`~inception_tools.activations.pca.Basis` whose vectors are rendered.
-        out_dir: the study folder (``renders-<steps>steps-<size>px-<engine>/<basis>_<vvvv>.png`` and ``.npy``).
         config: a :class:`~inception_tools.basis.config.BasisConfig`: ``vectors``, ``steps``, ``size``, ``seed``.
+        checkpoint: a :class:`~inception_tools.runner.Checkpoint`: group ``render_<basis>_<vvvv>`` per
+            vector, so a resumed run renders only the vectors it lacks.
         engine: a render engine of :mod:`inception_tools.render_engine`.
 
     Returns:
-        The PNG paths, in the order of ``config.vectors``.
+        ``{vector: float32 [4, S, S, 3]}`` in the order of ``config.vectors``.
     """
-    steps, size, seed = config.steps, config.size, config.seed
-    folder = os.path.join(out_dir, f"renders-{steps}steps-{size or model.image_shape[0]}px-{engine}")
-    paths = []
+    found = {}
     for v in config.vectors:
-        path = os.path.join(folder, vector_name(basis, v) + ".png")
-        if not os.path.isfile(path):
-            images = render_direction(model, layer, basis.vectors[:, v], steps, size, seed, engine=engine)
-            with atomic_path(path.replace(".png", ".npy")) as tmp:
-                with open(tmp, "wb") as f:
-                    np.save(f, images)
-            save_strip(images, path)
-        paths.append(path)
-    return paths
+        name = "render_" + vector_name(basis, v)
+        saved = checkpoint.load(name)
+        if saved is None:
+            images = render_direction(model, layer, basis.vectors[:, v], config.steps, config.size, config.seed,
+                                      engine=engine)
+            checkpoint.save(name, images=images)
+            saved = {"images": images}
+        found[v] = saved["images"]
+    return found

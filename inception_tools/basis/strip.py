@@ -15,13 +15,10 @@ images.
 """
 
 import functools
-import json
-import os
 
 import numpy as np
 from PIL import Image
 
-from inception_tools.atomic import atomic_open, atomic_path
 from inception_tools.errors import UserError
 from inception_tools.examples import crop_box
 from inception_tools.receptive_field import layer_field
@@ -84,16 +81,14 @@ def patch_loader(model, dataset, layer):
     return load
 
 
-def save_grid(tiles, path, gap=2):
-    """``tiles[row][column]`` (uint8 [TILE, TILE, 3]) as one PNG with white gaps."""
+def grid_pixels(tiles, gap=2):
+    """``tiles[row][column]`` (uint8 [TILE, TILE, 3]) as one uint8 image with white gaps."""
     rows, cols = len(tiles), len(tiles[0])
     grid = np.full((rows * (TILE + gap) - gap, cols * (TILE + gap) - gap, 3), 255, np.uint8)
     for r, line in enumerate(tiles):
         for c, tile in enumerate(line):
             grid[r * (TILE + gap):r * (TILE + gap) + TILE, c * (TILE + gap):c * (TILE + gap) + TILE] = tile
-    with atomic_path(path) as tmp:
-        Image.fromarray(grid).save(tmp, format="PNG")
-    return path
+    return grid
 
 
 def vector_name(basis, vector):
@@ -101,38 +96,42 @@ def vector_name(basis, vector):
     return f"{basis.kind}_{vector + 1:04d}"
 
 
-def write_strips(net, dataset, basis, sample_rows, out_dir, config):
-    """Strips of ``config.vectors`` (0-based columns of ``basis``) not on disk yet; returns their PNG paths.
+def check_vectors(basis_kind, vectors, size):
+    """Refuse a 0-based vector outside a basis of ``size`` vectors."""
+    for v in vectors:
+        if not 0 <= v < size:
+            raise UserError(f"basis vector {v + 1} out of range: the {basis_kind} basis has vectors 1-{size}")
+
+
+def strips(net, dataset, basis, sample_rows, config):
+    """The strips of ``config.vectors`` (0-based columns of ``basis``), in memory.
 
     Args:
         net, dataset: the layer's network and the images searched for the nearest patches.
         basis: the :class:`~inception_tools.activations.pca.Basis` whose vectors are drawn.
         sample_rows: the sampled activation vectors [n, d] the directions' lines span.
-        out_dir: the study folder (``strips/<basis>_<vvvv>.png`` and ``.json``).
         config: a :class:`~inception_tools.basis.config.BasisConfig`: ``vectors``, ``strip_points`` (m points
             per line), ``strip_k`` (k nearest patches per point), ``batch_size``.
 
     Returns:
-        The PNG paths, in the order of ``config.vectors``.
+        ``{vector: (grid, meta)}``: the strip (uint8 [H, W, 3], a column per point, nearest on top) and
+        what ``strips/<basis>_<vvvv>.json`` holds (basis, 1-based vector, projections, image ids, rows,
+        positions, distances).
     """
     vectors, m, k = list(config.vectors), config.strip_points, config.strip_k
-    for v in vectors:
-        if not 0 <= v < len(basis):
-            raise UserError(f"basis vector {v + 1} out of range: the {basis.kind} basis has vectors 1-{len(basis)}")
-    folder = os.path.join(out_dir, "strips")
-    paths = {v: os.path.join(folder, vector_name(basis, v) + ".png") for v in vectors}
-    todo = [v for v in vectors if not os.path.isfile(paths[v])]
-    if todo:
-        lines = [line_points(basis, sample_rows, v, m) for v in todo]
-        rows, positions, dists = nearest_patches(net, dataset, np.concatenate([p for _, p in lines]), k,
-                                                config.batch_size)
-        load = patch_loader(net.model, dataset, net.layer)
-        for i, (v, (ts, _)) in enumerate(zip(todo, lines)):
-            sl = slice(i * m, (i + 1) * m)
-            r, p, d = rows[sl], positions[sl], dists[sl]
-            save_grid([[load(r[j, n], p[j, n]) for j in range(m)] for n in range(k)], paths[v])
-            with atomic_open(paths[v].replace(".png", ".json")) as f:
-                json.dump({"basis": basis.kind, "vector": v + 1, "t": ts.tolist(),
+    check_vectors(basis.kind, vectors, len(basis))
+    if not vectors:
+        return {}
+    lines = [line_points(basis, sample_rows, v, m) for v in vectors]
+    rows, positions, dists = nearest_patches(net, dataset, np.concatenate([p for _, p in lines]), k,
+                                            config.batch_size)
+    load = patch_loader(net.model, dataset, net.layer)
+    found = {}
+    for i, (v, (ts, _)) in enumerate(zip(vectors, lines)):
+        sl = slice(i * m, (i + 1) * m)
+        r, p, d = rows[sl], positions[sl], dists[sl]
+        grid = grid_pixels([[load(r[j, n], p[j, n]) for j in range(m)] for n in range(k)])
+        found[v] = (grid, {"basis": basis.kind, "vector": v + 1, "t": ts.tolist(),
                            "ids": [[dataset.ids[x] for x in line] for line in r.tolist()], "rows": r.tolist(),
-                           "positions": p.tolist(), "distances": d.tolist()}, f)
-    return [paths[v] for v in vectors]
+                           "positions": p.tolist(), "distances": d.tolist()})
+    return found

@@ -96,6 +96,10 @@ def run(args):
                                                    ("importance table", args.importance)])
     net = Network(model, layer, pixel_scaling=args.pixel_scaling)
     with basis_hook(args, model, layer, data) as distribute:
-        basis_study(net, dataset, out, config, report=print, distribute=distribute)
+        study = basis_study(net, dataset, out, config, distribute=distribute)
+    for line in study.report():
+        print(line)
+    if config.vectors:
+        print(f"strips, renders and gallery: {os.path.join(out, 'gallery', 'index.html')}")
     print(f"wrote {os.path.join(out, 'basis.json')}")
     return 0

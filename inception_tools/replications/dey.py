@@ -9,7 +9,6 @@ embedded convnet's ``mixed3a`` (quick mode) with :func:`inception_tools.basis.st
 ablation of the top-k vectors of each basis, McNemar test of the paired difference per k.
 """
 
-import json
 import os
 
 from inception_tools.basis.config import BasisConfig
@@ -26,11 +25,9 @@ def run_layer(model, dataset, layer, out_dir, ks=None, ablation_images=None):
     net = Network(model, layer)
     try:
         config = BasisConfig(ks=ks, ablation_images=ablation_images, ablate=ks is not None)
-        basis_study(net, dataset, where, config, report=lambda line: None)
+        summary = dict(basis_study(net, dataset, where, config).summary)
     finally:
         net.close()
-    with open(os.path.join(where, "basis.json")) as f:
-        summary = json.load(f)
     summary["layer"] = layer
     return summary
 

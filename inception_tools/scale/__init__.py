@@ -18,7 +18,7 @@ run's own on-disk state as it arrives, exactly as a one-process run would:
   already on disk are not sent out again, so an interrupted run resumes.
 - basis ablation (:mod:`.basis`): runs of whole image batches, each task
   returning the outcomes of every variant for its batches; the driver
-  checkpoints them in batch order into ``ablation.partial/`` as one process
+  checkpoints them in batch order into ``.partial/ablation/`` as one process
   does (the sampling pass and the PCA stay in the driver);
 - class statistics (:mod:`.classes`): runs of whole image batches, each task
   returning the unit values of every layer and which images are confidently

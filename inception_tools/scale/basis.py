@@ -1,8 +1,8 @@
 """The basis study's ablation curves as Ray tasks (``inception-tools basis --ray``).
 
 :func:`distributor` returns the hook that
-:func:`inception_tools.basis.ablation.batched_outcomes` (and ``ablation_step``,
-``basis_study``) take as ``distribute``.
+:func:`inception_tools.basis.ablation.batched_outcomes` (and the basis stage's ``compute``,
+``basis_study`` and ``it.basis``) take as ``distribute``.
 
 What is spread. The ablation is the study's cost: for every image batch the
 layer once, then every variant (basis, top/bottom, k) through the rest of the
@@ -22,7 +22,7 @@ thread everywhere (a multi-threaded matrix product changes its last bits
 with the thread count, and a Ray worker has one). A worker runs the same batches
 with the same stacks of variants, so every session run has the same inputs
 as in one process; the driver puts each batch's outcomes into the
-checkpoint (``ablation.partial/``) in batch order, committing after every
+checkpoint (``.partial/ablation/`` of the study folder) in batch order, committing after every
 batch as one process does, and the usual finishing path (CSV, per-image
 outcomes, plot) runs unchanged. A resumed run sends only the batches after
 the checkpoint.
