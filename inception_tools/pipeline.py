@@ -15,8 +15,9 @@ before anything is overwritten:
 
 Stage 1 keeps the study runner's ``importance.settings.json`` (:mod:`inception_tools.importance.stage`;
 a study folder made before it is adopted when ``importance.json`` records the same settings); stage 2 compares
-groups.csv itself with the groups these settings choose; stages 3 and 4 keep
-``settings.json`` in their folders; stage 5 is rebuilt every time; stage 6 keeps its own settings (:mod:`inception_tools.basis.stage`).
+groups.csv itself with the groups these settings choose; stages 3, 4 and 6 run on the study runner too
+(:mod:`inception_tools.runner`: ``settings.json``, lock and ``.partial/`` in their folders); stage 5 is
+rebuilt every time.
 """
 
 import dataclasses

@@ -1,11 +1,8 @@
-"""What every API function shares: argument checks, and a folder that is gone afterwards unless asked for."""
+"""What every API function shares: argument checks."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import tempfile
 
 from inception_tools.errors import UserError
 
@@ -28,21 +25,6 @@ def _check_dataset(dataset):
         raise UserError(f"dataset must be a loaded dataset (from it.load_dataset), not {type(dataset).__name__} "
                         f"{str(dataset)[:40]!r}")
     return dataset
-
-
-@contextlib.contextmanager
-def _folder(out):
-    """``out``, or a temporary folder removed afterwards (results are read into memory before it goes)."""
-    if out is not None:
-        yield os.fspath(out)
-        return
-    with tempfile.TemporaryDirectory(prefix="inception_tools-") as folder:
-        yield folder
-
-
-def _read_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 def _refuse_overwrite(out, *inputs):
