@@ -340,6 +340,8 @@ def dataset_examples(model, layer, dataset, out_dir, config=ExamplesConfig(), ch
     channels = model.check_channels(layer, range(model.depth(layer)) if channels is None else channels)
     folder = examples_dir(out_dir, layer, mode)
     identity = runner.identity(model, dataset, layer=layer)
+    runner.adopt(STAGE, folder, legacy_settings(model, layer, dataset, config),
+                 runner.settings(STAGE, config, identity))
     found = runner.run(STAGE, config, folder, inputs_identity=identity, model=model, layer=layer, dataset=dataset)
     table = found.table()
     fields = None
@@ -349,6 +351,12 @@ def dataset_examples(model, layer, dataset, out_dir, config=ExamplesConfig(), ch
                        for n, axis in ((h, 1), (w, 2)))
     write_strips(dataset, table, folder, channels, fields)
     return found
+
+
+def legacy_settings(model, layer, dataset, config):
+    """What a folder's ``settings.json`` held before the stage ran on the runner (:func:`runner.adopt`)."""
+    return dict(model=model.name, layer=layer, mode=config.mode, k=config.k, dataset=getattr(dataset, "source", ""),
+                n_images=len(dataset), resize=getattr(dataset, "resize", None), pixel_scaling=config.pixel_scaling)
 
 
 def write_strips(dataset, table, folder, channels, fields=None):

@@ -1,17 +1,16 @@
-"""Settings manifests: a result on disk is reused only under the settings that made it.
+"""Settings manifests: reading them and naming what differs.
 
-A stage that writes a result also writes (or finds) a JSON file of the
-settings it used: ``settings.json`` in the visualization and example folders,
-``importance.json`` beside importance.csv, ``groups.json`` beside groups.csv.
-Run again, the stage compares the settings it is asked for with the stored
-ones and refuses, in one line naming what differs, instead of mixing or
-silently keeping results made under other settings.
+The study runner (:mod:`inception_tools.runner`) writes each stage's settings
+beside its result (``settings.json``: stage, config, inputs) and, run again,
+refuses in one line naming the settings that differ (``config.k=8 (now 4)``)
+instead of mixing or silently keeping results made under other settings.
+Folders written before a stage ran on the runner hold a flat manifest, which
+the stage compares the same way before it takes the folder over.
 """
 
 import json
 import os
 
-from inception_tools.atomic import atomic_open
 from inception_tools.errors import UserError
 
 
@@ -32,34 +31,32 @@ def read_manifest(path):
     return read_json_object(path, "a settings file") if os.path.isfile(path) else None
 
 
-def differences(stored, settings):
-    """``"key=stored (now new)"`` for each key of ``settings`` whose stored value differs."""
-    return [f"{key}={stored.get(key)!r} (now {value!r})" for key, value in settings.items()
-            if not _same(stored.get(key), value)]
+def differences(stored, settings, prefix=""):
+    """``"key=stored (now new)"`` for each key of ``settings`` whose stored value differs.
+
+    Where both values are objects (the runner's ``config`` and ``inputs``) the keys inside are compared,
+    each of either side, and named ``config.k``; a key one side lacks shows as ``absent``.
+    """
+    changed = []
+    for key, value in settings.items():
+        old = stored.get(key, ABSENT)
+        if isinstance(old, dict) and isinstance(value, dict):
+            changed += differences(old, {**{k: ABSENT for k in old}, **value}, f"{prefix}{key}.")
+        elif not _same(old, value):
+            changed.append(f"{prefix}{key}={old!r} (now {value!r})")
+    return changed
+
+
+class _Absent:
+    def __repr__(self):
+        return "absent"
+
+
+ABSENT = _Absent()
 
 
 def _same(a, b):
     """Equal as JSON values (a tuple equals the list it is stored as)."""
+    if a is ABSENT or b is ABSENT:
+        return a is b
     return json.loads(json.dumps(a)) == json.loads(json.dumps(b))
-
-
-def require_settings(path, settings, what):
-    """Raise UserError unless the manifest ``path`` holds ``settings`` (other keys are ignored).
-
-    ``what`` names the result in the message, e.g. the folder or CSV it describes.
-    """
-    stored = read_manifest(path)
-    if stored is None:
-        raise UserError(f"{what} exists without {path}, so its settings are unknown; delete it to recompute it")
-    changed = differences(stored, settings)
-    if changed:
-        raise UserError(f"{what} was made with {', '.join(changed)}; delete it or choose another output folder")
-
-
-def check_settings(path, settings, what=None):
-    """Write ``settings`` to the manifest ``path`` the first time; later, refuse other settings."""
-    if os.path.isfile(path):
-        require_settings(path, settings, what or os.path.dirname(path))
-        return
-    with atomic_open(path) as f:
-        json.dump(settings, f, indent=1)

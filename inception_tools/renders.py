@@ -36,7 +36,7 @@ from inception_tools import progress, runner, visualization
 from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
 from inception_tools.layout import channel_stem, settings_json
-from inception_tools.manifest import differences, read_manifest
+from inception_tools.manifest import read_manifest
 from inception_tools.render_engine import DEFAULT_ENGINE, ENGINES
 from inception_tools.render_memory import check_render_memory
 from inception_tools.visualization import IMAGES_PER_CHANNEL, OBJECTIVES, RenderConfig, model_diversity_weight
@@ -288,14 +288,9 @@ def legacy_settings(model, config, stored):
 
 
 def adopt_legacy(model, config, folder):
-    """Rewrite an old-form ``settings.json`` of ``folder`` in the runner's form when it records what
-    ``config`` (resolved) would have; refuse in one line when it differs. A runner-form manifest, or
-    none, is left to the runner."""
-    path = settings_json(folder)
-    stored = read_manifest(path)
-    if stored is None or "stage" in stored:
-        return
-    changed = differences(stored, legacy_settings(model, config, stored))
-    if changed:
-        raise UserError(f"{folder} was made with {', '.join(changed)}; delete it or choose another output folder")
-    runner.Folder(folder).write_json(STAGE.manifest, runner.settings(STAGE, config, runner.identity(model)))
+    """Take over a folder made before the stage was on the runner when its old settings are what
+    ``config`` (resolved) would have recorded (:func:`inception_tools.runner.adopt`)."""
+    stored = read_manifest(settings_json(folder))
+    if stored is not None and "stage" not in stored:
+        runner.adopt(STAGE, folder, legacy_settings(model, config, stored),
+                     runner.settings(STAGE, config, runner.identity(model)))

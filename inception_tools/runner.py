@@ -265,6 +265,31 @@ def run(stage: Stage, config, folder: str, inputs_identity: Optional[Mapping] = 
         lock.release()
 
 
+def adopt(stage: Stage, folder: str, legacy: Mapping, wanted: Mapping, name: Optional[str] = None) -> bool:
+    """Take over a folder that ``stage`` wrote before it ran on the runner.
+
+    Such a folder's manifest is flat (no ``stage`` key). When it records ``legacy``, what this run would
+    have recorded then, it is rewritten as ``wanted`` (:func:`settings` of this run), and :func:`run` then
+    reads the folder back or continues it; otherwise one line names what differs.
+
+    Returns:
+        True when the folder was taken over; False when it holds no flat manifest (nothing to do).
+
+    Raises:
+        UserError: the flat manifest records other settings.
+    """
+    folder = Folder(folder, stage.name if name is None else name)
+    stored = read_manifest(folder.file(stage.manifest))
+    if stored is None or "stage" in stored:
+        return False
+    changed = differences(stored, legacy)
+    if changed:
+        raise UserError(f"{folder.path} was made by an earlier version with {', '.join(changed)}; delete it or "
+                        "choose another output folder")
+    folder.write_json(stage.manifest, dict(wanted))
+    return True
+
+
 def _todo(stage, config, folder):
     if stage.todo is not None:
         return stage.todo(config, folder)

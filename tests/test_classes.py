@@ -211,7 +211,7 @@ def test_study_killed_and_rerun_continues_from_the_runner_checkpoint(mlp, tmp_pa
     assert not (out / "stats.npz").exists() and not (out / "settings.json").exists()
     with np.load(out / ".partial" / (CHECKPOINT + ".npz")) as state:
         assert int(state["next"]) == 96
-    with pytest.raises(UserError, match="holds an unfinished run made with config=.*'threshold': 0.5"):
+    with pytest.raises(UserError, match=r"holds an unfinished run made with config.threshold=0.9 \(now 0.5\)"):
         class_study(mlp, dataset, ClassesConfig(("dense1", "dense2"), classes="1,7", threshold=0.5, replicates=5,
                                                 batch_size=32), str(out))
     seen = []
@@ -266,7 +266,7 @@ def test_command_writes_csv_matrices_heatmaps_and_page(capsys, tmp_path):
     assert "| layer | units | Euclid. of means" in capsys.readouterr().out
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     refused = one_error_line(capsys, *argv, "--min-fraction", "0.5")
-    assert "was made with config=" in refused and "'min_fraction': 0.5" in refused
+    assert "was made with config.min_fraction=0.0 (now 0.5); delete it" in refused
 
 
 def test_class_restricted_importance_from_the_outcome_store(mlp, tmp_path):

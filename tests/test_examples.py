@@ -98,8 +98,25 @@ def test_outputs_on_disk_and_rerun_skips_the_pass(embedded_model, digits, counti
     dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=8, batch_size=16), channels=[7])
     assert counting_reader["calls"] == calls
     assert (folder / "channel_0007_bottom.png").is_file()
-    with pytest.raises(UserError, match="was made with config=.*'k': 8.*now .*'k': 4"):
+    with pytest.raises(UserError, match=r"was made with config.k=8 \(now 4\)"):
         dataset_examples(embedded_model, LAYER, digits, tmp_path, ExamplesConfig(k=4))
+
+
+def test_a_folder_from_before_the_runner_is_adopted_or_refused(embedded_model, digits, counting_reader, tmp_path):
+    config = ExamplesConfig(k=4, batch_size=16)
+    dataset_examples(embedded_model, LAYER, digits, tmp_path, config, channels=[2])
+    folder = tmp_path / "examples" / LAYER
+    runner_form = (folder / "settings.json").read_bytes()
+    old = dict(model="embedded", layer=LAYER, mode="center", k=4, dataset=digits.source, n_images=len(digits),
+               resize=digits.resize, pixel_scaling="once")
+    (folder / "settings.json").write_text(json.dumps(dict(old, k=8)))  # the old flat form, other k
+    with pytest.raises(UserError, match=r"made by an earlier version with k=8 \(now 4\); delete it"):
+        dataset_examples(embedded_model, LAYER, digits, tmp_path, config, channels=[2])
+    (folder / "settings.json").write_text(json.dumps(old))
+    calls = counting_reader["calls"]
+    dataset_examples(embedded_model, LAYER, digits, tmp_path, config, channels=[2, 3])
+    assert counting_reader["calls"] == calls  # read back, no pass
+    assert (folder / "settings.json").read_bytes() == runner_form and (folder / "channel_0003_top.png").is_file()
 
 
 def test_interrupted_pass_resumes_from_its_checkpoint(embedded_model, digits, counting_reader, tmp_path,
@@ -219,5 +236,5 @@ def test_the_api_returns_typed_examples_equal_to_the_files(embedded_model, digit
     assert written.table() == result.table()
     folder = tmp_path / "examples" / f"{LAYER}-max"
     assert (folder / "channel_0083_top.png").is_file() and (folder / "channel_0000_bottom.png").is_file()
-    with pytest.raises(UserError, match="was made with config=.*'k': 4.*'k': 3"):
+    with pytest.raises(UserError, match=r"was made with config.k=4 \(now 3\)"):
         it.examples(embedded_model, LAYER, digits, k=3, mode="max", batch_size=16, out=tmp_path)

@@ -157,7 +157,7 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     partial.mkdir()
     (partial / "settings.json").write_text(json.dumps({"stage": "importance", "config": {"top_k": 5}}))
     result = _cli("importance", "--limit", "50", "--out", str(out))
-    assert result.returncode == 2 and "holds an unfinished run made with config={'top_k': 5}" in result.stderr
+    assert result.returncode == 2 and "holds an unfinished run made with config.top_k=5 (now None)" in result.stderr
     assert sorted(os.listdir(tmp_path)) == ["i.lock", "i.partial"] and os.listdir(partial) == ["settings.json"]
 
 

@@ -1,31 +1,35 @@
-"""Settings manifests: results are reused only under the settings that made them."""
+"""Settings manifests: what differs is named key by key, inside the runner's config and inputs too."""
 
 import json
 
 import pytest
 
 from inception_tools.errors import UserError
-from inception_tools.manifest import check_settings, require_settings
+from inception_tools.manifest import differences, read_manifest
 
 
-def test_first_call_writes_later_calls_compare(tmp_path):
-    path = tmp_path / "folder" / "settings.json"
-    check_settings(path, {"steps": 16, "size": (28, 28)})
-    assert json.loads(path.read_text()) == {"steps": 16, "size": [28, 28]}
-    check_settings(path, {"steps": 16, "size": (28, 28)})  # a tuple equals the list it is stored as
-    with pytest.raises(UserError, match=r"was made with steps=16 \(now 32\)"):
-        check_settings(path, {"steps": 32, "size": (28, 28)})
-    assert json.loads(path.read_text()) == {"steps": 16, "size": [28, 28]}
+def test_differences_name_each_changed_key_and_ignore_keys_not_asked_for():
+    stored = {"n_images": 200, "top_k": 1, "size": [28, 28], "seconds": 3.5}
+    assert differences(stored, {"n_images": 200, "top_k": 1, "size": (28, 28)}) == []  # a tuple equals its list
+    assert differences(stored, {"n_images": 300, "top_k": 1, "extra": 2}) == ["n_images=200 (now 300)",
+                                                                             "extra=absent (now 2)"]
 
 
-def test_require_compares_only_the_keys_asked_for(tmp_path):
-    path = tmp_path / "importance.json"
-    path.write_text(json.dumps({"n_images": 200, "top_k": 1, "seconds": 3.5}))
-    require_settings(path, {"n_images": 200, "top_k": 1}, "importance.csv")
-    with pytest.raises(UserError, match=r"importance.csv was made with n_images=200 \(now 300\)"):
-        require_settings(path, {"n_images": 300, "top_k": 1}, "importance.csv")
-    with pytest.raises(UserError, match="settings are unknown"):
-        require_settings(tmp_path / "missing.json", {"n_images": 200}, "importance.csv")
+def test_differences_inside_objects_are_named_by_their_path():
+    stored = {"stage": "examples", "config": {"k": 8, "mode": "center", "old": 1}, "inputs": {"n_images": 40}}
+    wanted = {"stage": "examples", "config": {"k": 4, "mode": "center"}, "inputs": {"n_images": 40, "layer": "x"}}
+    assert differences(stored, wanted) == ["config.k=8 (now 4)", "config.old=1 (now absent)",
+                                           "inputs.layer=absent (now 'x')"]
+
+
+def test_read_manifest_is_none_without_a_file_and_refuses_a_foreign_one(tmp_path):
+    assert read_manifest(tmp_path / "missing.json") is None
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"steps": 16}))
+    assert read_manifest(path) == {"steps": 16}
     path.write_text("[1]")
     with pytest.raises(UserError, match="not a settings file"):
-        require_settings(path, {"n_images": 200}, "importance.csv")
+        read_manifest(path)
+    path.write_text("{not json")
+    with pytest.raises(UserError, match="cannot read .* as a settings file"):
+        read_manifest(path)

@@ -72,7 +72,7 @@ def test_a_changed_channel_list_keeps_earlier_progress(embedded_model, digits, t
     assert [r["importance"] for r in again.rows[:3]] == [r["importance"] for r in first.rows]
     assert np.array_equal(again.store.records[:3], first.store.records)
     score_layer(net, digits, ImportanceConfig((0, 1, 2), 1, batch_size=64), str(tmp_path / "importance.csv"))
-    with pytest.raises(UserError, match=r"was made with config=\{'channels': \[0, 1, 2\]"):
+    with pytest.raises(UserError, match=r"was made with config.channels=\[0, 1, 2\] \(now \[0, 1, 2, 3, 4\]\)"):
         score_layer(net, digits, ImportanceConfig((0, 1, 2, 3, 4), 1, batch_size=64), str(tmp_path / "importance.csv"))
 
 

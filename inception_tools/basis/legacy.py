@@ -15,15 +15,16 @@ import os
 
 from inception_tools import layout, runner
 from inception_tools.errors import UserError
-from inception_tools.manifest import differences, read_manifest
+from inception_tools.manifest import read_manifest
 
 OLD_PARTIAL = "ablation.partial"
 
 
-def adopt(out_dir, old, manifest, curves=None):
+def adopt(stage, out_dir, old, manifest, curves=None):
     """Take over ``out_dir`` if it is a basis folder of the old form with settings ``old``.
 
     Args:
+        stage: the basis stage (:data:`inception_tools.basis.stage.STAGE`).
         out_dir: the study folder (may not exist).
         old: the old-form settings this run would have recorded.
         manifest: the runner's ``settings.json`` for this run (:func:`inception_tools.runner.settings`).
@@ -36,24 +37,19 @@ def adopt(out_dir, old, manifest, curves=None):
     Raises:
         UserError: the old manifest holds other settings, or the folder's ``ablation.csv`` other curves.
     """
-    path = layout.settings_json(out_dir)
-    stored = read_manifest(path)
+    stored = read_manifest(layout.settings_json(out_dir))
     if stored is None or "stage" in stored:
         return False
-    changed = differences(stored, old)
-    if changed:
-        raise UserError(f"{out_dir} was made (by an older version) with {', '.join(changed)}; delete it or choose "
-                        "another output folder")
     found = _curves_on_disk(os.path.join(out_dir, "ablation.csv"))
     if curves is not None and found is not None and found != curves:
         changed = [f"{key}={found[key]!r} (now {value!r})" for key, value in curves.items() if found[key] != value]
-        raise UserError(f"{out_dir}/ablation.csv was made (by an older version) with {', '.join(changed)}; delete "
+        raise UserError(f"{out_dir}/ablation.csv was made by an earlier version with {', '.join(changed)}; delete "
                         "it or choose another output folder")
+    runner.adopt(stage, out_dir, old, manifest)
     unfinished, checkpoint = os.path.join(out_dir, OLD_PARTIAL), os.path.join(out_dir, runner.PARTIAL, "ablation")
     if os.path.isdir(unfinished) and not os.path.exists(checkpoint):
         os.makedirs(os.path.dirname(checkpoint), exist_ok=True)
         os.replace(unfinished, checkpoint)
-    runner.Folder(out_dir).write_json(layout.SETTINGS_JSON, manifest)
     return True
 
 

@@ -133,7 +133,7 @@ def basis_study(net, dataset, out_dir, config, distribute=None):
     config = resolved(net.model, config)
     checked = check(net, dataset, config)  # before the folder is made
     identity = runner.identity(net.model, dataset, layer=net.layer, pixel_scaling=net.pixel_scaling)
-    legacy.adopt(out_dir, summary_settings(net, dataset, config), runner.settings(STAGE, config, identity),
+    legacy.adopt(STAGE, out_dir, summary_settings(net, dataset, config), runner.settings(STAGE, config, identity),
                  curves_settings(net, dataset, checked))
     return runner.run(STAGE, config, out_dir, inputs_identity=identity, reads=[config.importance], net=net,
                       dataset=dataset, distribute=distribute)
