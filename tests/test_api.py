@@ -174,3 +174,27 @@ def test_the_api_answers_bad_arguments_with_one_line_user_errors(tmp_path):
         with pytest.raises(UserError, match=re.escape(message)) as e:
             call()
         assert "\n" not in str(e.value) and "--" not in str(e.value)
+
+
+def test_render_of_channels_in_memory_or_kept_in_a_study_folder(embedded_model, tmp_path):
+    import pytest
+
+    from inception_tools.errors import UserError
+    from inception_tools.renders import Renders
+
+    small = dict(steps=2, size=16, objective="channel")
+    one = it.render(embedded_model, "mixed3a", 5, **small)
+    several = it.render(embedded_model, "mixed3a", [7, 5], **small)
+    assert isinstance(several, Renders) and several.images.shape == (2, 4, 16, 16, 3)
+    np.testing.assert_array_equal(several.images[several.index(5)], one)  # per_call 1: each channel alone
+    assert not any(tmp_path.iterdir())
+    kept = it.render(embedded_model, "mixed3a", [5], out=tmp_path, **small)
+    np.testing.assert_array_equal(kept.images[0], one)
+    folder = tmp_path / "visualizations" / "mixed3a-channel"
+    assert sorted(p.name for p in folder.glob("channel_*")) == ["channel_0005.npy", "channel_0005.png"]
+    again = it.render(embedded_model, "mixed3a", 5, out=tmp_path, **small)  # read back
+    np.testing.assert_array_equal(again, one)
+    with pytest.raises(UserError, match=r"config.steps=2 \(now 3\)"):
+        it.render(embedded_model, "mixed3a", 5, out=tmp_path, **dict(small, steps=3))
+    with pytest.raises(UserError, match="a Lucid objective's images are returned only"):
+        it.render(embedded_model, "mixed3a:5", steps=2, size=16, out=tmp_path)

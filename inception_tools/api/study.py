@@ -3,6 +3,7 @@ gallery, survey answers and their analysis."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Optional, Sequence
 
 from inception_tools.errors import UserError
@@ -131,8 +132,9 @@ def reliability(table_or_csv, splits: int = 20, seed: int = 0, resamples: int = 
     return assess(OutcomeStore.open(table_or_csv), splits, seed, resamples)[0]
 
 
-def render(model, layer=None, channel: Optional[int] = None, *, steps: int = 512, size: Optional[int] = None,
-           seed: int = 0, objective="diversity", engine: str = "fast", batch: int = 4):
+def render(model, layer=None, channel=None, *, steps: int = 512, size: Optional[int] = None,
+           seed: int = 0, objective="diversity", engine: Optional[str] = None, batch: int = 4, per_call: int = 1,
+           out: Optional[str] = None):
     """Lucid feature visualizations: of any Lucid objective, or of one channel with the study's recipe.
 
     As Lucid's ``render_vis(model, objective)``, with Lucid's parameterisation (Fourier, decorrelated
@@ -143,6 +145,7 @@ def render(model, layer=None, channel: Optional[int] = None, *, steps: int = 512
         images = it.render(model, obj, steps=64)           # or it.render(model, objective=obj, ...)
         images = it.render(model, "mixed3a:83")            # Lucid's string shortcut: channel("mixed3a", 83)
         images = it.render(model, "mixed3a", 83)           # the study's recipe (objective="diversity")
+        renders = it.render(model, "mixed3a", [83, 5], out="study")  # several channels, kept in a study folder
 
     Both engines run any objective (the fast engine changes how the network's gradients are computed,
     not the objective; a Lucid ``objectives.diversity`` term keeps Lucid's arithmetic there, and
@@ -155,18 +158,26 @@ def render(model, layer=None, channel: Optional[int] = None, *, steps: int = 512
         model: a loaded model.
         layer: a layer name, with ``channel`` (the study's recipe named by ``objective``); or the objective
             itself: a ``lucid.optvis.objectives.Objective``, a callable ``T -> loss`` or ``"layer:n"``.
-        channel: the channel of ``layer`` (only with a layer name).
+        channel: the channel of ``layer`` (only with a layer name), or a list of channels.
         steps: Adam steps (Lucid's ``thresholds=(steps,)``; Lucid's default 512).
         size: image side in pixels (default: the model's input size).
         seed: bit-reproducible per seed and engine.
         objective: with ``layer`` and ``channel``, a recipe name; without them, a Lucid objective (as ``layer``).
-        engine: ``"fast"`` or ``"render_vis"`` (Lucid's own loop; see :mod:`inception_tools.render_engine`).
+        engine: ``"fast"`` or ``"render_vis"`` (Lucid's own loop; see :mod:`inception_tools.render_engine`);
+            default ``"fast"``, or with ``out`` the engine of the renders already in the folder.
         batch: images optimized together for a Lucid objective (the recipes always render 4).
+        per_call: channels of a list optimized together in one call.
+        out: a study folder to keep a recipe's renders in (``visualizations/<layer>[-<objective>]/``: a
+            ``.npy`` and ``.png`` per channel, through the study runner: channels already there are read
+            back, others added); default: nothing is written.
 
     Returns:
-        float32 [batch, size, size, 3] in [0, 1] (4 images for a recipe).
+        float32 [batch, size, size, 3] in [0, 1] (4 images for a recipe); for a list of channels a
+        :class:`inception_tools.renders.Renders` (``images`` [channels, 4, size, size, 3]).
     """
-    from inception_tools.visualization import OBJECTIVES, RenderConfig, render as lucid_render, render_objective
+    from inception_tools.render_engine import DEFAULT_ENGINE
+    from inception_tools.renders import RendersConfig
+    from inception_tools.visualization import OBJECTIVES, render_objective
 
     _check_model(model)
     recipe = isinstance(objective, str) and objective in OBJECTIVES
@@ -176,14 +187,28 @@ def render(model, layer=None, channel: Optional[int] = None, *, steps: int = 512
         if channel is None:
             raise UserError(f"render of layer {layer} needs a channel (or pass a Lucid objective such as "
                             f"\"{layer}:0\")")
-        model.check_pre_relu(layer)
-        model.check_channels(layer, [channel])
-        config = RenderConfig(steps=steps, size=size, seed=seed, objective=objective, engine=engine)
-        return lucid_render(model, layer, [channel], config)[0]
+        return _render_channels(model, layer, channel, out, RendersConfig(
+            layer, (channel,) if isinstance(channel, numbers.Integral) else channel, steps=steps, size=size,
+            seed=seed, objective=objective, engine=engine, per_call=per_call))
     if channel is not None:
         raise UserError("channel goes with a layer name, not with a Lucid objective")
+    if out is not None:
+        raise UserError("out keeps the renders of a layer's channels; a Lucid objective's images are returned only")
     return render_objective(model, objective if layer is None else layer, steps=steps, size=size, seed=seed,
-                            batch=batch, engine=engine)
+                            batch=batch, engine=engine or DEFAULT_ENGINE)
+
+
+def _render_channels(model, layer, channel, out, config):
+    """``it.render`` of a layer's channels: in memory, or through the study runner into ``out``."""
+    from inception_tools import renders, runner
+    from inception_tools.layout import visualization_dir
+
+    if out is None:
+        result = renders.compute(model, config)
+    else:
+        folder = visualization_dir(out, layer, config.objective)
+        result = runner.run(renders.STAGE, renders.prepare(model, config, folder), folder, model=model)
+    return result.images[0] if isinstance(channel, numbers.Integral) else result
 
 
 def examples(model, layer: str, dataset, channels: Optional[Sequence[int]] = None, k: int = 8,
