@@ -116,8 +116,8 @@ def run_study(model, dataset, config, study_dir, report=None):
                      ExamplesConfig(batch_size=c.batch_size, pixel_scaling=c.pixel_scaling))
     report(f"3/6 dataset examples: every channel of {c.layer}")
     folder = layout.visualization_dir(study_dir, c.layer)
-    renders_config = renders.RendersConfig(c.layer, tuple(channels), steps=c.steps, size=c.size, seed=c.seed,
-                                           per_call=c.per_call)
+    renders_config = renders.RendersConfig(layer=c.layer, channels=tuple(channels), steps=c.steps, size=c.size,
+                                           seed=c.seed, per_call=c.per_call)
     runner.run(renders.STAGE, renders.prepare(model, renders_config, folder), folder, model=model)
     report(f"4/6 visualizations: {len(channels)} channels, {c.steps} steps")
     histogram = layout.histogram_png(study_dir)

@@ -26,9 +26,7 @@ what this run would have recorded, and refused in one line otherwise.
 
 import dataclasses
 import hashlib
-import math
 import os
-from typing import Optional
 
 import numpy as np
 
@@ -37,41 +35,29 @@ from inception_tools.errors import UserError
 from inception_tools.imagefiles import save_strip
 from inception_tools.layout import channel_stem, settings_json
 from inception_tools.manifest import read_manifest
-from inception_tools.render_engine import DEFAULT_ENGINE, ENGINES
+from inception_tools.render_engine import DEFAULT_ENGINE
 from inception_tools.render_memory import check_render_memory
-from inception_tools.visualization import IMAGES_PER_CHANNEL, OBJECTIVES, RenderConfig, model_diversity_weight
+from inception_tools.visualization import IMAGES_PER_CHANNEL, RenderConfig, is_int, model_diversity_weight
 
 SUFFIXES = (".npy", ".png")
 
 
-@dataclasses.dataclass(frozen=True)
-class RendersConfig:
-    """Which channels are rendered, and how (the study's recipe with Lucid's defaults).
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RendersConfig(RenderConfig):
+    """Which channels are rendered (``layer``, ``channels``, by keyword), and how: the fields of
+    :class:`~inception_tools.visualization.RenderConfig`, the study's recipe with Lucid's defaults
+    (its ``engine`` None: see :func:`prepare`).
 
     Attributes:
         layer: the layer of the channels (its ``<layer>_pre_relu`` is what the recipes maximize).
-        channels: the channels, in the order that forms the calls.
-        steps: Adam steps (Lucid's ``thresholds=(steps,)``; Lucid's default 512).
-        size: image side in pixels (None: the model's input size).
-        seed: 0 to 2**32-1; bit-reproducible per seed and engine.
-        objective: a recipe of :data:`~inception_tools.visualization.OBJECTIVES`.
-        diversity_weight: the weight of the diversity term (None: the model's,
-            :func:`~inception_tools.visualization.model_diversity_weight`).
-        engine: one of :data:`~inception_tools.render_engine.ENGINES` (None: see :func:`prepare`).
-        per_call: channels optimized together in one call.
+        channels: the channels, in the order that forms the calls of ``per_call`` channels.
     """
 
     layer: str
     channels: tuple
-    steps: int = 512
-    size: Optional[int] = None
-    seed: int = 0
-    objective: str = "diversity"
-    diversity_weight: Optional[float] = None
-    engine: Optional[str] = None
-    per_call: int = 1
 
     def __post_init__(self):
+        super().__post_init__()
         if not isinstance(self.layer, str) or not self.layer:
             raise UserError(f"layer must be a layer name, not {self.layer!r}")
         try:
@@ -81,38 +67,14 @@ class RendersConfig:
         if not channels:
             raise UserError("channels selects no channel")
         for c in channels:
-            if not _is_int(c) or c < 0:
+            if not is_int(c) or c < 0:
                 raise UserError(f"channels must be channel numbers (integers from 0), not {c!r}")
         object.__setattr__(self, "channels", tuple(int(c) for c in channels))
-        if self.objective not in OBJECTIVES:
-            raise UserError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
-        if self.engine is not None and self.engine not in ENGINES:
-            raise UserError(f"unknown render engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
-        for name in ("steps", "per_call"):
-            if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
-                raise UserError(f"{name} must be an integer of at least 1, not {getattr(self, name)!r}")
-        if self.size is not None and (not _is_int(self.size) or self.size < 8):
-            raise UserError(f"size must be at least 8 pixels, not {self.size!r}")
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
-            raise UserError(f"seed must be an integer from 0 to 2**32-1, not {self.seed!r}")
-        weight = self.diversity_weight
-        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))
-                                   or not math.isfinite(weight)):
-            raise UserError(f"diversity_weight must be a finite number, not {weight!r}")
 
     def calls(self) -> list:
         """The channels of each optimization: ``per_call`` at a time, in the order of ``channels``."""
         c, n = self.channels, self.per_call
         return [c[i:i + n] for i in range(0, len(c), n)]
-
-    def recipe(self) -> RenderConfig:
-        """The :class:`~inception_tools.visualization.RenderConfig` of one call."""
-        return RenderConfig(steps=self.steps, size=self.size, seed=self.seed, objective=self.objective,
-                            diversity_weight=self.diversity_weight, engine=self.engine, per_call=self.per_call)
-
-
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 @dataclasses.dataclass
@@ -162,9 +124,8 @@ def call_name(call):
 
 def render_in_turn(model, calls, config):
     """Yield ``(call, images)`` for each call in turn, rendered here (the default of ``distribute``)."""
-    recipe = config.recipe()
     for call in calls:
-        yield call, visualization.render(model, config.layer, call, recipe)
+        yield call, visualization.render(model, config.layer, call, config)
 
 
 def compute(model, config, checkpoint=None, distribute=None):

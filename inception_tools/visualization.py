@@ -46,6 +46,7 @@ not on disk and refuses to mix settings in one folder. :func:`load_channel` read
 """
 
 import dataclasses
+import math
 from typing import Optional
 
 import numpy as np
@@ -53,11 +54,10 @@ import tensorflow as tf
 from tensorflow.python.util import deprecation
 
 from inception_tools.errors import UserError
-from inception_tools.imagefiles import save_strip  # noqa: F401 (basis.render takes it from here)
 from inception_tools.render_memory import check_render_memory
 from inception_tools.layout import channel_file, visualization_dir
 from inception_tools.lucid_compat import import_lucid
-from inception_tools.render_engine import DEFAULT_ENGINE, check_engine, diversity as engine_diversity, optimize
+from inception_tools.render_engine import DEFAULT_ENGINE, ENGINES, check_engine, diversity as engine_diversity, optimize
 
 IMAGES_PER_CHANNEL = 4
 DIVERSITY_WEIGHT = 1e2
@@ -86,6 +86,28 @@ class RenderConfig:
     diversity_weight: Optional[float] = None
     engine: Optional[str] = None
     per_call: int = 1
+
+    def __post_init__(self):
+        if self.objective not in OBJECTIVES:
+            raise UserError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+        if self.engine is not None and self.engine not in ENGINES:
+            raise UserError(f"unknown render engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
+        for name in ("steps", "per_call"):
+            if not is_int(getattr(self, name)) or getattr(self, name) < 1:
+                raise UserError(f"{name} must be an integer of at least 1, not {getattr(self, name)!r}")
+        if self.size is not None and (not is_int(self.size) or self.size < 8):
+            raise UserError(f"size must be at least 8 pixels, not {self.size!r}")
+        if not is_int(self.seed) or not 0 <= self.seed < 2**32:
+            raise UserError(f"seed must be an integer from 0 to 2**32-1, not {self.seed!r}")
+        weight = self.diversity_weight
+        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))
+                                   or not math.isfinite(weight)):
+            raise UserError(f"diversity_weight must be a finite number, not {weight!r}")
+
+
+def is_int(value):
+    """An integer (Python's or NumPy's), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def model_diversity_weight(model, weight=None):

@@ -73,7 +73,7 @@ def bench_importance(args, model, ray):
 
 def bench_render(args, model, ray):
     channels = list(range(args.render_channels))
-    config = renders.RendersConfig(args.layer, tuple(channels), steps=args.steps, size=args.size)
+    config = renders.RendersConfig(layer=args.layer, channels=tuple(channels), steps=args.steps, size=args.size)
 
     def render_into(out, distribute=None):
         folder = visualization_dir(os.path.join(args.work, out), args.layer, "diversity")

@@ -25,7 +25,7 @@ class Interrupt(Exception):
 def run(model, out, channels, distribute=None, **recipe):
     """The stage through the runner, as the CLI and the pipeline call it."""
     folder = visualization_dir(out, LAYER, recipe.get("objective", "diversity"))
-    config = renders.prepare(model, RendersConfig(LAYER, tuple(channels), **recipe), folder)
+    config = renders.prepare(model, RendersConfig(layer=LAYER, channels=tuple(channels), **recipe), folder)
     return runner.run(renders.STAGE, config, folder, model=model, distribute=distribute)
 
 
@@ -54,7 +54,7 @@ def counted(monkeypatch):
 
 def test_compute_alone_writes_nothing_and_equals_what_the_runner_writes(embedded_model, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = renders.compute(embedded_model, RendersConfig(LAYER, (3, 1, 2), per_call=2, **SMALL))
+    result = renders.compute(embedded_model, RendersConfig(layer=LAYER, channels=(3, 1, 2), per_call=2, **SMALL))
     assert os.listdir(tmp_path) == []
     assert result.channels.tolist() == [3, 1, 2] and result.images.shape == (3, 4, 16, 16, 3)
     assert result.images.dtype == np.float32 and result.index(1) == 1
@@ -108,7 +108,7 @@ def test_adding_channels_to_a_finished_folder_renders_only_the_new_calls(embedde
 def test_a_killed_run_resumes_from_its_checkpoint_with_the_same_bytes(embedded_model, tmp_path, counted):
     def dies_after_one(calls, config):
         call = calls[0]
-        yield call, visualization.render(embedded_model, config.layer, call, config.recipe())
+        yield call, visualization.render(embedded_model, config.layer, call, config)
         raise Interrupt
 
     with pytest.raises(Interrupt):
@@ -216,7 +216,7 @@ def test_a_bad_config_is_refused_when_made_naming_the_field(fields, message):
 def test_what_the_model_lacks_is_refused_before_any_file(embedded_model, tmp_path):
     for layer, channels, message in (("mixed9z", [0], "unknown layer"), ("softmax2", [0], "softmax2_pre_relu"),
                                      (LAYER, [96], "out of range")):
-        config = RendersConfig(layer, tuple(channels))
+        config = RendersConfig(layer=layer, channels=tuple(channels))
         with pytest.raises(UserError, match=message):
             renders.prepare(embedded_model, config, visualization_dir(tmp_path, layer))
         with pytest.raises(UserError, match=message):

@@ -20,7 +20,7 @@ def _bytes(out_dir, channels):
 
 def _run(model, out_dir, channels, distribute=None):
     folder = visualization_dir(out_dir, LAYER, "diversity")
-    config = renders.prepare(model, renders.RendersConfig(LAYER, channels, **RECIPE), folder)
+    config = renders.prepare(model, renders.RendersConfig(layer=LAYER, channels=channels, **RECIPE), folder)
     return runner.run(renders.STAGE, config, folder, model=model, distribute=distribute)
 
 

@@ -187,9 +187,10 @@ def render(model, layer=None, channel=None, *, steps: int = 512, size: Optional[
         if channel is None:
             raise UserError(f"render of layer {layer} needs a channel (or pass a Lucid objective such as "
                             f"\"{layer}:0\")")
+        channels = (channel,) if isinstance(channel, numbers.Integral) else channel
         return _render_channels(model, layer, channel, out, RendersConfig(
-            layer, (channel,) if isinstance(channel, numbers.Integral) else channel, steps=steps, size=size,
-            seed=seed, objective=objective, engine=engine, per_call=per_call))
+            layer=layer, channels=channels, steps=steps, size=size, seed=seed, objective=objective, engine=engine,
+            per_call=per_call))
     if channel is not None:
         raise UserError("channel goes with a layer name, not with a Lucid objective")
     if out is not None:

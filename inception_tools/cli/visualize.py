@@ -49,8 +49,8 @@ def run(args):
         channels = options.parse_channels(args.channels, model.depth(layer))
     out = args.out or options.default_out(args, "")
     folder = visualization_dir(out, layer, args.objective)
-    config = renders.RendersConfig(layer, tuple(channels), steps=args.steps, size=args.size, seed=args.seed,
-                                   objective=args.objective, diversity_weight=args.diversity_weight,
+    config = renders.RendersConfig(layer=layer, channels=tuple(channels), steps=args.steps, size=args.size,
+                                   seed=args.seed, objective=args.objective, diversity_weight=args.diversity_weight,
                                    engine=args.engine, per_call=args.per_call)
     config = renders.prepare(model, config, folder)  # before Ray starts
     with render_hook(args, model, layer) as distribute:

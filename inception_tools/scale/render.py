@@ -16,7 +16,8 @@ from inception_tools.scale.recipe import Recipe, load
 def render_call(recipe: Recipe, call: list, config):
     """A Ray task: float32 [len(call), 4, S, S, 3], the images of one render call.
 
-    ``config``: the :class:`~inception_tools.visualization.RenderConfig` of the call (picklable)."""
+    ``config``: the :class:`~inception_tools.visualization.RenderConfig` of the call (picklable; the
+    stage's :class:`~inception_tools.renders.RendersConfig` is one)."""
     from inception_tools.visualization import render
 
     ray_session.crash_once_if_armed()
@@ -33,8 +34,7 @@ def ray_renderer(recipe: Recipe, ray):
     task = ray_session.remote(ray, render_call)
 
     def distribute(calls, config):
-        recipe_of_call = config.recipe()
-        tasks = {task.remote(recipe, list(call), recipe_of_call): call for call in calls}
+        tasks = {task.remote(recipe, list(call), config): call for call in calls}
         yield from ray_session.as_completed(ray, tasks)
 
     return distribute
