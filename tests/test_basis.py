@@ -171,7 +171,7 @@ def test_cli_writes_the_study(tmp_path, capsys):
         assert os.path.isfile(os.path.join(out, name)), name
     before = os.path.getmtime(os.path.join(out, "pca.npz"))
     code, _, err = _cli(capsys, "--limit", "300", "--seed", "1", "--out", out)  # other settings: refused
-    assert code == 2 and "'seed': 0" in err and "(now {'seed': 1" in err
+    assert code == 2 and "config.seed=0 (now 1)" in err
     assert os.path.getmtime(os.path.join(out, "pca.npz")) == before
     for name in ("index.html", "pca_0001.html"):
         assert os.path.isfile(os.path.join(out, "gallery", name)), name
