@@ -15,7 +15,7 @@ import os
 
 from inception_tools import layout, runner
 from inception_tools.errors import UserError
-from inception_tools.manifest import read_manifest
+from inception_tools.manifest import differences, read_manifest
 
 OLD_PARTIAL = "ablation.partial"
 
@@ -42,7 +42,7 @@ def adopt(stage, out_dir, old, manifest, curves=None):
         return False
     found = _curves_on_disk(os.path.join(out_dir, "ablation.csv"))
     if curves is not None and found is not None and found != curves:
-        changed = [f"{key}={found[key]!r} (now {value!r})" for key, value in curves.items() if found[key] != value]
+        changed = differences(found, curves)
         raise UserError(f"{out_dir}/ablation.csv was made by an earlier version with {', '.join(changed)}; delete "
                         "it or choose another output folder")
     runner.adopt(stage, out_dir, old, manifest)
